@@ -1,0 +1,35 @@
+use std::fmt;
+
+/// The id of a user: the `sub` claim of a verified token, never anything a client typed.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct UserId(String);
+
+impl UserId {
+    /// The longest user id accepted (Better Auth ids are 32 characters).
+    pub const MAX_CHARS: usize = 255;
+
+    /// Accepts a non-empty id of at most [`Self::MAX_CHARS`] characters without control characters.
+    pub fn parse(raw: &str) -> Result<Self, &'static str> {
+        if raw.is_empty() {
+            return Err("must not be empty");
+        }
+        if raw.chars().count() > Self::MAX_CHARS {
+            return Err("must be at most 255 characters");
+        }
+        if raw.chars().any(char::is_control) {
+            return Err("must not contain control characters");
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    /// The id as a string slice.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for UserId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}

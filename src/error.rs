@@ -1,0 +1,160 @@
+//! The one error type of the HTTP layer, and how each variant is told to the client as an
+//! RFC 9457 problem (`application/problem+json`).
+
+use poem::error::ResponseError;
+use poem::http::{HeaderValue, StatusCode, header};
+use poem::{IntoResponse, Response};
+
+use crate::auth::AuthError;
+use crate::http::problem::{FieldError, Problem, ProblemJson};
+use crate::store::StoreError;
+
+/// Everything a request can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 400: the body is not JSON.
+    #[error("the request body is not valid JSON: {0}")]
+    MalformedJson(String),
+    /// 401: no usable token.
+    #[error("{0}")]
+    Unauthorized(#[from] AuthError),
+    /// 403: the path names another user.
+    #[error("the path's user id is not the token's user")]
+    Forbidden,
+    /// 404: no such task for this user, or no such route.
+    #[error("{0}")]
+    NotFound(&'static str),
+    /// 405: the route exists, the method does not.
+    #[error("this method is not allowed on this path")]
+    MethodNotAllowed,
+    /// 413: the body is larger than the limit.
+    #[error("the request body is larger than {limit} bytes")]
+    PayloadTooLarge {
+        /// The limit, in bytes.
+        limit: usize,
+    },
+    /// 415: the body is not `application/json`.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// 422: the input parsed but is invalid; one entry per bad field.
+    #[error("the request is invalid")]
+    Validation(Vec<FieldError>),
+    /// 503: the database cannot be reached right now.
+    #[error("the database is unavailable")]
+    Unavailable(#[source] StoreError),
+    /// 500: a bug or an unexpected state; logged in full, told to the client as nothing more.
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+impl ApiError {
+    /// A 422 about one field.
+    pub fn invalid(field: &str, detail: impl Into<String>) -> Self {
+        Self::Validation(vec![FieldError::new(field, detail)])
+    }
+
+    /// The problem body for this error. Internal details are never included.
+    pub fn problem(&self) -> Problem {
+        let status = self.status();
+        let (slug, title) = match self {
+            Self::MalformedJson(_) => ("malformed-json", "Malformed JSON"),
+            Self::Unauthorized(_) => ("unauthorized", "Unauthorized"),
+            Self::Forbidden => ("forbidden", "Forbidden"),
+            Self::NotFound(_) => ("not-found", "Not Found"),
+            Self::MethodNotAllowed => ("method-not-allowed", "Method Not Allowed"),
+            Self::PayloadTooLarge { .. } => ("payload-too-large", "Payload Too Large"),
+            Self::UnsupportedMediaType(_) => ("unsupported-media-type", "Unsupported Media Type"),
+            Self::Validation(_) => ("validation", "Validation Failed"),
+            Self::Unavailable(_) => ("unavailable", "Service Unavailable"),
+            Self::Internal(_) => ("internal", "Internal Server Error"),
+        };
+        let detail = match self {
+            Self::Unavailable(_) => {
+                "the database is unavailable right now; retry in a moment".to_owned()
+            }
+            Self::Internal(_) => "something went wrong on our side; it has been logged".to_owned(),
+            Self::Validation(errors) => {
+                let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+                format!("invalid input: {}", fields.join(", "))
+            }
+            other => other.to_string(),
+        };
+        Problem {
+            r#type: format!("urn:todo-api:problem:{slug}"),
+            title: title.to_owned(),
+            status: status.as_u16(),
+            detail,
+            errors: match self {
+                Self::Validation(errors) => Some(errors.clone()),
+                _ => None,
+            },
+        }
+    }
+
+    fn log(&self) {
+        match self {
+            Self::Internal(err) => tracing::error!(error = ?err, "internal error"),
+            Self::Unavailable(err) => tracing::warn!(error = %err, "database unavailable"),
+            Self::Unauthorized(err) => tracing::debug!(reason = %err, "request not authenticated"),
+            _ => {}
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status(&self) -> StatusCode {
+        match self {
+            Self::MalformedJson(_) => StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn as_response(&self) -> Response {
+        self.log();
+        let mut response = ProblemJson(self.problem()).into_response();
+        let headers = response.headers_mut();
+        match self {
+            Self::Unauthorized(err) => {
+                let value = match err {
+                    AuthError::Missing => "Bearer".to_owned(),
+                    other => format!(
+                        "Bearer error=\"invalid_token\", error_description=\"{}\"",
+                        other.to_string().replace('"', "'")
+                    ),
+                };
+                if let Ok(value) = HeaderValue::from_str(&value) {
+                    headers.insert(header::WWW_AUTHENTICATE, value);
+                }
+            }
+            Self::Unavailable(_) => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
+            _ => {}
+        }
+        response
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::Unavailable(_) => Self::Unavailable(err),
+            StoreError::Constraint { ref constraint } => match constraint.as_str() {
+                "tasks_title_length" => Self::invalid("title", "must be 1 to 200 characters"),
+                "tasks_description_length" => {
+                    Self::invalid("description", "must be at most 1000 characters")
+                }
+                _ => Self::Internal(err.into()),
+            },
+            other => Self::Internal(other.into()),
+        }
+    }
+}

@@ -1,0 +1,195 @@
+//! RFC 9457 problem details: the body of every error response, and the per-operation
+//! declaration of which error statuses an operation can answer with.
+
+use std::marker::PhantomData;
+
+use poem::{IntoResponse, Response};
+use poem_openapi::registry::{
+    MetaHeader, MetaMediaType, MetaResponse, MetaResponses, MetaSchemaRef, Registry,
+};
+use poem_openapi::types::{ToJSON, Type};
+use poem_openapi::{ApiResponse, Object, payload::Payload};
+
+use crate::error::ApiError;
+
+/// An RFC 9457 problem: what went wrong, for people (`title`, `detail`) and programs (`type`,
+/// `status`, `errors`).
+#[derive(Clone, Debug, Object)]
+#[oai(rename = "Problem")]
+pub struct Problem {
+    /// A URI naming the kind of problem, e.g. `urn:todo-api:problem:validation`. Stable: branch on it.
+    #[oai(rename = "type")]
+    pub r#type: String,
+    /// A short summary of the kind of problem.
+    pub title: String,
+    /// The HTTP status code.
+    pub status: u16,
+    /// What happened in this occurrence, in words.
+    pub detail: String,
+    /// For validation problems (422): one entry per invalid field or parameter.
+    #[oai(skip_serializing_if_is_none)]
+    pub errors: Option<Vec<FieldError>>,
+}
+
+/// One invalid field of the body, or one invalid parameter.
+#[derive(Clone, Debug, Object, PartialEq, Eq)]
+pub struct FieldError {
+    /// The body field or parameter name, e.g. `title`.
+    pub field: String,
+    /// What is wrong with it.
+    pub detail: String,
+}
+
+impl FieldError {
+    /// An error about `field`.
+    pub fn new(field: &str, detail: impl Into<String>) -> Self {
+        Self {
+            field: field.to_owned(),
+            detail: detail.into(),
+        }
+    }
+}
+
+/// The `application/problem+json` payload.
+pub struct ProblemJson(pub Problem);
+
+impl ProblemJson {
+    /// The media type of problem bodies.
+    pub const CONTENT_TYPE: &'static str = "application/problem+json";
+}
+
+impl Payload for ProblemJson {
+    const CONTENT_TYPE: &'static str = ProblemJson::CONTENT_TYPE;
+
+    fn schema_ref() -> MetaSchemaRef {
+        Problem::schema_ref()
+    }
+
+    fn register(registry: &mut Registry) {
+        Problem::register(registry);
+    }
+}
+
+impl IntoResponse for ProblemJson {
+    fn into_response(self) -> Response {
+        let body = self.0.to_json().unwrap_or_default().to_string();
+        Response::builder()
+            .status(
+                poem::http::StatusCode::from_u16(self.0.status)
+                    .unwrap_or(poem::http::StatusCode::INTERNAL_SERVER_ERROR),
+            )
+            .content_type(Self::CONTENT_TYPE)
+            .body(body)
+    }
+}
+
+/// A set of error statuses an operation declares in the spec.
+pub trait ErrorSet: Send + Sync + 'static {
+    /// The statuses, in the order the spec lists them.
+    const STATUSES: &'static [u16];
+}
+
+/// The error side of an operation's result: any [`ApiError`], declared in the spec as a
+/// problem response for each status of `S`.
+pub struct Failure<S>(pub ApiError, PhantomData<S>);
+
+impl<S, E: Into<ApiError>> From<E> for Failure<S> {
+    fn from(err: E) -> Self {
+        Self(err.into(), PhantomData)
+    }
+}
+
+impl<S> From<Failure<S>> for poem::Error {
+    fn from(failure: Failure<S>) -> Self {
+        poem::Error::from(failure.0)
+    }
+}
+
+impl<S: ErrorSet> ApiResponse for Failure<S> {
+    fn meta() -> MetaResponses {
+        MetaResponses {
+            responses: S::STATUSES
+                .iter()
+                .map(|&status| problem_response(status))
+                .collect(),
+        }
+    }
+
+    fn register(registry: &mut Registry) {
+        Problem::register(registry);
+    }
+}
+
+/// The spec entry of one problem response.
+pub fn problem_response(status: u16) -> MetaResponse {
+    let description = match status {
+        400 => "The body is not valid JSON.",
+        401 => "The bearer token is missing, malformed, badly signed or expired.",
+        403 => "The `user_id` in the path is not the token's user.",
+        404 => "No such task for this user (or the task belongs to someone else).",
+        405 => "The method is not allowed on this path.",
+        413 => "The body is larger than the limit (64 KiB).",
+        415 => "The body is not `application/json`.",
+        422 => "The input is invalid; `errors` names each bad field or parameter.",
+        500 => "An unexpected error; details are logged on the server, never sent.",
+        503 => "The database is unavailable; retry after the `Retry-After` seconds.",
+        _ => "An error.",
+    };
+    let headers = match status {
+        401 => vec![MetaHeader {
+            name: "WWW-Authenticate".into(),
+            description: Some("The `Bearer` challenge (RFC 6750).".into()),
+            required: true,
+            deprecated: false,
+            schema: String::schema_ref(),
+        }],
+        503 => vec![MetaHeader {
+            name: "Retry-After".into(),
+            description: Some("Seconds to wait before retrying.".into()),
+            required: true,
+            deprecated: false,
+            schema: u32::schema_ref(),
+        }],
+        _ => vec![],
+    };
+    MetaResponse {
+        description,
+        status: Some(status),
+        status_range: None,
+        content: vec![MetaMediaType {
+            content_type: ProblemJson::CONTENT_TYPE,
+            schema: ProblemJson::schema_ref(),
+        }],
+        headers,
+    }
+}
+
+/// Errors of an operation without a body that lists or reads by parameters only.
+pub struct ListErrors;
+impl ErrorSet for ListErrors {
+    const STATUSES: &'static [u16] = &[401, 403, 422, 500, 503];
+}
+
+/// Errors of an operation on one task, without a body.
+pub struct TaskErrors;
+impl ErrorSet for TaskErrors {
+    const STATUSES: &'static [u16] = &[401, 403, 404, 422, 500, 503];
+}
+
+/// Errors of an operation that creates from a JSON body.
+pub struct CreateErrors;
+impl ErrorSet for CreateErrors {
+    const STATUSES: &'static [u16] = &[400, 401, 403, 413, 415, 422, 500, 503];
+}
+
+/// Errors of an operation on one task, with a JSON body.
+pub struct ChangeErrors;
+impl ErrorSet for ChangeErrors {
+    const STATUSES: &'static [u16] = &[400, 401, 403, 404, 413, 415, 422, 500, 503];
+}
+
+/// Errors of the readiness probe.
+pub struct ReadyErrors;
+impl ErrorSet for ReadyErrors {
+    const STATUSES: &'static [u16] = &[503];
+}

@@ -1,0 +1,55 @@
+use thiserror::Error;
+
+/// What can go wrong in the store, sorted by what the client should be told.
+#[derive(Debug, Error)]
+pub enum StoreError {
+    /// The database could not be reached (pool timeout, I/O, TLS): a 503, worth retrying.
+    #[error("the database is unavailable: {0}")]
+    Unavailable(#[source] sqlx::Error),
+    /// A named constraint refused the data: a client error.
+    #[error("constraint `{constraint}` was violated")]
+    Constraint {
+        /// The constraint's name, as declared in the migrations.
+        constraint: String,
+    },
+    /// The connection string or options are unusable.
+    #[error("{0}")]
+    Config(String),
+    /// Anything else: a bug or an unexpected database state (a 500).
+    #[error(transparent)]
+    Other(sqlx::Error),
+    /// Migrations could not be applied.
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(err: sqlx::Error) -> Self {
+        match err {
+            sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::WorkerCrashed => Self::Unavailable(err),
+            sqlx::Error::Database(ref db) => match db.constraint() {
+                Some(name) => Self::Constraint {
+                    constraint: name.to_owned(),
+                },
+                None if is_transient(db.code().as_deref()) => Self::Unavailable(err),
+                None => Self::Other(err),
+            },
+            other => Self::Other(other),
+        }
+    }
+}
+
+/// SQLSTATEs (PostgreSQL) and result codes (SQLite) meaning "try again later".
+fn is_transient(code: Option<&str>) -> bool {
+    matches!(
+        code,
+        // PostgreSQL: admin shutdown, crash shutdown, cannot connect now, too many connections.
+        Some("57P01" | "57P02" | "57P03" | "53300")
+        // SQLite: SQLITE_BUSY, SQLITE_LOCKED.
+        | Some("5" | "6")
+    )
+}

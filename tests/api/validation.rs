@@ -1,0 +1,260 @@
+//! Bad input: a precise problem, never a 500, and nothing stored.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, assert_problem, error_fields, on_both_backends};
+
+on_both_backends!(
+    title_length_counts_characters_after_trimming,
+    invalid_create_bodies_are_422_naming_each_field,
+    description_limit_and_type,
+    malformed_json_is_400,
+    wrong_or_missing_content_type_is_415,
+    oversized_body_is_413,
+    bad_parameters_are_422_naming_the_parameter,
+    unknown_routes_and_methods_are_problems,
+);
+
+async fn create_status(app: &TestApp, body: Value) -> (u16, Value) {
+    let response = app.post_task("alice", body).await;
+    let status = response.status().as_u16();
+    if status == 422 {
+        (status, assert_problem(response, 422).await)
+    } else {
+        (status, response.json().await.unwrap())
+    }
+}
+
+async fn title_length_counts_characters_after_trimming(app: TestApp) {
+    let ascii_200 = "a".repeat(200);
+    let (status, task) = create_status(&app, json!({ "title": ascii_200 })).await;
+    assert_eq!(status, 201);
+    assert_eq!(task["title"].as_str().unwrap().chars().count(), 200);
+
+    // 200 characters, 400 bytes.
+    let accented_200 = "é".repeat(200);
+    assert_eq!(
+        create_status(&app, json!({ "title": accented_200 }))
+            .await
+            .0,
+        201
+    );
+    // 200 characters, 800 bytes (4-byte emoji).
+    let emoji_200 = "🦀".repeat(200);
+    let (status, task) = create_status(&app, json!({ "title": emoji_200 })).await;
+    assert_eq!(status, 201);
+    assert_eq!(task["title"], emoji_200);
+    // Surrounding white space does not count.
+    let padded = format!("   {}   ", "b".repeat(200));
+    assert_eq!(create_status(&app, json!({ "title": padded })).await.0, 201);
+
+    for title in ["a".repeat(201), "é".repeat(201), "🦀".repeat(201)] {
+        let (status, problem) = create_status(&app, json!({ "title": title })).await;
+        assert_eq!(status, 422);
+        assert_eq!(error_fields(&problem), ["title"]);
+    }
+
+    let count_before = app.list_tasks("alice", "").await.len();
+    for title in ["", "   ", "\t\n "] {
+        let (status, problem) = create_status(&app, json!({ "title": title })).await;
+        assert_eq!(status, 422, "{title:?}");
+        assert_eq!(error_fields(&problem), ["title"]);
+    }
+    assert_eq!(
+        app.list_tasks("alice", "").await.len(),
+        count_before,
+        "nothing stored"
+    );
+}
+
+async fn invalid_create_bodies_are_422_naming_each_field(app: TestApp) {
+    let cases = [
+        (json!({ "title": 5 }), vec!["title"]),
+        (json!({ "title": true }), vec!["title"]),
+        (json!({ "title": ["a"] }), vec!["title"]),
+        (json!({ "title": null }), vec!["title"]),
+        (json!({}), vec!["title"]),
+        (json!({ "description": "no title" }), vec!["title"]),
+        (
+            json!({ "title": 5, "description": 7 }),
+            vec!["title", "description"],
+        ),
+        (
+            json!({ "title": "", "description": "x".repeat(1001) }),
+            vec!["title", "description"],
+        ),
+        (json!(["title"]), vec!["body"]),
+        (json!("title"), vec!["body"]),
+    ];
+    for (body, fields) in cases {
+        let (status, problem) = create_status(&app, body.clone()).await;
+        assert_eq!(status, 422, "{body}");
+        assert_eq!(error_fields(&problem), fields, "{body}");
+        assert_eq!(problem["type"], "urn:todo-api:problem:validation");
+    }
+    assert!(
+        app.list_tasks("alice", "").await.is_empty(),
+        "nothing stored"
+    );
+}
+
+async fn description_limit_and_type(app: TestApp) {
+    let (status, task) = create_status(
+        &app,
+        json!({ "title": "t", "description": "ü".repeat(1000) }),
+    )
+    .await;
+    assert_eq!(status, 201);
+    assert_eq!(task["description"].as_str().unwrap().chars().count(), 1000);
+
+    let path = format!("/api/alice/tasks/{}", task["id"]);
+    for (body, field) in [
+        (json!({ "description": "ü".repeat(1001) }), "description"),
+        (json!({ "description": 12 }), "description"),
+        (json!({ "title": "   " }), "title"),
+        (json!({ "title": 12 }), "title"),
+        (json!({ "title": "x".repeat(201) }), "title"),
+    ] {
+        let response = app
+            .request(Method::PUT, "alice", &path)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let problem = assert_problem(response, 422).await;
+        assert_eq!(error_fields(&problem), [field], "{body}");
+    }
+    let unchanged: Value = app
+        .request(Method::GET, "alice", &path)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(unchanged, task, "a rejected update changes nothing");
+}
+
+async fn malformed_json_is_400(app: TestApp) {
+    for body in [r#"{"title": "unclosed"#, "{title: 'js'}", "", "nul"] {
+        let response = app
+            .request(Method::POST, "alice", "/api/alice/tasks")
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let problem = assert_problem(response, 400).await;
+        assert_eq!(
+            problem["type"], "urn:todo-api:problem:malformed-json",
+            "{body:?}"
+        );
+    }
+    let task = app.create_task("alice", "t").await;
+    let response = app
+        .request(
+            Method::PATCH,
+            "alice",
+            &format!("/api/alice/tasks/{}/complete", task["id"]),
+        )
+        .header("content-type", "application/json")
+        .body("{")
+        .send()
+        .await
+        .unwrap();
+    assert_problem(response, 400).await;
+}
+
+async fn wrong_or_missing_content_type_is_415(app: TestApp) {
+    for content_type in [
+        Some("text/plain"),
+        Some("application/x-www-form-urlencoded"),
+        None,
+    ] {
+        let mut request = app
+            .request(Method::POST, "alice", "/api/alice/tasks")
+            .body(r#"{"title":"x"}"#);
+        if let Some(content_type) = content_type {
+            request = request.header("content-type", content_type);
+        }
+        assert_problem(request.send().await.unwrap(), 415).await;
+    }
+    // A charset parameter is fine.
+    let response = app
+        .request(Method::POST, "alice", "/api/alice/tasks")
+        .header("content-type", "application/json; charset=utf-8")
+        .body(r#"{"title":"x"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+}
+
+async fn oversized_body_is_413(app: TestApp) {
+    let huge = json!({ "title": "x", "description": "y".repeat(70 * 1024) });
+    let problem = assert_problem(app.post_task("alice", huge).await, 413).await;
+    assert_eq!(problem["type"], "urn:todo-api:problem:payload-too-large");
+
+    // Without a Content-Length (chunked), the limit still holds.
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> = vec![
+        Ok(br#"{"title":"x","description":""#.to_vec()),
+        Ok(vec![b'y'; 70 * 1024]),
+        Ok(br#""}"#.to_vec()),
+    ];
+    let response = app
+        .request(Method::POST, "alice", "/api/alice/tasks")
+        .header("content-type", "application/json")
+        .body(reqwest::Body::wrap_stream(futures_util::stream::iter(
+            chunks,
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(response, 413).await;
+    assert!(
+        app.list_tasks("alice", "").await.is_empty(),
+        "nothing stored"
+    );
+}
+
+async fn bad_parameters_are_422_naming_the_parameter(app: TestApp) {
+    let response = app
+        .request(Method::GET, "alice", "/api/alice/tasks?status=done")
+        .send()
+        .await
+        .unwrap();
+    let problem = assert_problem(response, 422).await;
+    assert_eq!(error_fields(&problem), ["status"]);
+
+    for path in [
+        "/api/alice/tasks/abc",
+        "/api/alice/tasks/1.5",
+        "/api/alice/tasks/99999999999999999999",
+    ] {
+        let response = app
+            .request(Method::GET, "alice", path)
+            .send()
+            .await
+            .unwrap();
+        let problem = assert_problem(response, 422).await;
+        assert_eq!(error_fields(&problem), ["id"], "{path}");
+    }
+}
+
+async fn unknown_routes_and_methods_are_problems(app: TestApp) {
+    let response = app
+        .client
+        .get(app.url("/no/such/route"))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(response, 404).await;
+    let response = app
+        .request(Method::PUT, "alice", "/api/alice/tasks")
+        .json(&json!({ "title": "x" }))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(response, 405).await;
+}
