@@ -27,6 +27,9 @@ pub enum ApiError {
     /// 405: the route exists, the method does not.
     #[error("this method is not allowed on this path")]
     MethodNotAllowed,
+    /// 412: `If-Match` names a version the task no longer has.
+    #[error("the task has changed since the version in If-Match")]
+    PreconditionFailed,
     /// 413: the body is larger than the limit.
     #[error("the request body is larger than {limit} bytes")]
     PayloadTooLarge {
@@ -62,6 +65,7 @@ impl ApiError {
             Self::Forbidden => ("forbidden", "Forbidden"),
             Self::NotFound(_) => ("not-found", "Not Found"),
             Self::MethodNotAllowed => ("method-not-allowed", "Method Not Allowed"),
+            Self::PreconditionFailed => ("precondition-failed", "Precondition Failed"),
             Self::PayloadTooLarge { .. } => ("payload-too-large", "Payload Too Large"),
             Self::UnsupportedMediaType(_) => ("unsupported-media-type", "Unsupported Media Type"),
             Self::Validation(_) => ("validation", "Validation Failed"),
@@ -109,6 +113,7 @@ impl ResponseError for ApiError {
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,

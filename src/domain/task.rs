@@ -1,9 +1,9 @@
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, FixedOffset, Utc};
 
-use super::UserId;
+use super::{Priority, Recurrence, Tag, UserId};
 
 /// The id of a task, assigned by the store.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct TaskId(pub i64);
 
 /// A task title: trimmed, 1 to [`TaskTitle::MAX_CHARS`] characters (characters, not bytes).
@@ -54,8 +54,62 @@ impl TaskDescription {
     }
 }
 
-/// A stored task.
+/// A field-level problem found by a domain rule (e.g. a reminder after the due time).
 #[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldIssue {
+    /// The body field at fault.
+    pub field: &'static str,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl FieldIssue {
+    fn new(field: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            field,
+            message: message.into(),
+        }
+    }
+}
+
+/// When a task is due, reminded and repeated: the fields whose rules depend on each other.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Schedule {
+    /// Due time, in the offset the client gave it (recurrence follows that calendar).
+    pub due_at: Option<DateTime<FixedOffset>>,
+    /// When to remind the user.
+    pub remind_at: Option<DateTime<Utc>>,
+    /// The repetition rule.
+    pub recurrence: Option<Recurrence>,
+}
+
+impl Schedule {
+    /// A reminder after the due time is refused; a recurrence needs a due time.
+    pub fn check(&self) -> Result<(), Vec<FieldIssue>> {
+        let mut issues = Vec::new();
+        if let (Some(due), Some(remind)) = (self.due_at, self.remind_at)
+            && remind > due.to_utc()
+        {
+            issues.push(FieldIssue::new("remind_at", "must not be after due_at"));
+        }
+        if let Some(rule) = &self.recurrence {
+            if self.due_at.is_none() {
+                issues.push(FieldIssue::new("recurrence", "needs a due_at"));
+            }
+            if let Err(why) = rule.validate() {
+                issues.push(FieldIssue::new("recurrence", why));
+            }
+        }
+        if issues.is_empty() {
+            Ok(())
+        } else {
+            Err(issues)
+        }
+    }
+}
+
+/// A stored task.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Task {
     /// Assigned by the store; never reused.
     pub id: TaskId,
@@ -67,34 +121,158 @@ pub struct Task {
     pub description: Option<String>,
     /// Whether the task is done.
     pub completed: bool,
+    /// When it was completed; `None` while pending.
+    pub completed_at: Option<DateTime<Utc>>,
+    /// Importance.
+    pub priority: Priority,
+    /// Tags, in the order given.
+    pub tags: Vec<Tag>,
+    /// Due time, reminder and repetition.
+    pub schedule: Schedule,
+    /// Which occurrence of its series this task is (1 for the first or a one-off task).
+    pub occurrence: u32,
+    /// The day of the month its series started on (month ends stick to it).
+    pub anchor_day: u32,
+    /// The task created when this recurring task was completed.
+    pub next_occurrence_id: Option<TaskId>,
+    /// Bumped on every change; the ETag.
+    pub version: i64,
     /// When the task was created; never changes.
     pub created_at: DateTime<Utc>,
     /// When the task last changed.
     pub updated_at: DateTime<Utc>,
 }
 
-/// What a client supplies to create a task.
+impl Task {
+    /// Applies `changes` (already validated field by field), then the cross-field rules.
+    pub fn apply(&mut self, changes: &TaskChanges) -> Result<(), Vec<FieldIssue>> {
+        if let Some(title) = &changes.title {
+            self.title = title.as_str().to_owned();
+        }
+        if let Some(description) = &changes.description {
+            self.description = description.as_ref().map(|d| d.as_str().to_owned());
+        }
+        if let Some(priority) = changes.priority {
+            self.priority = priority;
+        }
+        if let Some(tags) = &changes.tags {
+            self.tags = tags.clone();
+        }
+        if let Some(remind_at) = changes.remind_at {
+            self.schedule.remind_at = remind_at;
+        }
+        if let Some(due_at) = changes.due_at {
+            self.schedule.due_at = due_at;
+            if let Some(due) = due_at {
+                self.anchor_day = due.day();
+            }
+        }
+        if let Some(recurrence) = &changes.recurrence {
+            self.schedule.recurrence = recurrence.clone();
+            self.occurrence = 1;
+            if let Some(due) = self.schedule.due_at {
+                self.anchor_day = due.day();
+            }
+        }
+        self.schedule.check()
+    }
+
+    /// The next occurrence of a recurring task, if its series goes on.
+    pub fn next_occurrence(&self) -> Option<NewTask> {
+        let rule = self.schedule.recurrence.as_ref()?;
+        let due = self.schedule.due_at?;
+        let next_due = rule.next_due(due, self.anchor_day, self.occurrence)?;
+        let remind_at = self
+            .schedule
+            .remind_at
+            .map(|remind| next_due.to_utc() - (due.to_utc() - remind));
+        Some(NewTask {
+            title: TaskTitle(self.title.clone()),
+            description: self.description.clone().map(TaskDescription),
+            priority: self.priority,
+            tags: self.tags.clone(),
+            schedule: Schedule {
+                due_at: Some(next_due),
+                remind_at,
+                recurrence: Some(rule.clone()),
+            },
+            occurrence: self.occurrence + 1,
+            anchor_day: self.anchor_day,
+        })
+    }
+}
+
+/// What a client supplies to create a task (or what completing a recurring task creates).
 #[derive(Clone, Debug)]
 pub struct NewTask {
     /// The title.
     pub title: TaskTitle,
     /// The description, if any.
     pub description: Option<TaskDescription>,
+    /// Importance.
+    pub priority: Priority,
+    /// Tags.
+    pub tags: Vec<Tag>,
+    /// Due time, reminder and repetition.
+    pub schedule: Schedule,
+    /// Which occurrence of its series this is (1 for a new task).
+    pub occurrence: u32,
+    /// The day of the month its series started on.
+    pub anchor_day: u32,
 }
 
-/// A partial update: `None` leaves a field as it is.
+impl NewTask {
+    /// A new one-off or first-occurrence task, checked against the cross-field rules.
+    pub fn new(
+        title: TaskTitle,
+        description: Option<TaskDescription>,
+        priority: Priority,
+        tags: Vec<Tag>,
+        schedule: Schedule,
+    ) -> Result<Self, Vec<FieldIssue>> {
+        schedule.check()?;
+        let anchor_day = schedule.due_at.map_or(1, |due| due.day());
+        Ok(Self {
+            title,
+            description,
+            priority,
+            tags,
+            schedule,
+            occurrence: 1,
+            anchor_day,
+        })
+    }
+}
+
+/// A partial update: `None` leaves a field as it is; `Some(None)` clears a nullable one.
 #[derive(Clone, Debug, Default)]
 pub struct TaskChanges {
     /// A new title.
     pub title: Option<TaskTitle>,
     /// A new description; `Some(None)` clears it.
     pub description: Option<Option<TaskDescription>>,
+    /// A new priority.
+    pub priority: Option<Priority>,
+    /// New tags (replacing the old ones).
+    pub tags: Option<Vec<Tag>>,
+    /// A new due time; `Some(None)` clears it.
+    pub due_at: Option<Option<DateTime<FixedOffset>>>,
+    /// A new reminder; `Some(None)` clears it.
+    pub remind_at: Option<Option<DateTime<Utc>>>,
+    /// A new rule; `Some(None)` stops the repetition.
+    pub recurrence: Option<Option<Recurrence>>,
 }
 
 impl TaskChanges {
     /// True when the update would change no field.
     pub fn is_empty(&self) -> bool {
-        self.title.is_none() && self.description.is_none()
+        self.title.is_none()
+            && self.description.is_none()
+            && self.priority.is_none()
+            && self.tags.is_none()
+            && self.due_at.is_none()
+            && self.remind_at.is_none()
+            && self.recurrence.is_none()
     }
 }
 

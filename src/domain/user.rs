@@ -1,7 +1,7 @@
 use std::fmt;
 
 /// The id of a user: the `sub` claim of a verified token, never anything a client typed.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct UserId(String);
 
 impl UserId {
@@ -31,5 +31,12 @@ impl UserId {
 impl fmt::Display for UserId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
+    }
+}
+
+impl UserId {
+    /// An id read back from the store (it was validated when written).
+    pub fn stored(raw: String) -> Self {
+        Self(raw)
     }
 }

@@ -2,6 +2,7 @@
 //! is invalid is a 422 naming every bad field. (poem-openapi's own `Json` turns `5` into `"5"`
 //! for a string field and cannot name fields, so bodies go through [`Fields`] instead.)
 
+use chrono::{DateTime, FixedOffset};
 use poem::{Request, RequestBody};
 use poem_openapi::registry::{MetaMediaType, MetaRequest, Registry};
 use poem_openapi::types::Type;
@@ -71,6 +72,115 @@ impl<'a> Fields<'a> {
         }
     }
 
+    /// A string field holding one of `choices`, returned as its index.
+    pub fn choice(&mut self, name: &str, choices: &[&str]) -> Option<Field<usize>> {
+        match self.string(name)? {
+            Field::Absent => Some(Field::Absent),
+            Field::Null => Some(Field::Null),
+            Field::Value(raw) => match choices.iter().position(|c| *c == raw) {
+                Some(i) => Some(Field::Value(i)),
+                None => {
+                    self.error(name, format!("must be one of: {}", choices.join(", ")));
+                    None
+                }
+            },
+        }
+    }
+
+    /// An RFC 3339 timestamp field (the offset is kept).
+    pub fn timestamp(&mut self, name: &str) -> Option<Field<DateTime<FixedOffset>>> {
+        match self.string(name)? {
+            Field::Absent => Some(Field::Absent),
+            Field::Null => Some(Field::Null),
+            Field::Value(raw) => match DateTime::parse_from_rfc3339(raw) {
+                Ok(at) => Some(Field::Value(at)),
+                Err(_) => {
+                    self.error(
+                        name,
+                        "must be an RFC 3339 timestamp, e.g. 2030-01-31T09:00:00Z",
+                    );
+                    None
+                }
+            },
+        }
+    }
+
+    /// A field holding an array of strings.
+    pub fn strings(&mut self, name: &str) -> Option<Field<Vec<&'a str>>> {
+        match self.object.get(name) {
+            None => Some(Field::Absent),
+            Some(Value::Null) => Some(Field::Null),
+            Some(Value::Array(items)) => {
+                let strings: Option<Vec<&str>> = items.iter().map(Value::as_str).collect();
+                if strings.is_none() {
+                    self.error(name, "must be an array of strings");
+                }
+                strings.map(Field::Value)
+            }
+            Some(other) => {
+                self.error(
+                    name,
+                    format!("must be an array of strings, not {}", json_kind(other)),
+                );
+                None
+            }
+        }
+    }
+
+    /// A field holding a JSON object, read with its own [`Fields`] (errors are prefixed
+    /// with `name.`).
+    pub fn object<T>(
+        &mut self,
+        name: &str,
+        parse: impl FnOnce(&mut Fields<'a>) -> Option<T>,
+    ) -> Option<Field<T>> {
+        match self.object.get(name) {
+            None => Some(Field::Absent),
+            Some(Value::Null) => Some(Field::Null),
+            Some(Value::Object(inner)) => {
+                let mut fields = Fields {
+                    object: inner,
+                    errors: Vec::new(),
+                };
+                let parsed = parse(&mut fields);
+                for error in fields.errors {
+                    self.error(&format!("{name}.{}", error.field), error.detail);
+                }
+                parsed.map(Field::Value)
+            }
+            Some(other) => {
+                self.error(name, format!("must be an object, not {}", json_kind(other)));
+                None
+            }
+        }
+    }
+
+    /// A whole-number field within `min..=max`.
+    pub fn integer(&mut self, name: &str, min: u32, max: u32) -> Option<Field<u32>> {
+        match self.object.get(name) {
+            None => Some(Field::Absent),
+            Some(Value::Null) => Some(Field::Null),
+            Some(Value::Number(n)) => match n.as_u64().and_then(|n| u32::try_from(n).ok()) {
+                Some(n) if (min..=max).contains(&n) => Some(Field::Value(n)),
+                _ => {
+                    self.error(name, format!("must be a whole number from {min} to {max}"));
+                    None
+                }
+            },
+            Some(other) => {
+                self.error(name, format!("must be a number, not {}", json_kind(other)));
+                None
+            }
+        }
+    }
+
+    /// Records each domain-rule issue.
+    pub fn issues(&mut self, issues: Vec<crate::domain::FieldIssue>) {
+        for issue in issues {
+            self.error(issue.field, issue.message);
+        }
+    }
+
     /// Runs a domain `parse` on a value, recording its error under `name`.
     pub fn check<T>(&mut self, name: &str, parsed: Result<T, &'static str>) -> Option<T> {
         parsed.map_err(|why| self.error(name, why)).ok()
@@ -89,7 +199,12 @@ fn json_kind(value: &Value) -> &'static str {
 }
 
 /// A required JSON body of schema `T`, parsed into `T::Output`.
-pub struct JsonBody<T: RequestSchema>(pub T::Output);
+pub struct JsonBody<T: RequestSchema> {
+    /// The parsed body.
+    pub value: T::Output,
+    /// A hash of the body's canonical JSON (keys sorted): equal for equal requests.
+    pub fingerprint: String,
+}
 
 /// An optional JSON body: `None` when the request has no body.
 pub struct OptionalJsonBody<T: RequestSchema>(pub Option<T::Output>);
@@ -146,9 +261,19 @@ fn check_content_type(request: &Request) -> Result<(), ApiError> {
     }
 }
 
-fn parse_json<T: RequestSchema>(bytes: &[u8]) -> Result<T::Output, ApiError> {
+/// FNV-1a, 64 bits: a stable, dependency-free fingerprint (not a security boundary: the
+/// fingerprint only tells one user's retried request from a different one).
+pub fn fingerprint(data: &[u8]) -> String {
+    let hash = data.iter().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+        (hash ^ u64::from(*byte)).wrapping_mul(0x0000_0100_0000_01b3)
+    });
+    format!("{hash:016x}")
+}
+
+fn parse_json<T: RequestSchema>(bytes: &[u8]) -> Result<(T::Output, String), ApiError> {
     let value: Value =
         serde_json::from_slice(bytes).map_err(|err| ApiError::MalformedJson(err.to_string()))?;
+    let canonical = fingerprint(value.to_string().as_bytes());
     let Value::Object(object) = value else {
         return Err(ApiError::invalid(
             "body",
@@ -161,7 +286,7 @@ fn parse_json<T: RequestSchema>(bytes: &[u8]) -> Result<T::Output, ApiError> {
     };
     let parsed = T::parse(&mut fields);
     match parsed {
-        Some(output) if fields.errors.is_empty() => Ok(output),
+        Some(output) if fields.errors.is_empty() => Ok((output, canonical)),
         _ if fields.errors.is_empty() => Err(ApiError::invalid("body", "is invalid")),
         _ => Err(ApiError::Validation(fields.errors)),
     }
@@ -187,7 +312,8 @@ impl<'a, T: RequestSchema> ApiExtractor<'a> for JsonBody<T> {
     ) -> poem::Result<Self> {
         check_content_type(request)?;
         let bytes = read_limited(request, body).await?;
-        Ok(Self(parse_json::<T>(&bytes)?))
+        let (value, fingerprint) = parse_json::<T>(&bytes)?;
+        Ok(Self { value, fingerprint })
     }
 }
 
@@ -214,6 +340,6 @@ impl<'a, T: RequestSchema> ApiExtractor<'a> for OptionalJsonBody<T> {
             return Ok(Self(None));
         }
         check_content_type(request)?;
-        Ok(Self(Some(parse_json::<T>(&bytes)?)))
+        Ok(Self(Some(parse_json::<T>(&bytes)?.0)))
     }
 }

@@ -5,6 +5,7 @@ pub mod body;
 pub mod docs;
 mod fallback;
 pub mod json;
+pub mod listing;
 pub mod nullable;
 pub mod problem;
 pub mod schemas;

@@ -128,6 +128,7 @@ pub fn problem_response(status: u16) -> MetaResponse {
         403 => "The `user_id` in the path is not the token's user.",
         404 => "No such task for this user (or the task belongs to someone else).",
         405 => "The method is not allowed on this path.",
+        412 => "`If-Match` names a version the task no longer has: reload it and retry.",
         413 => "The body is larger than the limit (64 KiB).",
         415 => "The body is not `application/json`.",
         422 => "The input is invalid; `errors` names each bad field or parameter.",
@@ -170,10 +171,16 @@ impl ErrorSet for ListErrors {
     const STATUSES: &'static [u16] = &[401, 403, 422, 500, 503];
 }
 
-/// Errors of an operation on one task, without a body.
-pub struct TaskErrors;
-impl ErrorSet for TaskErrors {
+/// Errors of reading one task.
+pub struct ReadErrors;
+impl ErrorSet for ReadErrors {
     const STATUSES: &'static [u16] = &[401, 403, 404, 422, 500, 503];
+}
+
+/// Errors of deleting one task (conditional with `If-Match`).
+pub struct DeleteErrors;
+impl ErrorSet for DeleteErrors {
+    const STATUSES: &'static [u16] = &[401, 403, 404, 412, 422, 500, 503];
 }
 
 /// Errors of an operation that creates from a JSON body.
@@ -182,10 +189,10 @@ impl ErrorSet for CreateErrors {
     const STATUSES: &'static [u16] = &[400, 401, 403, 413, 415, 422, 500, 503];
 }
 
-/// Errors of an operation on one task, with a JSON body.
+/// Errors of an operation on one task, with a JSON body (conditional with `If-Match`).
 pub struct ChangeErrors;
 impl ErrorSet for ChangeErrors {
-    const STATUSES: &'static [u16] = &[400, 401, 403, 404, 413, 415, 422, 500, 503];
+    const STATUSES: &'static [u16] = &[400, 401, 403, 404, 412, 413, 415, 422, 500, 503];
 }
 
 /// Errors of the readiness probe.

@@ -18,6 +18,9 @@ pub enum StoreError {
     /// Anything else: a bug or an unexpected database state (a 500).
     #[error(transparent)]
     Other(sqlx::Error),
+    /// A value could not be encoded for storage.
+    #[error("could not encode a value: {0}")]
+    Encode(String),
     /// Migrations could not be applied.
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),

@@ -2,8 +2,11 @@
 //! `DATABASE_URL` (`postgres://` / `postgresql://` or `sqlite:`), each with its own migrations.
 
 mod error;
-mod postgres;
+mod listing;
 mod row;
+#[macro_use]
+mod sql;
+mod postgres;
 mod sqlite;
 
 use std::sync::Arc;
@@ -13,39 +16,114 @@ use async_trait::async_trait;
 pub use self::error::StoreError;
 pub use self::postgres::PostgresStore;
 pub use self::sqlite::SqliteStore;
-use crate::domain::{NewTask, StatusFilter, Task, TaskChanges, TaskId, UserId};
+use chrono::{DateTime, Utc};
+
+use crate::domain::listing::{ListQuery, Page};
+use crate::domain::{FieldIssue, NewTask, Task, TaskChanges, TaskId, UserId};
+
+/// The result of an operation on one task that may be conditional on its version (`If-Match`).
+#[derive(Debug)]
+pub enum Outcome<T> {
+    /// Done.
+    Done(T),
+    /// No such task for this user.
+    NotFound,
+    /// The task's version is not the one expected: someone changed it meanwhile.
+    Stale,
+    /// The merged task breaks a cross-field rule (e.g. a reminder after the due time).
+    Invalid(Vec<FieldIssue>),
+}
+
+/// An `Idempotency-Key` and the fingerprint of the request that came with it.
+#[derive(Clone, Debug)]
+pub struct IdempotencyKey {
+    /// The client's key.
+    pub key: String,
+    /// A hash of the request body.
+    pub fingerprint: String,
+}
+
+/// The result of a create.
+#[derive(Debug)]
+pub enum Created {
+    /// A new task.
+    New(Task),
+    /// The key was used before with the same request: the task as first returned.
+    Replayed(Task),
+    /// The key was used before with a different request.
+    KeyReused,
+}
+
+/// The result of completing or reopening a task.
+#[derive(Debug)]
+pub struct Completion {
+    /// The task after the change.
+    pub task: Task,
+    /// The next occurrence, when completing a recurring task created one.
+    pub next: Option<Task>,
+}
+
+/// How long an idempotency key is remembered.
+pub const IDEMPOTENCY_WINDOW: chrono::TimeDelta = chrono::TimeDelta::hours(24);
 
 /// Every operation the API needs from storage. Each one is scoped by the owner's id: a task
 /// that belongs to someone else is indistinguishable from one that does not exist.
 #[async_trait]
 pub trait TaskStore: Send + Sync + 'static {
-    /// The user's tasks that match `status`, newest first.
-    async fn list(&self, owner: &UserId, status: StatusFilter) -> Result<Vec<Task>, StoreError>;
+    /// One page of the user's tasks that match `query`, with the total count.
+    async fn list(&self, owner: &UserId, query: &ListQuery) -> Result<Page, StoreError>;
 
-    /// Stores a new task and returns it.
-    async fn create(&self, owner: &UserId, task: NewTask) -> Result<Task, StoreError>;
+    /// Stores a new task; with a key, at most once per key and user within 24 hours.
+    async fn create(
+        &self,
+        owner: &UserId,
+        task: NewTask,
+        key: Option<IdempotencyKey>,
+    ) -> Result<Created, StoreError>;
 
     /// One task, if it exists and belongs to `owner`.
     async fn get(&self, owner: &UserId, id: TaskId) -> Result<Option<Task>, StoreError>;
 
-    /// Applies `changes` and returns the updated task, if it exists and belongs to `owner`.
+    /// Applies `changes`, if the task is at `expected_version` (when given).
     async fn update(
         &self,
         owner: &UserId,
         id: TaskId,
         changes: &TaskChanges,
-    ) -> Result<Option<Task>, StoreError>;
+        expected_version: Option<i64>,
+    ) -> Result<Outcome<Task>, StoreError>;
 
-    /// Sets `completed` (or toggles it when `None`) and returns the updated task.
+    /// Sets `completed` (or toggles it when `None`). Completing a recurring task creates its
+    /// next occurrence in the same transaction.
     async fn set_completed(
         &self,
         owner: &UserId,
         id: TaskId,
         completed: Option<bool>,
-    ) -> Result<Option<Task>, StoreError>;
+        expected_version: Option<i64>,
+    ) -> Result<Outcome<Completion>, StoreError>;
 
-    /// Deletes a task; false when there was no such task of `owner`'s.
-    async fn delete(&self, owner: &UserId, id: TaskId) -> Result<bool, StoreError>;
+    /// Deletes a task, if it is at `expected_version` (when given).
+    async fn delete(
+        &self,
+        owner: &UserId,
+        id: TaskId,
+        expected_version: Option<i64>,
+    ) -> Result<Outcome<()>, StoreError>;
+
+    /// Deletes the user's completed tasks; returns how many.
+    async fn delete_completed(&self, owner: &UserId) -> Result<u64, StoreError>;
+
+    /// The user's tags (as first written) with how many tasks carry each, by name.
+    async fn tags(&self, owner: &UserId) -> Result<Vec<(String, u64)>, StoreError>;
+
+    /// Pending tasks whose reminder is due at or before `before`, soonest first.
+    async fn reminders(
+        &self,
+        owner: &UserId,
+        before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Task>, StoreError>;
 
     /// Succeeds when the database answers a trivial query.
     async fn ping(&self) -> Result<(), StoreError>;

@@ -220,6 +220,11 @@ impl TestApp {
         self.issuer.issue(user, Duration::from_secs(600)).unwrap()
     }
 
+    /// The URL of this server's database.
+    pub fn database_url(&self) -> &str {
+        self.db.as_ref().map(TestDb::url).unwrap_or_default()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }

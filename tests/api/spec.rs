@@ -61,6 +61,9 @@ fn every_operation_is_documented_and_declares_its_errors() {
                 );
                 if path.ends_with("{id}") || path.ends_with("complete") {
                     assert!(responses.contains_key("404"), "{id}: no 404");
+                    if method != "get" {
+                        assert!(responses.contains_key("412"), "{id}: no 412");
+                    }
                 }
                 if op.get("requestBody").is_some() {
                     for status in ["400", "413", "415"] {
@@ -74,12 +77,15 @@ fn every_operation_is_documented_and_declares_its_errors() {
     assert_eq!(
         operation_ids,
         [
+            "clearCompletedTasks",
             "completeTask",
             "createTask",
             "deleteTask",
             "getHealth",
             "getReadiness",
             "getTask",
+            "listReminders",
+            "listTags",
             "listTasks",
             "updateTask"
         ]

@@ -1,31 +1,92 @@
-//! `/api/{user_id}/tasks`: the caller's tasks.
+//! `/api/{user_id}/…`: the caller's tasks, tags and reminders.
 
-use crate::http::json::Json;
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
-use poem_openapi::param::{Path, Query};
+use chrono::{DateTime, Utc};
+use poem::web::Data;
+use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::{ApiResponse, OpenApi};
 
 use super::ApiTags;
-use crate::domain::TaskId;
+use crate::domain::{Task, TaskId};
 use crate::error::ApiError;
 use crate::http::AppState;
 use crate::http::body::{JsonBody, OptionalJsonBody};
-use crate::http::problem::{ChangeErrors, CreateErrors, Failure, ListErrors, TaskErrors};
-use crate::http::schemas::{CompleteTask, CreateTask, TaskStatus, TaskView, UpdateTask};
+use crate::http::json::Json;
+use crate::http::listing::{ListParams, MAX_LIMIT, encode_component};
+use crate::http::problem::{
+    ChangeErrors, CreateErrors, DeleteErrors, Failure, FieldError, ListErrors, ReadErrors,
+};
+use crate::http::schemas::{
+    CompleteTask, CreateTask, DeletedCount, PriorityView, SortOrder, TagCount, TaskSort,
+    TaskStatus, TaskView, UpdateTask,
+};
 use crate::http::security::BearerAuth;
+use crate::store::{Created, IdempotencyKey, Outcome};
 
 /// The task operations.
 pub struct TasksApi;
 
+/// A page of tasks.
+#[derive(ApiResponse)]
+pub enum TaskPage {
+    /// The tasks of this page, in order.
+    #[oai(status = 200)]
+    Ok(
+        Json<Vec<TaskView>>,
+        /// How many tasks match the filters, across all pages.
+        #[oai(header = "X-Total-Count")]
+        u64,
+        /// `<url>; rel="next"` when more tasks follow.
+        #[oai(header = "Link")]
+        Option<String>,
+    ),
+}
+
 /// A created task.
 #[derive(ApiResponse)]
-pub enum Created {
-    /// The task was created.
+pub enum TaskCreated {
+    /// The task was created (or, for a repeated `Idempotency-Key`, the original answer).
     #[oai(status = 201)]
     Created(
         Json<TaskView>,
         /// The new task's URL.
         #[oai(header = "Location")]
+        String,
+        /// The task's version, for `If-Match`.
+        #[oai(header = "ETag")]
+        String,
+    ),
+}
+
+/// A task.
+#[derive(ApiResponse)]
+#[allow(clippy::large_enum_variant)] // built once per request and moved straight into the body
+pub enum TaskFound {
+    /// The task.
+    #[oai(status = 200)]
+    Ok(
+        Json<TaskView>,
+        /// The task's version, for `If-Match` and `If-None-Match`.
+        #[oai(header = "ETag")]
+        String,
+    ),
+    /// The task has not changed since the `If-None-Match` version.
+    #[oai(status = 304)]
+    NotModified(
+        /// The task's version.
+        #[oai(header = "ETag")]
+        String,
+    ),
+}
+
+/// A changed task.
+#[derive(ApiResponse)]
+pub enum TaskChanged {
+    /// The task after the change.
+    #[oai(status = 200)]
+    Ok(
+        Json<TaskView>,
+        /// The task's new version, for `If-Match`.
+        #[oai(header = "ETag")]
         String,
     ),
 }
@@ -38,24 +99,88 @@ pub enum Deleted {
     NoContent,
 }
 
-/// Characters left as they are in a path segment (RFC 3986 unreserved).
-const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
+/// A list of tasks.
+#[derive(ApiResponse)]
+pub enum TaskList {
+    /// The tasks.
+    #[oai(status = 200)]
+    Ok(Json<Vec<TaskView>>),
+}
 
-fn path_segment(raw: &str) -> String {
-    utf8_percent_encode(raw, SEGMENT).to_string()
+/// The user's tags.
+#[derive(ApiResponse)]
+pub enum TagList {
+    /// Every tag of the user's tasks, by name, with counts.
+    #[oai(status = 200)]
+    Ok(Json<Vec<TagCount>>),
+}
+
+/// How many tasks were cleared.
+#[derive(ApiResponse)]
+pub enum Cleared {
+    /// The completed tasks were deleted.
+    #[oai(status = 200)]
+    Ok(Json<DeletedCount>),
 }
 
 const NO_SUCH_TASK: ApiError = ApiError::NotFound("no task with this id exists for this user");
+
+fn etag(task: &Task) -> String {
+    format!("\"{}\"", task.version)
+}
+
+/// The versions an `If-Match` / `If-None-Match` header names; `None` for `*` (any).
+fn entity_tags(header: &str) -> Option<Vec<String>> {
+    let header = header.trim();
+    if header == "*" {
+        return None;
+    }
+    Some(
+        header
+            .split(',')
+            .map(|tag| tag.trim().trim_start_matches("W/").to_owned())
+            .collect(),
+    )
+}
+
+/// The version `If-Match` requires, if any. A tag this server never issues can match nothing.
+fn expected_version(if_match: Option<&str>) -> Option<i64> {
+    let tags = entity_tags(if_match?)?;
+    Some(
+        tags.first()
+            .and_then(|tag| tag.trim_matches('"').parse::<i64>().ok())
+            .unwrap_or(-1),
+    )
+}
+
+fn outcome<T>(outcome: Outcome<T>) -> Result<T, ApiError> {
+    match outcome {
+        Outcome::Done(value) => Ok(value),
+        Outcome::NotFound => Err(NO_SUCH_TASK),
+        Outcome::Stale => Err(ApiError::PreconditionFailed),
+        Outcome::Invalid(issues) => Err(ApiError::Validation(
+            issues
+                .into_iter()
+                .map(|i| FieldError::new(i.field, i.message))
+                .collect(),
+        )),
+    }
+}
+
+fn changed(task: Task) -> TaskChanged {
+    let tag = etag(&task);
+    TaskChanged::Ok(Json(task.into()), tag)
+}
 
 #[OpenApi(tag = "ApiTags::Tasks")]
 impl TasksApi {
     /// List tasks
     ///
-    /// The user's tasks, newest first. `status` narrows the list to pending or completed tasks.
+    /// The user's tasks that match every filter given, newest first unless `sort`/`order` say
+    /// otherwise. The body is always a JSON array; when more tasks follow, the `Link` header
+    /// carries the next page's URL (`rel="next"`), and `X-Total-Count` is the number of tasks
+    /// matching the filters across all pages.
+    #[allow(clippy::too_many_arguments)]
     #[oai(
         path = "/api/:user_id/tasks",
         method = "get",
@@ -63,23 +188,68 @@ impl TasksApi {
     )]
     async fn list_tasks(
         &self,
-        state: poem::web::Data<&AppState>,
+        state: Data<&AppState>,
         auth: BearerAuth,
         /// The user's id: must equal the token's `sub`.
         user_id: Path<String>,
         /// Which tasks to return.
         #[oai(default)]
         status: Query<TaskStatus>,
-    ) -> Result<Json<Vec<TaskView>>, Failure<ListErrors>> {
+        /// Only these priorities (repeat the parameter for several).
+        #[oai(default)]
+        priority: Query<Vec<PriorityView>>,
+        /// Only tasks carrying every one of these tags (repeat for several; case-insensitive).
+        #[oai(default)]
+        tag: Query<Vec<String>>,
+        /// A keyword to find in the title or description (case-insensitive).
+        q: Query<Option<String>>,
+        /// Only tasks due before this instant.
+        due_before: Query<Option<DateTime<Utc>>>,
+        /// Only tasks due at or after this instant.
+        due_after: Query<Option<DateTime<Utc>>>,
+        /// `true`: only pending tasks whose due time has passed.
+        #[oai(default)]
+        overdue: Query<bool>,
+        /// What to sort by (default `created`).
+        sort: Query<Option<TaskSort>>,
+        /// Sort direction (default: `desc` for created, updated and priority; `asc` for title
+        /// and due_date).
+        order: Query<Option<SortOrder>>,
+        /// Page size (default 500).
+        #[oai(validator(minimum(value = "1"), maximum(value = "1000")))]
+        limit: Query<Option<u32>>,
+        /// Where to continue: copy it from the `Link` header of the previous page.
+        cursor: Query<Option<String>>,
+    ) -> Result<TaskPage, Failure<ListErrors>> {
         let owner = auth.owner(&user_id)?;
-        let tasks = state.store.list(owner, status.0.into()).await?;
-        Ok(Json(tasks.into_iter().map(TaskView::from).collect()))
+        let params = ListParams {
+            status: status.0,
+            priority: priority.0,
+            tag: tag.0,
+            q: q.0,
+            due_before: due_before.0,
+            due_after: due_after.0,
+            overdue: overdue.0,
+            sort: sort.0,
+            order: order.0,
+            limit: limit.0.map(|l| l.min(MAX_LIMIT)),
+            cursor: cursor.0,
+        };
+        let query = params.to_query()?;
+        let page = state.store.list(owner, &query).await?;
+        let path = format!("/api/{}/tasks", encode_component(&user_id));
+        let link = page
+            .next
+            .map(|position| format!("<{}>; rel=\"next\"", params.next_url(&path, position)));
+        let tasks = page.tasks.into_iter().map(TaskView::from).collect();
+        Ok(TaskPage::Ok(Json(tasks), page.total, link))
     }
 
     /// Create a task
     ///
-    /// Creates a pending task. The title is trimmed; the response's `Location` header is the
-    /// new task's URL.
+    /// Creates a pending task; the title is trimmed. With an `Idempotency-Key`, retrying the
+    /// same request within 24 hours returns the original answer and creates nothing; reusing
+    /// the key for a different request is a 422.
     #[oai(
         path = "/api/:user_id/tasks",
         method = "post",
@@ -87,19 +257,38 @@ impl TasksApi {
     )]
     async fn create_task(
         &self,
-        state: poem::web::Data<&AppState>,
+        state: Data<&AppState>,
         auth: BearerAuth,
         /// The user's id: must equal the token's `sub`.
         user_id: Path<String>,
+        /// Any unique string (e.g. a UUID) that makes retries of this request safe.
+        #[oai(name = "Idempotency-Key", validator(min_length = 1, max_length = 255))]
+        idempotency_key: Header<Option<String>>,
         body: JsonBody<CreateTask>,
-    ) -> Result<Created, Failure<CreateErrors>> {
+    ) -> Result<TaskCreated, Failure<CreateErrors>> {
         let owner = auth.owner(&user_id)?;
-        let task = state.store.create(owner, body.0).await?;
-        let location = format!("/api/{}/tasks/{}", path_segment(&user_id), task.id.0);
-        Ok(Created::Created(Json(task.into()), location))
+        let key = idempotency_key.0.map(|key| IdempotencyKey {
+            key,
+            fingerprint: body.fingerprint.clone(),
+        });
+        let task = match state.store.create(owner, body.value, key).await? {
+            Created::New(task) | Created::Replayed(task) => task,
+            Created::KeyReused => {
+                return Err(ApiError::invalid(
+                    "Idempotency-Key",
+                    "was already used for a different request",
+                )
+                .into());
+            }
+        };
+        let location = format!("/api/{}/tasks/{}", encode_component(&user_id), task.id.0);
+        let tag = etag(&task);
+        Ok(TaskCreated::Created(Json(task.into()), location, tag))
     }
 
     /// Get a task
+    ///
+    /// With `If-None-Match` naming the current `ETag`, answers 304 without a body.
     #[oai(
         path = "/api/:user_id/tasks/:id",
         method = "get",
@@ -107,22 +296,39 @@ impl TasksApi {
     )]
     async fn get_task(
         &self,
-        state: poem::web::Data<&AppState>,
+        state: Data<&AppState>,
         auth: BearerAuth,
         /// The user's id: must equal the token's `sub`.
         user_id: Path<String>,
         /// The task's id.
         id: Path<i64>,
-    ) -> Result<Json<TaskView>, Failure<TaskErrors>> {
+        /// An `ETag` from an earlier answer: 304 if the task is still at that version.
+        #[oai(name = "If-None-Match")]
+        if_none_match: Header<Option<String>>,
+    ) -> Result<TaskFound, Failure<ReadErrors>> {
         let owner = auth.owner(&user_id)?;
-        let task = state.store.get(owner, TaskId(id.0)).await?;
-        Ok(Json(task.ok_or(NO_SUCH_TASK)?.into()))
+        let task = state
+            .store
+            .get(owner, TaskId(id.0))
+            .await?
+            .ok_or(NO_SUCH_TASK)?;
+        let tag = etag(&task);
+        let unchanged = if_none_match
+            .0
+            .as_deref()
+            .map(entity_tags)
+            .is_some_and(|tags| tags.is_none_or(|tags| tags.contains(&tag)));
+        if unchanged {
+            return Ok(TaskFound::NotModified(tag));
+        }
+        Ok(TaskFound::Ok(Json(task.into()), tag))
     }
 
     /// Update a task
     ///
-    /// Changes the fields present in the body and leaves the others as they are;
-    /// `"description": null` clears the description. A body that changes nothing is a 422.
+    /// Changes the fields present in the body and leaves the others as they are; `null`
+    /// clears a nullable field. A body that changes nothing is a 422. With `If-Match`, the
+    /// update happens only if the task is still at that version (else 412).
     #[oai(
         path = "/api/:user_id/tasks/:id",
         method = "put",
@@ -130,20 +336,29 @@ impl TasksApi {
     )]
     async fn update_task(
         &self,
-        state: poem::web::Data<&AppState>,
+        state: Data<&AppState>,
         auth: BearerAuth,
         /// The user's id: must equal the token's `sub`.
         user_id: Path<String>,
         /// The task's id.
         id: Path<i64>,
+        /// The `ETag` the task must still have.
+        #[oai(name = "If-Match")]
+        if_match: Header<Option<String>>,
         body: JsonBody<UpdateTask>,
-    ) -> Result<Json<TaskView>, Failure<ChangeErrors>> {
+    ) -> Result<TaskChanged, Failure<ChangeErrors>> {
         let owner = auth.owner(&user_id)?;
-        let task = state.store.update(owner, TaskId(id.0), &body.0).await?;
-        Ok(Json(task.ok_or(NO_SUCH_TASK)?.into()))
+        let expected = expected_version(if_match.0.as_deref());
+        let result = state
+            .store
+            .update(owner, TaskId(id.0), &body.value, expected)
+            .await?;
+        Ok(changed(outcome(result)?))
     }
 
     /// Delete a task
+    ///
+    /// With `If-Match`, deletes only if the task is still at that version (else 412).
     #[oai(
         path = "/api/:user_id/tasks/:id",
         method = "delete",
@@ -151,25 +366,28 @@ impl TasksApi {
     )]
     async fn delete_task(
         &self,
-        state: poem::web::Data<&AppState>,
+        state: Data<&AppState>,
         auth: BearerAuth,
         /// The user's id: must equal the token's `sub`.
         user_id: Path<String>,
         /// The task's id.
         id: Path<i64>,
-    ) -> Result<Deleted, Failure<TaskErrors>> {
+        /// The `ETag` the task must still have.
+        #[oai(name = "If-Match")]
+        if_match: Header<Option<String>>,
+    ) -> Result<Deleted, Failure<DeleteErrors>> {
         let owner = auth.owner(&user_id)?;
-        if state.store.delete(owner, TaskId(id.0)).await? {
-            Ok(Deleted::NoContent)
-        } else {
-            Err(NO_SUCH_TASK.into())
-        }
+        let expected = expected_version(if_match.0.as_deref());
+        outcome(state.store.delete(owner, TaskId(id.0), expected).await?)?;
+        Ok(Deleted::NoContent)
     }
 
     /// Toggle or set completion
     ///
     /// Without a body, flips `completed`. With `{"completed": true|false}`, sets it instead,
-    /// which is safe to retry. Setting the value a task already has leaves `updated_at` as it is.
+    /// which is safe to retry; setting the value a task already has changes nothing.
+    /// Completing a recurring task creates its next occurrence in the same transaction; the
+    /// answer's `next_occurrence_id` names it. Reopening does not delete it.
     #[oai(
         path = "/api/:user_id/tasks/:id/complete",
         method = "patch",
@@ -177,19 +395,103 @@ impl TasksApi {
     )]
     async fn complete_task(
         &self,
-        state: poem::web::Data<&AppState>,
+        state: Data<&AppState>,
         auth: BearerAuth,
         /// The user's id: must equal the token's `sub`.
         user_id: Path<String>,
         /// The task's id.
         id: Path<i64>,
+        /// The `ETag` the task must still have.
+        #[oai(name = "If-Match")]
+        if_match: Header<Option<String>>,
         body: OptionalJsonBody<CompleteTask>,
-    ) -> Result<Json<TaskView>, Failure<ChangeErrors>> {
+    ) -> Result<TaskChanged, Failure<ChangeErrors>> {
         let owner = auth.owner(&user_id)?;
-        let task = state
+        let expected = expected_version(if_match.0.as_deref());
+        let result = state
             .store
-            .set_completed(owner, TaskId(id.0), body.0)
+            .set_completed(owner, TaskId(id.0), body.0, expected)
             .await?;
-        Ok(Json(task.ok_or(NO_SUCH_TASK)?.into()))
+        Ok(changed(outcome(result)?.task))
+    }
+
+    /// Clear completed tasks
+    ///
+    /// Deletes every completed task of the user. `status=completed` is required, so that a
+    /// bare `DELETE` of the collection never deletes anything.
+    #[oai(
+        path = "/api/:user_id/tasks",
+        method = "delete",
+        operation_id = "clearCompletedTasks"
+    )]
+    async fn clear_completed(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        /// The user's id: must equal the token's `sub`.
+        user_id: Path<String>,
+        /// Must be `completed`.
+        status: Query<TaskStatus>,
+    ) -> Result<Cleared, Failure<ListErrors>> {
+        let owner = auth.owner(&user_id)?;
+        if status.0 != TaskStatus::Completed {
+            return Err(
+                ApiError::invalid("status", "only `completed` tasks can be cleared").into(),
+            );
+        }
+        let deleted = state.store.delete_completed(owner).await?;
+        Ok(Cleared::Ok(Json(DeletedCount { deleted })))
+    }
+
+    /// List tags
+    ///
+    /// Every tag on the user's tasks, sorted by name, with how many tasks carry it.
+    #[oai(path = "/api/:user_id/tags", method = "get", operation_id = "listTags")]
+    async fn list_tags(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        /// The user's id: must equal the token's `sub`.
+        user_id: Path<String>,
+    ) -> Result<TagList, Failure<ListErrors>> {
+        let owner = auth.owner(&user_id)?;
+        let tags = state.store.tags(owner).await?;
+        Ok(TagList::Ok(Json(
+            tags.into_iter()
+                .map(|(tag, count)| TagCount { tag, count })
+                .collect(),
+        )))
+    }
+
+    /// List due reminders
+    ///
+    /// Pending tasks whose `remind_at` is at or before `before` (default: now), soonest
+    /// first: what the frontend should notify the user about.
+    #[oai(
+        path = "/api/:user_id/reminders",
+        method = "get",
+        operation_id = "listReminders"
+    )]
+    async fn list_reminders(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        /// The user's id: must equal the token's `sub`.
+        user_id: Path<String>,
+        /// Reminders due at or before this instant (default: now).
+        before: Query<Option<DateTime<Utc>>>,
+        /// At most this many tasks (default 100).
+        #[oai(validator(minimum(value = "1"), maximum(value = "1000")))]
+        limit: Query<Option<u32>>,
+    ) -> Result<TaskList, Failure<ListErrors>> {
+        let owner = auth.owner(&user_id)?;
+        let before = before.0.unwrap_or_else(crate::domain::now);
+        let tasks = state
+            .store
+            .reminders(owner, before, limit.0.unwrap_or(100))
+            .await?;
+        Ok(TaskList::Ok(Json(
+            tasks.into_iter().map(TaskView::from).collect(),
+        )))
     }
 }

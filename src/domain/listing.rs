@@ -1,0 +1,128 @@
+//! What a task listing asks for: filters, sort order and the keyset position to continue after.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{Priority, StatusFilter, Task, TaskId};
+
+/// What a listing sorts by.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SortKey {
+    /// Creation time (the default).
+    #[default]
+    Created,
+    /// Last change.
+    Updated,
+    /// Title, ignoring case.
+    Title,
+    /// Due time; tasks without one come last in either order.
+    DueDate,
+    /// Priority (low < medium < high).
+    Priority,
+}
+
+impl SortKey {
+    /// The order used when none is asked for: newest, most important, or soonest first.
+    pub fn default_order(self) -> Order {
+        match self {
+            Self::Created | Self::Updated | Self::Priority => Order::Desc,
+            Self::Title | Self::DueDate => Order::Asc,
+        }
+    }
+}
+
+/// Ascending or descending.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Order {
+    /// Smallest first.
+    Asc,
+    /// Largest first.
+    Desc,
+}
+
+/// The value of a task's sort key.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SortValue {
+    /// A timestamp (created, updated, due).
+    Time(DateTime<Utc>),
+    /// A lower-cased title.
+    Text(String),
+    /// A priority rank.
+    Rank(i64),
+    /// No due date.
+    Null,
+}
+
+/// Where a page ended: the last task's sort value and id.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Position {
+    /// The sort key's value.
+    pub value: SortValue,
+    /// The id (the tie-breaker).
+    pub id: i64,
+}
+
+impl Position {
+    /// The position of `task` in a listing sorted by `key`.
+    pub fn of(task: &Task, key: SortKey) -> Self {
+        let value = match key {
+            SortKey::Created => SortValue::Time(task.created_at),
+            SortKey::Updated => SortValue::Time(task.updated_at),
+            SortKey::Title => SortValue::Text(task.title.to_lowercase()),
+            SortKey::Priority => SortValue::Rank(i64::from(task.priority.rank())),
+            SortKey::DueDate => task
+                .schedule
+                .due_at
+                .map_or(SortValue::Null, |due| SortValue::Time(due.to_utc())),
+        };
+        let TaskId(id) = task.id;
+        Self { value, id }
+    }
+}
+
+/// A listing request.
+#[derive(Clone, Debug, Default)]
+pub struct ListQuery {
+    /// Pending, completed or all.
+    pub status: StatusFilter,
+    /// Any of these priorities (empty: any).
+    pub priorities: Vec<Priority>,
+    /// All of these tag keys (lower-cased).
+    pub tag_keys: Vec<String>,
+    /// A lower-cased keyword to find in the title or description.
+    pub search: Option<String>,
+    /// Due strictly before this instant.
+    pub due_before: Option<DateTime<Utc>>,
+    /// Due at or after this instant.
+    pub due_after: Option<DateTime<Utc>>,
+    /// Pending and due before `now`.
+    pub overdue: bool,
+    /// The present, for `overdue`.
+    pub now: DateTime<Utc>,
+    /// Sort key.
+    pub sort: SortKey,
+    /// Direction.
+    pub order: Option<Order>,
+    /// Page size.
+    pub limit: u32,
+    /// Continue after this position.
+    pub after: Option<Position>,
+}
+
+impl ListQuery {
+    /// The effective direction.
+    pub fn order(&self) -> Order {
+        self.order.unwrap_or_else(|| self.sort.default_order())
+    }
+}
+
+/// One page of a listing.
+#[derive(Clone, Debug)]
+pub struct Page {
+    /// The tasks, in order.
+    pub tasks: Vec<Task>,
+    /// How many tasks match the filters, across all pages.
+    pub total: u64,
+    /// Where the next page starts, when there is one.
+    pub next: Option<Position>,
+}

@@ -1,0 +1,36 @@
+use serde::{Deserialize, Serialize};
+
+/// How important a task is. Stored as 0, 1, 2 so that it sorts by importance.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Priority {
+    /// Can wait.
+    Low,
+    /// The default.
+    #[default]
+    Medium,
+    /// Do it first.
+    High,
+}
+
+impl Priority {
+    /// The stored rank: low 0, medium 1, high 2.
+    pub fn rank(self) -> i16 {
+        match self {
+            Self::Low => 0,
+            Self::Medium => 1,
+            Self::High => 2,
+        }
+    }
+
+    /// The priority of a stored rank (unknown ranks read as medium).
+    pub fn from_rank(rank: i16) -> Self {
+        match rank {
+            0 => Self::Low,
+            2 => Self::High,
+            _ => Self::Medium,
+        }
+    }
+}

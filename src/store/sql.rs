@@ -1,0 +1,497 @@
+//! The [`TaskStore`](super::TaskStore) implementation shared by both backends.
+//!
+//! PostgreSQL and SQLite accept the same SQL here (`$N` placeholders, `RETURNING`), so the
+//! queries are written once; the macro instantiates them for each backend's concrete pool type
+//! (sqlx's generic executor bounds would obscure more than they share). Only the transaction
+//! start (`BEGIN IMMEDIATE` on SQLite), the row lock (`FOR UPDATE` on PostgreSQL) and the
+//! migrations differ.
+
+/// Binds [`Param`](super::listing::Param)s to a query in order.
+macro_rules! bind_params {
+    ($query:expr, $params:expr) => {{
+        let mut query = $query;
+        for param in $params {
+            query = match param {
+                $crate::store::listing::Param::Text(v) => query.bind(v),
+                $crate::store::listing::Param::Int(v) => query.bind(v),
+                $crate::store::listing::Param::Bool(v) => query.bind(v),
+                $crate::store::listing::Param::Time(v) => query.bind(v),
+            };
+        }
+        query
+    }};
+}
+
+/// Implements `TaskStore` for `$store`, a struct with a `pool: sqlx::Pool<$db>`.
+macro_rules! sql_task_store {
+    (
+        $store:ty,
+        $db:ty,
+        begin = $begin:literal,
+        lock = $lock:literal,
+        migrations = $migrations:literal $(,)?
+    ) => {
+        mod shared {
+            use std::collections::HashMap;
+
+            use async_trait::async_trait;
+            use chrono::{DateTime, Utc};
+            use sqlx::{AssertSqlSafe, Executor, Transaction};
+
+            use $crate::domain::listing::{ListQuery, Page, Position};
+            use $crate::domain::{NewTask, Tag, Task, TaskChanges, TaskId, UserId, now};
+            use $crate::store::listing;
+            use $crate::store::row::{Encoded, TaskRow, columns};
+            use $crate::store::{
+                Completion, Created, IDEMPOTENCY_WINDOW, IdempotencyKey, Outcome, StoreError,
+                TaskStore,
+            };
+
+            type Db = $db;
+            type Tx = Transaction<'static, Db>;
+
+            /// The tags of the tasks `ids`, by task id.
+            async fn load_tags<'e, E>(
+                executor: E,
+                ids: &[i64],
+            ) -> Result<HashMap<i64, Vec<Tag>>, StoreError>
+            where
+                E: Executor<'e, Database = Db>,
+            {
+                let mut tags: HashMap<i64, Vec<Tag>> = HashMap::new();
+                if ids.is_empty() {
+                    return Ok(tags);
+                }
+                let sql = listing::tags_sql(ids);
+                let rows: Vec<(i64, String)> = bind_params!(
+                    sqlx::query_as(AssertSqlSafe(sql.text)),
+                    sql.params
+                )
+                .fetch_all(executor)
+                .await?;
+                for (task_id, tag) in rows {
+                    tags.entry(task_id).or_default().push(Tag::from_stored(tag));
+                }
+                Ok(tags)
+            }
+
+            /// Rows as tasks, with their tags.
+            async fn with_tags<'e, E>(executor: E, rows: Vec<TaskRow>) -> Result<Vec<Task>, StoreError>
+            where
+                E: Executor<'e, Database = Db>,
+            {
+                let ids: Vec<i64> = rows.iter().map(TaskRow::id).collect();
+                let mut tags = load_tags(executor, &ids).await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|row| {
+                        let tags = tags.remove(&row.id()).unwrap_or_default();
+                        row.into_task(tags)
+                    })
+                    .collect())
+            }
+
+            async fn insert_tags(
+                tx: &mut Tx,
+                owner: &UserId,
+                task_id: i64,
+                tags: &[Tag],
+            ) -> Result<(), StoreError> {
+                for (position, tag) in tags.iter().enumerate() {
+                    sqlx::query(
+                        "INSERT INTO task_tags (task_id, user_id, tag, tag_key, position) \
+                         VALUES ($1, $2, $3, $4, $5)",
+                    )
+                    .bind(task_id)
+                    .bind(owner.as_str())
+                    .bind(tag.as_str())
+                    .bind(tag.key())
+                    .bind(i16::try_from(position).unwrap_or(i16::MAX))
+                    .execute(&mut **tx)
+                    .await?;
+                }
+                Ok(())
+            }
+
+            async fn insert_task(tx: &mut Tx, owner: &UserId, task: &NewTask) -> Result<Task, StoreError> {
+                let description = task.description.as_ref().map(|d| d.as_str());
+                let e = Encoded::new(
+                    task.title.as_str(),
+                    description,
+                    task.priority,
+                    &task.schedule,
+                    task.occurrence,
+                    task.anchor_day,
+                );
+                let row: TaskRow = sqlx::query_as(concat!(
+                    "INSERT INTO tasks (user_id, title, description, completed, priority, due_at, \
+                     due_offset, remind_at, recurrence, occurrence, anchor_day, version, title_key, \
+                     search_text, created_at, updated_at) \
+                     VALUES ($1, $2, $3, FALSE, $4, $5, $6, $7, $8, $9, $10, 1, $11, $12, $13, $13) \
+                     RETURNING ",
+                    columns!()
+                ))
+                .bind(owner.as_str())
+                .bind(task.title.as_str())
+                .bind(description)
+                .bind(e.priority)
+                .bind(e.due_at)
+                .bind(e.due_offset)
+                .bind(task.schedule.remind_at)
+                .bind(e.recurrence)
+                .bind(e.occurrence)
+                .bind(e.anchor_day)
+                .bind(e.title_key)
+                .bind(e.search_text)
+                .bind(now())
+                .fetch_one(&mut **tx)
+                .await?;
+                insert_tags(tx, owner, row.id(), &task.tags).await?;
+                Ok(row.into_task(task.tags.clone()))
+            }
+
+            /// The task, locked for the rest of the transaction.
+            async fn load_for_update(
+                tx: &mut Tx,
+                owner: &UserId,
+                id: TaskId,
+            ) -> Result<Option<Task>, StoreError> {
+                let row: Option<TaskRow> = sqlx::query_as(concat!(
+                    "SELECT ",
+                    columns!(),
+                    " FROM tasks WHERE id = $1 AND user_id = $2",
+                    $lock
+                ))
+                .bind(id.0)
+                .bind(owner.as_str())
+                .fetch_optional(&mut **tx)
+                .await?;
+                Ok(match row {
+                    Some(row) => with_tags(&mut **tx, vec![row]).await?.pop(),
+                    None => None,
+                })
+            }
+
+            /// The stored answer to an earlier use of `key`, if any.
+            async fn replay<'e, E>(
+                executor: E,
+                owner: &UserId,
+                key: &IdempotencyKey,
+            ) -> Result<Option<Created>, StoreError>
+            where
+                E: Executor<'e, Database = Db>,
+            {
+                let row: Option<(String, String)> = sqlx::query_as(
+                    "SELECT fingerprint, response FROM idempotency_keys \
+                     WHERE user_id = $1 AND key = $2 AND created_at > $3",
+                )
+                .bind(owner.as_str())
+                .bind(&key.key)
+                .bind(now() - IDEMPOTENCY_WINDOW)
+                .fetch_optional(executor)
+                .await?;
+                Ok(row.map(|(fingerprint, response)| {
+                    if fingerprint != key.fingerprint {
+                        return Created::KeyReused;
+                    }
+                    match serde_json::from_str::<Task>(&response) {
+                        Ok(task) => Created::Replayed(task),
+                        Err(_) => Created::KeyReused,
+                    }
+                }))
+            }
+
+            #[async_trait]
+            impl TaskStore for $store {
+                async fn list(&self, owner: &UserId, query: &ListQuery) -> Result<Page, StoreError> {
+                    let sql = listing::page_sql(owner, query);
+                    let mut rows: Vec<TaskRow> = bind_params!(
+                        sqlx::query_as(AssertSqlSafe(sql.text)),
+                        sql.params
+                    )
+                    .fetch_all(&self.pool)
+                    .await?;
+                    let limit = usize::try_from(query.limit).unwrap_or(usize::MAX);
+                    let more = rows.len() > limit;
+                    rows.truncate(limit);
+                    let count = listing::count_sql(owner, query);
+                    let total: i64 = bind_params!(
+                        sqlx::query_scalar(AssertSqlSafe(count.text)),
+                        count.params
+                    )
+                    .fetch_one(&self.pool)
+                    .await?;
+                    let tasks = with_tags(&self.pool, rows).await?;
+                    let next = if more {
+                        tasks.last().map(|task| Position::of(task, query.sort))
+                    } else {
+                        None
+                    };
+                    Ok(Page {
+                        tasks,
+                        total: u64::try_from(total).unwrap_or_default(),
+                        next,
+                    })
+                }
+
+                async fn create(
+                    &self,
+                    owner: &UserId,
+                    task: NewTask,
+                    key: Option<IdempotencyKey>,
+                ) -> Result<Created, StoreError> {
+                    let mut tx: Tx = self.pool.begin_with($begin).await?;
+                    if let Some(key) = &key {
+                        if let Some(earlier) = replay(&mut *tx, owner, key).await? {
+                            return Ok(earlier);
+                        }
+                    }
+                    let created = insert_task(&mut tx, owner, &task).await?;
+                    if let Some(key) = &key {
+                        let response = serde_json::to_string(&created)
+                            .map_err(|err| StoreError::Encode(err.to_string()))?;
+                        // An expired use of the key gives way to this one.
+                        let stored = sqlx::query(
+                            "INSERT INTO idempotency_keys (user_id, key, fingerprint, response, created_at) \
+                             VALUES ($1, $2, $3, $4, $5) \
+                             ON CONFLICT (user_id, key) DO UPDATE SET \
+                               fingerprint = excluded.fingerprint, response = excluded.response, \
+                               created_at = excluded.created_at \
+                             WHERE idempotency_keys.created_at <= $6",
+                        )
+                        .bind(owner.as_str())
+                        .bind(&key.key)
+                        .bind(&key.fingerprint)
+                        .bind(response)
+                        .bind(now())
+                        .bind(now() - IDEMPOTENCY_WINDOW)
+                        .execute(&mut *tx)
+                        .await?;
+                        if stored.rows_affected() == 0 {
+                            // A concurrent request with the same key won: answer as it did.
+                            tx.rollback().await?;
+                            return Ok(replay(&self.pool, owner, key)
+                                .await?
+                                .unwrap_or(Created::KeyReused));
+                        }
+                    }
+                    tx.commit().await?;
+                    Ok(Created::New(created))
+                }
+
+                async fn get(&self, owner: &UserId, id: TaskId) -> Result<Option<Task>, StoreError> {
+                    let row: Option<TaskRow> = sqlx::query_as(concat!(
+                        "SELECT ",
+                        columns!(),
+                        " FROM tasks WHERE id = $1 AND user_id = $2"
+                    ))
+                    .bind(id.0)
+                    .bind(owner.as_str())
+                    .fetch_optional(&self.pool)
+                    .await?;
+                    Ok(match row {
+                        Some(row) => with_tags(&self.pool, vec![row]).await?.pop(),
+                        None => None,
+                    })
+                }
+
+                async fn update(
+                    &self,
+                    owner: &UserId,
+                    id: TaskId,
+                    changes: &TaskChanges,
+                    expected_version: Option<i64>,
+                ) -> Result<Outcome<Task>, StoreError> {
+                    let mut tx: Tx = self.pool.begin_with($begin).await?;
+                    let Some(mut task) = load_for_update(&mut tx, owner, id).await? else {
+                        return Ok(Outcome::NotFound);
+                    };
+                    if expected_version.is_some_and(|v| v != task.version) {
+                        return Ok(Outcome::Stale);
+                    }
+                    if let Err(issues) = task.apply(changes) {
+                        return Ok(Outcome::Invalid(issues));
+                    }
+                    let e = Encoded::new(
+                        &task.title,
+                        task.description.as_deref(),
+                        task.priority,
+                        &task.schedule,
+                        task.occurrence,
+                        task.anchor_day,
+                    );
+                    let row: TaskRow = sqlx::query_as(concat!(
+                        "UPDATE tasks SET title = $3, description = $4, priority = $5, due_at = $6, \
+                         due_offset = $7, remind_at = $8, recurrence = $9, occurrence = $10, \
+                         anchor_day = $11, title_key = $12, search_text = $13, \
+                         version = version + 1, updated_at = $14 \
+                         WHERE id = $1 AND user_id = $2 RETURNING ",
+                        columns!()
+                    ))
+                    .bind(id.0)
+                    .bind(owner.as_str())
+                    .bind(&task.title)
+                    .bind(task.description.as_deref())
+                    .bind(e.priority)
+                    .bind(e.due_at)
+                    .bind(e.due_offset)
+                    .bind(task.schedule.remind_at)
+                    .bind(e.recurrence)
+                    .bind(e.occurrence)
+                    .bind(e.anchor_day)
+                    .bind(e.title_key)
+                    .bind(e.search_text)
+                    .bind(now())
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    if let Some(tags) = &changes.tags {
+                        sqlx::query("DELETE FROM task_tags WHERE task_id = $1")
+                            .bind(id.0)
+                            .execute(&mut *tx)
+                            .await?;
+                        insert_tags(&mut tx, owner, id.0, tags).await?;
+                    }
+                    tx.commit().await?;
+                    Ok(Outcome::Done(row.into_task(task.tags)))
+                }
+
+                async fn set_completed(
+                    &self,
+                    owner: &UserId,
+                    id: TaskId,
+                    completed: Option<bool>,
+                    expected_version: Option<i64>,
+                ) -> Result<Outcome<Completion>, StoreError> {
+                    let mut tx: Tx = self.pool.begin_with($begin).await?;
+                    let Some(task) = load_for_update(&mut tx, owner, id).await? else {
+                        return Ok(Outcome::NotFound);
+                    };
+                    if expected_version.is_some_and(|v| v != task.version) {
+                        return Ok(Outcome::Stale);
+                    }
+                    let completed = completed.unwrap_or(!task.completed);
+                    if completed == task.completed {
+                        // Setting the value it already has changes nothing.
+                        return Ok(Outcome::Done(Completion { task, next: None }));
+                    }
+                    let at = now();
+                    let mut row: TaskRow = sqlx::query_as(concat!(
+                        "UPDATE tasks SET completed = $3, completed_at = $4, \
+                         version = version + 1, updated_at = $5 \
+                         WHERE id = $1 AND user_id = $2 RETURNING ",
+                        columns!()
+                    ))
+                    .bind(id.0)
+                    .bind(owner.as_str())
+                    .bind(completed)
+                    .bind(completed.then_some(at))
+                    .bind(at)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    let mut next = None;
+                    if completed && task.next_occurrence_id.is_none() {
+                        if let Some(occurrence) = task.next_occurrence() {
+                            let created = insert_task(&mut tx, owner, &occurrence).await?;
+                            row = sqlx::query_as(concat!(
+                                "UPDATE tasks SET next_task_id = $3 WHERE id = $1 AND user_id = $2 RETURNING ",
+                                columns!()
+                            ))
+                            .bind(id.0)
+                            .bind(owner.as_str())
+                            .bind(created.id.0)
+                            .fetch_one(&mut *tx)
+                            .await?;
+                            next = Some(created);
+                        }
+                    }
+                    tx.commit().await?;
+                    Ok(Outcome::Done(Completion {
+                        task: row.into_task(task.tags),
+                        next,
+                    }))
+                }
+
+                async fn delete(
+                    &self,
+                    owner: &UserId,
+                    id: TaskId,
+                    expected_version: Option<i64>,
+                ) -> Result<Outcome<()>, StoreError> {
+                    let result = sqlx::query(
+                        "DELETE FROM tasks WHERE id = $1 AND user_id = $2 \
+                         AND ($3 IS NULL OR version = $3)",
+                    )
+                    .bind(id.0)
+                    .bind(owner.as_str())
+                    .bind(expected_version)
+                    .execute(&self.pool)
+                    .await?;
+                    if result.rows_affected() > 0 {
+                        return Ok(Outcome::Done(()));
+                    }
+                    Ok(match self.get(owner, id).await? {
+                        Some(_) => Outcome::Stale,
+                        None => Outcome::NotFound,
+                    })
+                }
+
+                async fn delete_completed(&self, owner: &UserId) -> Result<u64, StoreError> {
+                    let result = sqlx::query("DELETE FROM tasks WHERE user_id = $1 AND completed = TRUE")
+                        .bind(owner.as_str())
+                        .execute(&self.pool)
+                        .await?;
+                    Ok(result.rows_affected())
+                }
+
+                async fn tags(&self, owner: &UserId) -> Result<Vec<(String, u64)>, StoreError> {
+                    let rows: Vec<(String, i64)> = sqlx::query_as(
+                        "SELECT min(tag), count(*) FROM task_tags WHERE user_id = $1 \
+                         GROUP BY tag_key ORDER BY tag_key",
+                    )
+                    .bind(owner.as_str())
+                    .fetch_all(&self.pool)
+                    .await?;
+                    Ok(rows
+                        .into_iter()
+                        .map(|(tag, count)| (tag, u64::try_from(count).unwrap_or_default()))
+                        .collect())
+                }
+
+                async fn reminders(
+                    &self,
+                    owner: &UserId,
+                    before: DateTime<Utc>,
+                    limit: u32,
+                ) -> Result<Vec<Task>, StoreError> {
+                    let rows: Vec<TaskRow> = sqlx::query_as(concat!(
+                        "SELECT ",
+                        columns!(),
+                        " FROM tasks WHERE user_id = $1 AND completed = FALSE \
+                         AND remind_at IS NOT NULL AND remind_at <= $2 \
+                         ORDER BY remind_at, id LIMIT $3"
+                    ))
+                    .bind(owner.as_str())
+                    .bind(before)
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.pool)
+                    .await?;
+                    with_tags(&self.pool, rows).await
+                }
+
+                async fn ping(&self) -> Result<(), StoreError> {
+                    sqlx::query("SELECT 1").execute(&self.pool).await?;
+                    Ok(())
+                }
+
+                async fn migrate(&self) -> Result<(), StoreError> {
+                    sqlx::migrate!($migrations).run(&self.pool).await?;
+                    Ok(())
+                }
+
+                async fn close(&self) {
+                    self.pool.close().await;
+                }
+            }
+        }
+    };
+}

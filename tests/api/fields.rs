@@ -1,0 +1,278 @@
+//! Priorities, tags, due dates, reminders and recurrence rules: stored, returned, validated.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, assert_problem, error_fields, on_both_backends, ts};
+
+on_both_backends!(
+    new_fields_default_sensibly,
+    new_fields_round_trip_and_update,
+    invalid_new_fields_are_422_naming_each_field,
+    schedule_rules_apply_to_the_merged_task,
+    completed_at_follows_completion,
+);
+
+async fn new_fields_default_sensibly(app: TestApp) {
+    let task = app.create_task("alice", "Plain").await;
+    assert_eq!(task["priority"], "medium");
+    assert_eq!(task["tags"], json!([]));
+    for field in [
+        "due_at",
+        "remind_at",
+        "recurrence",
+        "completed_at",
+        "next_occurrence_id",
+    ] {
+        assert_eq!(task[field], Value::Null, "{field}");
+        assert!(
+            task.as_object().unwrap().contains_key(field),
+            "{field} is always present"
+        );
+    }
+}
+
+async fn new_fields_round_trip_and_update(app: TestApp) {
+    let response = app
+        .post_task(
+            "alice",
+            json!({
+                "title": "Report",
+                "priority": "high",
+                "tags": [" Work ", "urgent", "Q3"],
+                "due_at": "2030-06-30T17:00:00+02:00",
+                "remind_at": "2030-06-30T09:00:00Z",
+                "recurrence": { "frequency": "weekly", "interval": 2, "count": 5 }
+            }),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let task: Value = response.json().await.unwrap();
+    assert_eq!(task["priority"], "high");
+    assert_eq!(
+        task["tags"],
+        json!(["Work", "urgent", "Q3"]),
+        "trimmed, order kept"
+    );
+    assert_eq!(ts(&task["due_at"]), ts(&json!("2030-06-30T15:00:00Z")));
+    assert!(
+        task["due_at"].as_str().unwrap().ends_with("+00:00"),
+        "answers in UTC"
+    );
+    assert_eq!(ts(&task["remind_at"]), ts(&json!("2030-06-30T09:00:00Z")));
+    assert_eq!(
+        task["recurrence"],
+        json!({ "frequency": "weekly", "interval": 2, "count": 5 })
+    );
+
+    let path = format!("/api/alice/tasks/{}", task["id"]);
+    let fetched: Value = app
+        .request(Method::GET, "alice", &path)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(fetched, task);
+
+    let put = |body: Value| {
+        let request = app.request(Method::PUT, "alice", &path).json(&body);
+        async move {
+            let response = request.send().await.unwrap();
+            assert_eq!(response.status(), StatusCode::OK);
+            response.json::<Value>().await.unwrap()
+        }
+    };
+    let updated = put(json!({ "priority": "low", "tags": ["home"] })).await;
+    assert_eq!(updated["priority"], "low");
+    assert_eq!(updated["tags"], json!(["home"]));
+    assert_eq!(
+        updated["due_at"], task["due_at"],
+        "omitted fields are unchanged"
+    );
+    assert_eq!(updated["recurrence"], task["recurrence"]);
+
+    let cleared = put(json!({ "recurrence": null, "remind_at": null, "tags": [] })).await;
+    assert_eq!(cleared["recurrence"], Value::Null);
+    assert_eq!(cleared["remind_at"], Value::Null);
+    assert_eq!(cleared["tags"], json!([]));
+    assert_eq!(cleared["due_at"], task["due_at"]);
+
+    let undue = put(json!({ "due_at": null })).await;
+    assert_eq!(undue["due_at"], Value::Null);
+}
+
+async fn invalid_new_fields_are_422_naming_each_field(app: TestApp) {
+    let long_tag = "t".repeat(33);
+    let many_tags: Vec<String> = (0..21).map(|i| format!("tag{i}")).collect();
+    let cases = [
+        (
+            json!({ "title": "t", "priority": "urgent" }),
+            vec!["priority"],
+        ),
+        (json!({ "title": "t", "priority": 2 }), vec!["priority"]),
+        (json!({ "title": "t", "tags": "work" }), vec!["tags"]),
+        (json!({ "title": "t", "tags": [1] }), vec!["tags"]),
+        (json!({ "title": "t", "tags": ["  "] }), vec!["tags"]),
+        (json!({ "title": "t", "tags": [long_tag] }), vec!["tags"]),
+        (
+            json!({ "title": "t", "tags": ["Work", "work "] }),
+            vec!["tags"],
+        ),
+        (json!({ "title": "t", "tags": many_tags }), vec!["tags"]),
+        (
+            json!({ "title": "t", "due_at": "tomorrow" }),
+            vec!["due_at"],
+        ),
+        (
+            json!({ "title": "t", "due_at": "2030-01-01" }),
+            vec!["due_at"],
+        ),
+        (
+            json!({ "title": "t", "remind_at": 1700000000 }),
+            vec!["remind_at"],
+        ),
+        (
+            json!({ "title": "t", "due_at": "2030-01-01T10:00:00Z", "remind_at": "2030-01-01T10:00:01Z" }),
+            vec!["remind_at"],
+        ),
+        (
+            json!({ "title": "t", "recurrence": { "frequency": "daily" } }),
+            vec!["recurrence"],
+        ),
+        (
+            json!({ "title": "t", "due_at": "2030-01-01T10:00:00Z", "recurrence": { "frequency": "hourly" } }),
+            vec!["recurrence.frequency"],
+        ),
+        (
+            json!({ "title": "t", "due_at": "2030-01-01T10:00:00Z", "recurrence": { "frequency": "daily", "interval": 0 } }),
+            vec!["recurrence.interval"],
+        ),
+        (
+            json!({ "title": "t", "due_at": "2030-01-01T10:00:00Z", "recurrence": { "frequency": "daily", "count": 3, "until": "2030-02-01T00:00:00Z" } }),
+            vec!["recurrence.count"],
+        ),
+        (
+            json!({ "title": "t", "due_at": "2030-01-01T10:00:00Z", "recurrence": "daily" }),
+            vec!["recurrence"],
+        ),
+        (
+            json!({ "title": "", "priority": "x", "tags": 5 }),
+            vec!["title", "priority", "tags"],
+        ),
+    ];
+    for (body, fields) in cases {
+        let problem = assert_problem(app.post_task("alice", body.clone()).await, 422).await;
+        assert_eq!(error_fields(&problem), fields, "{body}");
+    }
+    assert!(
+        app.list_tasks("alice", "").await.is_empty(),
+        "nothing stored"
+    );
+
+    // Exactly 20 tags, 32 characters each, is fine.
+    let tags: Vec<String> = (0..20).map(|i| format!("{i:0>32}")).collect();
+    let response = app
+        .post_task("alice", json!({ "title": "t", "tags": tags }))
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+}
+
+async fn schedule_rules_apply_to_the_merged_task(app: TestApp) {
+    let response = app
+        .post_task(
+            "alice",
+            json!({ "title": "t", "due_at": "2030-01-01T10:00:00Z" }),
+        )
+        .await;
+    let task: Value = response.json().await.unwrap();
+    let path = format!("/api/alice/tasks/{}", task["id"]);
+    let put = |body: Value| app.request(Method::PUT, "alice", &path).json(&body).send();
+
+    // The stored due time makes a later reminder invalid, though the body alone is fine.
+    let problem = assert_problem(
+        put(json!({ "remind_at": "2030-01-02T00:00:00Z" }))
+            .await
+            .unwrap(),
+        422,
+    )
+    .await;
+    assert_eq!(error_fields(&problem), ["remind_at"]);
+    // Moving the due time before an existing reminder is refused the same way.
+    let ok = put(json!({ "remind_at": "2030-01-01T09:00:00Z" }))
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), StatusCode::OK);
+    let problem = assert_problem(
+        put(json!({ "due_at": "2030-01-01T08:00:00Z" }))
+            .await
+            .unwrap(),
+        422,
+    )
+    .await;
+    assert_eq!(error_fields(&problem), ["remind_at"]);
+    // Clearing the due time of a recurring task is refused.
+    let ok = put(json!({ "recurrence": { "frequency": "daily" } }))
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), StatusCode::OK);
+    let problem = assert_problem(
+        put(json!({ "due_at": null, "remind_at": null }))
+            .await
+            .unwrap(),
+        422,
+    )
+    .await;
+    assert_eq!(error_fields(&problem), ["recurrence"]);
+
+    let unchanged: Value = app
+        .request(Method::GET, "alice", &path)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ts(&unchanged["due_at"]), ts(&json!("2030-01-01T10:00:00Z")));
+    assert_eq!(
+        ts(&unchanged["remind_at"]),
+        ts(&json!("2030-01-01T09:00:00Z"))
+    );
+}
+
+async fn completed_at_follows_completion(app: TestApp) {
+    let task = app.create_task("alice", "t").await;
+    let path = format!("/api/alice/tasks/{}/complete", task["id"]);
+    let done: Value = app
+        .request(Method::PATCH, "alice", &path)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(done["completed"], true);
+    assert_eq!(done["completed_at"], done["updated_at"]);
+    let reopened: Value = app
+        .request(Method::PATCH, "alice", &path)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(reopened["completed"], false);
+    assert_eq!(reopened["completed_at"], Value::Null);
+    // A client cannot set it.
+    let response = app
+        .post_task(
+            "alice",
+            json!({ "title": "t", "completed_at": "2000-01-01T00:00:00Z" }),
+        )
+        .await;
+    assert_eq!(
+        response.json::<Value>().await.unwrap()["completed_at"],
+        Value::Null
+    );
+}

@@ -1,0 +1,505 @@
+//! Filters, sorting and keyset paging of `GET /api/{user_id}/tasks`, and the tags, reminders
+//! and clear-completed operations.
+
+use std::collections::HashSet;
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::helpers::{Backend, TestApp, assert_problem, error_fields, on_both_backends};
+
+on_both_backends!(
+    filters_combine,
+    keyword_search_is_case_insensitive_and_literal,
+    every_sort_key_in_both_orders,
+    pages_walk_every_task_exactly_once,
+    paging_is_stable_under_concurrent_inserts,
+    bad_listing_parameters_are_422,
+    tags_reminders_and_clearing_completed,
+    keyword_and_tag_filters_use_indexes,
+);
+
+async fn create(app: &TestApp, body: Value) -> Value {
+    let response = app.post_task("alice", body).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    response.json().await.unwrap()
+}
+
+fn titles(tasks: &[Value]) -> Vec<&str> {
+    tasks.iter().map(|t| t["title"].as_str().unwrap()).collect()
+}
+
+async fn complete(app: &TestApp, task: &Value) {
+    let response = app
+        .request(
+            Method::PATCH,
+            "alice",
+            &format!("/api/alice/tasks/{}/complete", task["id"]),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
+async fn filters_combine(app: TestApp) {
+    create(&app, json!({ "title": "a", "priority": "high", "tags": ["Work", "urgent"], "due_at": "2020-01-01T00:00:00Z" })).await;
+    let b = create(&app, json!({ "title": "b", "priority": "low", "tags": ["work"], "due_at": "2099-01-01T00:00:00Z" })).await;
+    create(
+        &app,
+        json!({ "title": "c", "priority": "medium", "tags": ["home"] }),
+    )
+    .await;
+    let d = create(&app, json!({ "title": "d", "priority": "high", "tags": ["WORK"], "due_at": "2021-06-01T00:00:00Z" })).await;
+    complete(&app, &d).await;
+    // Someone else's matching task never shows.
+    app.post_task(
+        "bob",
+        json!({ "title": "x", "priority": "high", "tags": ["work"] }),
+    )
+    .await;
+
+    let cases = [
+        ("?priority=high", vec!["d", "a"]),
+        ("?priority=high&priority=low", vec!["d", "b", "a"]),
+        ("?tag=work", vec!["d", "b", "a"]),
+        ("?tag=WORK&tag=Urgent", vec!["a"]),
+        ("?tag=work&status=pending", vec!["b", "a"]),
+        ("?tag=work&priority=high&status=completed", vec!["d"]),
+        ("?due_before=2030-01-01T00:00:00Z", vec!["d", "a"]),
+        ("?due_after=2021-06-01T00:00:00Z", vec!["d", "b"]),
+        (
+            "?due_after=2021-01-01T00:00:00Z&due_before=2050-01-01T00:00:00Z",
+            vec!["d"],
+        ),
+        ("?overdue=true", vec!["a"]),
+        ("?overdue=true&priority=low", vec![]),
+        ("?tag=nothing", vec![]),
+    ];
+    for (query, expected) in cases {
+        let response = app
+            .request(Method::GET, "alice", &format!("/api/alice/tasks{query}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{query}");
+        let total = response.headers()["x-total-count"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(response.headers().get("link").is_none(), "one page only");
+        let tasks: Vec<Value> = response.json().await.unwrap();
+        assert_eq!(titles(&tasks), expected, "{query}");
+        assert_eq!(total, expected.len().to_string(), "{query}");
+    }
+    let _ = b;
+}
+
+async fn keyword_search_is_case_insensitive_and_literal(app: TestApp) {
+    create(&app, json!({ "title": "Buy MILK", "description": null })).await;
+    create(
+        &app,
+        json!({ "title": "Call mum", "description": "about the milkman" }),
+    )
+    .await;
+    create(
+        &app,
+        json!({ "title": "100% done", "description": "under_score" }),
+    )
+    .await;
+    create(&app, json!({ "title": "Crème brûlée" })).await;
+    let cases = [
+        ("milk", vec!["Call mum", "Buy MILK"]),
+        ("MILKMAN", vec!["Call mum"]),
+        ("100%25", vec!["100% done"]),
+        ("%25", vec!["100% done"]),
+        ("_", vec!["100% done"]),
+        ("CRÈME", vec!["Crème brûlée"]),
+        ("nothing", vec![]),
+    ];
+    for (q, expected) in cases {
+        let tasks = app.list_tasks("alice", &format!("?q={q}")).await;
+        assert_eq!(titles(&tasks), expected, "q={q}");
+    }
+}
+
+async fn every_sort_key_in_both_orders(app: TestApp) {
+    let a = create(
+        &app,
+        json!({ "title": "banana", "priority": "low", "due_at": "2030-03-01T00:00:00Z" }),
+    )
+    .await;
+    let b = create(&app, json!({ "title": "Apple", "priority": "high" })).await;
+    let c = create(
+        &app,
+        json!({ "title": "cherry", "priority": "medium", "due_at": "2030-01-01T00:00:00Z" }),
+    )
+    .await;
+    let d = create(
+        &app,
+        json!({ "title": "apricot", "priority": "high", "due_at": "2030-02-01T00:00:00Z" }),
+    )
+    .await;
+    // Touch `a` so that it is the most recently updated.
+    let response = app
+        .request(
+            Method::PUT,
+            "alice",
+            &format!("/api/alice/tasks/{}", a["id"]),
+        )
+        .json(&json!({ "description": "touched" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let _ = (b, c, d);
+
+    let cases = [
+        ("", vec!["apricot", "cherry", "Apple", "banana"]),
+        (
+            "?sort=created",
+            vec!["apricot", "cherry", "Apple", "banana"],
+        ),
+        (
+            "?sort=created&order=asc",
+            vec!["banana", "Apple", "cherry", "apricot"],
+        ),
+        (
+            "?sort=updated",
+            vec!["banana", "apricot", "cherry", "Apple"],
+        ),
+        ("?sort=title", vec!["Apple", "apricot", "banana", "cherry"]),
+        (
+            "?sort=title&order=desc",
+            vec!["cherry", "banana", "apricot", "Apple"],
+        ),
+        (
+            "?sort=due_date",
+            vec!["cherry", "apricot", "banana", "Apple"],
+        ),
+        (
+            "?sort=due_date&order=desc",
+            vec!["banana", "apricot", "cherry", "Apple"],
+        ),
+        (
+            "?sort=priority",
+            vec!["apricot", "Apple", "cherry", "banana"],
+        ),
+        (
+            "?sort=priority&order=asc",
+            vec!["banana", "cherry", "Apple", "apricot"],
+        ),
+    ];
+    for (query, expected) in cases {
+        let tasks = app.list_tasks("alice", query).await;
+        assert_eq!(titles(&tasks), expected, "{query}");
+    }
+}
+
+/// Follows `Link: <…>; rel="next"` to the end; returns the ids in order and the totals seen.
+async fn walk(
+    app: &TestApp,
+    first: &str,
+    between_pages: impl AsyncFn(usize),
+) -> (Vec<i64>, Vec<u64>) {
+    let mut ids = Vec::new();
+    let mut totals = Vec::new();
+    let mut next = Some(first.to_owned());
+    let mut page = 0;
+    while let Some(path) = next {
+        let response = app
+            .request(Method::GET, "alice", &path)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        totals.push(
+            response.headers()["x-total-count"]
+                .to_str()
+                .unwrap()
+                .parse()
+                .unwrap(),
+        );
+        next = response.headers().get("link").map(|link| {
+            let link = link.to_str().unwrap();
+            assert!(link.ends_with(">; rel=\"next\""), "{link}");
+            link.trim_start_matches('<')
+                .split('>')
+                .next()
+                .unwrap()
+                .to_owned()
+        });
+        let tasks: Vec<Value> = response.json().await.unwrap();
+        ids.extend(tasks.iter().map(|t| t["id"].as_i64().unwrap()));
+        page += 1;
+        between_pages(page).await;
+        assert!(page < 100, "paging does not end");
+    }
+    (ids, totals)
+}
+
+async fn pages_walk_every_task_exactly_once(app: TestApp) {
+    let mut all = Vec::new();
+    for i in 0..23 {
+        // Repeated titles, priorities and due dates: ties broken by id.
+        let due = if i % 3 == 0 {
+            Value::Null
+        } else {
+            json!(format!("2030-01-0{}T00:00:00Z", 1 + i % 4))
+        };
+        let priority = ["low", "medium", "high"][i % 3];
+        let task = create(
+            &app,
+            json!({
+                "title": format!("Task {}", i % 5),
+                "priority": priority,
+                "due_at": due,
+            }),
+        )
+        .await;
+        all.push(task["id"].as_i64().unwrap());
+    }
+    for sort in ["created", "updated", "title", "due_date", "priority"] {
+        for order in ["asc", "desc"] {
+            let query = format!("/api/alice/tasks?sort={sort}&order={order}&limit=4");
+            let (paged, totals) = walk(&app, &query, async |_| {}).await;
+            let unpaged: Vec<i64> = app
+                .list_tasks("alice", &format!("?sort={sort}&order={order}"))
+                .await
+                .iter()
+                .map(|t| t["id"].as_i64().unwrap())
+                .collect();
+            assert_eq!(
+                paged, unpaged,
+                "{query}: pages concatenate to the full list"
+            );
+            assert_eq!(paged.len(), 23, "{query}");
+            assert!(totals.iter().all(|t| *t == 23), "{query}: {totals:?}");
+        }
+    }
+    let (filtered, totals) =
+        walk(&app, "/api/alice/tasks?priority=high&limit=2", async |_| {}).await;
+    assert_eq!(filtered.len(), 7);
+    assert!(totals.iter().all(|t| *t == 7));
+    let unique: HashSet<i64> = all.iter().copied().collect();
+    assert_eq!(unique.len(), all.len());
+}
+
+async fn paging_is_stable_under_concurrent_inserts(app: TestApp) {
+    let mut before = Vec::new();
+    for i in 0..20 {
+        before.push(
+            create(&app, json!({ "title": format!("before {i:02}") })).await["id"]
+                .as_i64()
+                .unwrap(),
+        );
+    }
+    // Newest first: tasks inserted while walking are newer than the position reached, so
+    // they never push a task into a page twice or out of every page.
+    let (seen, _) = walk(&app, "/api/alice/tasks?limit=3", async |page| {
+        create(&app, json!({ "title": format!("during {page}") })).await;
+    })
+    .await;
+    let unique: HashSet<i64> = seen.iter().copied().collect();
+    assert_eq!(unique.len(), seen.len(), "no task seen twice");
+    for id in &before {
+        assert!(unique.contains(id), "task {id} seen");
+    }
+    // Oldest first: the new tasks come after, and the walk reaches them.
+    let (seen, _) = walk(&app, "/api/alice/tasks?order=asc&limit=7", async |page| {
+        if page < 3 {
+            create(&app, json!({ "title": format!("late {page}") })).await;
+        }
+    })
+    .await;
+    let unique: HashSet<i64> = seen.iter().copied().collect();
+    assert_eq!(unique.len(), seen.len(), "no task seen twice");
+    let total = app.list_tasks("alice", "").await.len();
+    assert_eq!(seen.len(), total, "every task, the late ones included");
+}
+
+async fn bad_listing_parameters_are_422(app: TestApp) {
+    for _ in 0..3 {
+        create(&app, json!({ "title": "t" })).await;
+    }
+    let first = app
+        .request(Method::GET, "alice", "/api/alice/tasks?limit=1")
+        .send()
+        .await
+        .unwrap();
+    let link = first.headers()["link"].to_str().unwrap().to_owned();
+    let cursor = link
+        .split("cursor=")
+        .nth(1)
+        .unwrap()
+        .split('>')
+        .next()
+        .unwrap()
+        .to_owned();
+
+    let cases = [
+        ("?sort=size".to_owned(), "sort"),
+        ("?order=up".to_owned(), "order"),
+        ("?limit=0".to_owned(), "limit"),
+        ("?limit=5000".to_owned(), "limit"),
+        ("?limit=ten".to_owned(), "limit"),
+        ("?priority=urgent".to_owned(), "priority"),
+        ("?overdue=maybe".to_owned(), "overdue"),
+        ("?due_before=tomorrow".to_owned(), "due_before"),
+        ("?cursor=not-a-cursor".to_owned(), "cursor"),
+        (format!("?cursor={}", "A".repeat(40)), "cursor"),
+        (format!("?limit=1&sort=title&cursor={cursor}"), "cursor"),
+        (format!("?limit=1&status=pending&cursor={cursor}"), "cursor"),
+        (format!("?q={}", "x".repeat(201)), "q"),
+    ];
+    for (query, field) in cases {
+        let response = app
+            .request(Method::GET, "alice", &format!("/api/alice/tasks{query}"))
+            .send()
+            .await
+            .unwrap();
+        let problem = assert_problem(response, 422).await;
+        assert_eq!(error_fields(&problem), [field], "{query}");
+    }
+    // The same cursor with the same query works, with another limit too.
+    for query in [
+        format!("?limit=1&cursor={cursor}"),
+        format!("?limit=2&cursor={cursor}"),
+    ] {
+        let response = app
+            .request(Method::GET, "alice", &format!("/api/alice/tasks{query}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{query}");
+    }
+}
+
+async fn tags_reminders_and_clearing_completed(app: TestApp) {
+    create(&app, json!({ "title": "a", "tags": ["Work", "urgent"], "due_at": "2030-01-02T00:00:00Z", "remind_at": "2020-01-01T00:00:00Z" })).await;
+    let b = create(&app, json!({ "title": "b", "tags": ["work"], "due_at": "2030-01-02T00:00:00Z", "remind_at": "2019-01-01T00:00:00Z" })).await;
+    create(&app, json!({ "title": "c", "tags": ["home"], "due_at": "2099-01-02T00:00:00Z", "remind_at": "2099-01-01T00:00:00Z" })).await;
+    let d = create(&app, json!({ "title": "d", "due_at": "2030-01-02T00:00:00Z", "remind_at": "2018-01-01T00:00:00Z" })).await;
+    complete(&app, &d).await;
+    app.post_task("bob", json!({ "title": "x", "tags": ["work"], "due_at": "2030-01-02T00:00:00Z", "remind_at": "2018-01-01T00:00:00Z" })).await;
+
+    let tags: Value = app
+        .request(Method::GET, "alice", "/api/alice/tags")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        tags,
+        json!([{ "tag": "home", "count": 1 }, { "tag": "urgent", "count": 1 }, { "tag": "Work", "count": 2 }])
+    );
+
+    let due: Vec<Value> = app
+        .request(Method::GET, "alice", "/api/alice/reminders")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(titles(&due), ["b", "a"], "pending, due, soonest first");
+    let due: Vec<Value> = app
+        .request(
+            Method::GET,
+            "alice",
+            "/api/alice/reminders?before=2019-06-01T00:00:00Z",
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(titles(&due), ["b"]);
+    let response = app
+        .request(Method::GET, "alice", "/api/alice/reminders?before=soon")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        error_fields(&assert_problem(response, 422).await),
+        ["before"]
+    );
+
+    complete(&app, &b).await;
+    for query in ["", "?status=all", "?status=pending"] {
+        let response = app
+            .request(Method::DELETE, "alice", &format!("/api/alice/tasks{query}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            response.status().as_u16(),
+            422,
+            "{query}: never deletes without status=completed"
+        );
+    }
+    assert_eq!(app.list_tasks("alice", "").await.len(), 4);
+    let cleared: Value = app
+        .request(Method::DELETE, "alice", "/api/alice/tasks?status=completed")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(cleared, json!({ "deleted": 2 }));
+    assert_eq!(titles(&app.list_tasks("alice", "").await), ["c", "a"]);
+    assert_eq!(
+        app.list_tasks("bob", "").await.len(),
+        1,
+        "other users untouched"
+    );
+    let tags: Value = app
+        .request(Method::GET, "alice", "/api/alice/tags")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        tags,
+        json!([{ "tag": "home", "count": 1 }, { "tag": "urgent", "count": 1 }, { "tag": "Work", "count": 1 }])
+    );
+}
+
+/// On PostgreSQL, keyword search and tag filters are served by indexes.
+async fn keyword_and_tag_filters_use_indexes(app: TestApp) {
+    if app.backend != Backend::Postgres {
+        return;
+    }
+    use sqlx::Connection as _;
+    let mut conn = sqlx::PgConnection::connect(app.database_url())
+        .await
+        .unwrap();
+    sqlx::query("SET enable_seqscan = off")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let plan = |sql: &'static str| {
+        let sql = format!("EXPLAIN {sql}");
+        async move { sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql)) }
+    };
+    let rows = plan("SELECT id FROM tasks WHERE search_text LIKE '%milk%'")
+        .await
+        .fetch_all(&mut conn)
+        .await
+        .unwrap()
+        .join("\n");
+    assert!(rows.contains("tasks_search_trgm_idx"), "{rows}");
+    let rows = plan("SELECT task_id FROM task_tags WHERE user_id = 'alice' AND tag_key = 'work'")
+        .await
+        .fetch_all(&mut conn)
+        .await
+        .unwrap()
+        .join("\n");
+    assert!(rows.contains("task_tags_user_tag_idx"), "{rows}");
+}
