@@ -66,14 +66,7 @@ async fn new_fields_round_trip_and_update(app: TestApp) {
     );
 
     let path = format!("/api/alice/tasks/{}", task["id"]);
-    let fetched: Value = app
-        .request(Method::GET, "alice", &path)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let fetched: Value = app.get_json("alice", &path).await;
     assert_eq!(fetched, task);
 
     let put = |body: Value| {
@@ -226,14 +219,7 @@ async fn schedule_rules_apply_to_the_merged_task(app: TestApp) {
     .await;
     assert_eq!(error_fields(&problem), ["recurrence"]);
 
-    let unchanged: Value = app
-        .request(Method::GET, "alice", &path)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let unchanged: Value = app.get_json("alice", &path).await;
     assert_eq!(ts(&unchanged["due_at"]), ts(&json!("2030-01-01T10:00:00Z")));
     assert_eq!(
         ts(&unchanged["remind_at"]),

@@ -236,6 +236,13 @@ impl TestApp {
             .bearer_auth(self.token(user))
     }
 
+    /// GETs `path` as `user` and returns the JSON body (asserting 200).
+    pub async fn get_json<T: serde::de::DeserializeOwned>(&self, user: &str, path: &str) -> T {
+        let response = self.request(Method::GET, user, path).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "GET {path}");
+        response.json().await.unwrap()
+    }
+
     /// Creates a task for `user` and returns the response.
     pub async fn post_task(&self, user: &str, body: Value) -> Response {
         self.request(Method::POST, user, &format!("/api/{user}/tasks"))

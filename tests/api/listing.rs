@@ -383,27 +383,13 @@ async fn tags_reminders_and_clearing_completed(app: TestApp) {
     complete(&app, &d).await;
     app.post_task("bob", json!({ "title": "x", "tags": ["work"], "due_at": "2030-01-02T00:00:00Z", "remind_at": "2018-01-01T00:00:00Z" })).await;
 
-    let tags: Value = app
-        .request(Method::GET, "alice", "/api/alice/tags")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let tags: Value = app.get_json("alice", "/api/alice/tags").await;
     assert_eq!(
         tags,
         json!([{ "tag": "home", "count": 1 }, { "tag": "urgent", "count": 1 }, { "tag": "Work", "count": 2 }])
     );
 
-    let due: Vec<Value> = app
-        .request(Method::GET, "alice", "/api/alice/reminders")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let due: Vec<Value> = app.get_json("alice", "/api/alice/reminders").await;
     assert_eq!(titles(&due), ["b", "a"], "pending, due, soonest first");
     let due: Vec<Value> = app
         .request(
@@ -457,14 +443,7 @@ async fn tags_reminders_and_clearing_completed(app: TestApp) {
         1,
         "other users untouched"
     );
-    let tags: Value = app
-        .request(Method::GET, "alice", "/api/alice/tags")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let tags: Value = app.get_json("alice", "/api/alice/tags").await;
     assert_eq!(
         tags,
         json!([{ "tag": "home", "count": 1 }, { "tag": "urgent", "count": 1 }, { "tag": "Work", "count": 1 }])

@@ -143,14 +143,7 @@ async fn etags_make_edits_conditional(app: TestApp) {
             .unwrap();
         assert_problem(stale, 412).await;
     }
-    let current: Value = app
-        .request(Method::GET, "alice", &path)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let current: Value = app.get_json("alice", &path).await;
     assert_eq!(current["title"], "Mine");
     assert_eq!(current["completed"], false);
 

@@ -43,14 +43,7 @@ async fn create_returns_201_the_task_and_its_location(app: TestApp) {
     assert!((chrono::Utc::now() - created.to_utc()).num_seconds().abs() < 60);
     assert_eq!(location, task_path("alice", &task));
 
-    let fetched: Value = app
-        .request(Method::GET, "alice", &location)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let fetched: Value = app.get_json("alice", &location).await;
     assert_eq!(fetched, task);
 
     let without_description = app.create_task("alice", "No description").await;
@@ -179,14 +172,7 @@ async fn update_changes_only_the_fields_sent(app: TestApp) {
         (Some("Both"), Some("Set"))
     );
 
-    let fetched: Value = app
-        .request(Method::GET, "alice", &path)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let fetched: Value = app.get_json("alice", &path).await;
     assert_eq!(fetched, both);
 }
 

@@ -125,14 +125,7 @@ async fn description_limit_and_type(app: TestApp) {
         let problem = assert_problem(response, 422).await;
         assert_eq!(error_fields(&problem), [field], "{body}");
     }
-    let unchanged: Value = app
-        .request(Method::GET, "alice", &path)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let unchanged: Value = app.get_json("alice", &path).await;
     assert_eq!(unchanged, task, "a rejected update changes nothing");
 }
 
