@@ -42,7 +42,10 @@ trap 'exit 130' INT TERM
 
 step "Build the server"
 cargo build --locked --quiet
-server="$repo_root/target/debug/todo-api"
+target_dir="$(cargo metadata --locked --format-version 1 --no-deps |
+  node -e 'let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => console.log(JSON.parse(s).target_directory))')"
+server="$target_dir/debug/todo-api"
+[ -x "$server" ] || fail "the server binary is not at $server"
 
 # Every run has its own secret and database; both are gone when the script ends.
 export BETTER_AUTH_SECRET="ci-$(node -p 'require("node:crypto").randomBytes(32).toString("hex")')"
