@@ -36,6 +36,18 @@ export type CompleteTask = Schemas["CompleteTask"];
 export type TaskStatus = Schemas["TaskStatus"];
 /** The body of every error response (`application/problem+json`, RFC 9457). */
 export type Problem = Schemas["Problem"];
+/** How important a task is. */
+export type Priority = Schemas["Priority"];
+/** A repetition rule. */
+export type Recurrence = Schemas["Recurrence"];
+/** A repetition unit. */
+export type Frequency = Schemas["Frequency"];
+/** What a listing sorts by. */
+export type TaskSort = Schemas["TaskSort"];
+/** A sort direction. */
+export type SortOrder = Schemas["SortOrder"];
+/** A tag and how many tasks carry it. */
+export type TagCount = Schemas["TagCount"];
 /** One invalid field or parameter of a 422 {@link Problem}. */
 export type FieldError = Schemas["FieldError"];
 /** The body of `GET /health`. */

@@ -13,17 +13,26 @@ export interface paths {
         };
         /**
          * List tasks
-         * @description The user's tasks, newest first. `status` narrows the list to pending or completed tasks.
+         * @description The user's tasks that match every filter given, newest first unless `sort`/`order` say
+         *     otherwise. The body is always a JSON array; when more tasks follow, the `Link` header
+         *     carries the next page's URL (`rel="next"`), and `X-Total-Count` is the number of tasks
+         *     matching the filters across all pages.
          */
         get: operations["listTasks"];
         put?: never;
         /**
          * Create a task
-         * @description Creates a pending task. The title is trimmed; the response's `Location` header is the
-         *     new task's URL.
+         * @description Creates a pending task; the title is trimmed. With an `Idempotency-Key`, retrying the
+         *     same request within 24 hours returns the original answer and creates nothing; reusing
+         *     the key for a different request is a 422.
          */
         post: operations["createTask"];
-        delete?: never;
+        /**
+         * Clear completed tasks
+         * @description Deletes every completed task of the user. `status=completed` is required, so that a
+         *     bare `DELETE` of the collection never deletes anything.
+         */
+        delete: operations["clearCompletedTasks"];
         options?: never;
         head?: never;
         patch?: never;
@@ -36,16 +45,23 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get a task */
+        /**
+         * Get a task
+         * @description With `If-None-Match` naming the current `ETag`, answers 304 without a body.
+         */
         get: operations["getTask"];
         /**
          * Update a task
-         * @description Changes the fields present in the body and leaves the others as they are;
-         *     `"description": null` clears the description. A body that changes nothing is a 422.
+         * @description Changes the fields present in the body and leaves the others as they are; `null`
+         *     clears a nullable field. A body that changes nothing is a 422. With `If-Match`, the
+         *     update happens only if the task is still at that version (else 412).
          */
         put: operations["updateTask"];
         post?: never;
-        /** Delete a task */
+        /**
+         * Delete a task
+         * @description With `If-Match`, deletes only if the task is still at that version (else 412).
+         */
         delete: operations["deleteTask"];
         options?: never;
         head?: never;
@@ -68,9 +84,52 @@ export interface paths {
         /**
          * Toggle or set completion
          * @description Without a body, flips `completed`. With `{"completed": true|false}`, sets it instead,
-         *     which is safe to retry. Setting the value a task already has leaves `updated_at` as it is.
+         *     which is safe to retry; setting the value a task already has changes nothing.
+         *     Completing a recurring task creates its next occurrence in the same transaction; the
+         *     answer's `next_occurrence_id` names it. Reopening does not delete it.
          */
         patch: operations["completeTask"];
+        trace?: never;
+    };
+    "/api/{user_id}/tags": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List tags
+         * @description Every tag on the user's tasks, sorted by name, with how many tasks carry it.
+         */
+        get: operations["listTags"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/{user_id}/reminders": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List due reminders
+         * @description Pending tasks whose `remind_at` is at or before `before` (default: now), soonest
+         *     first: what the frontend should notify the user about.
+         */
+        get: operations["listReminders"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/health": {
@@ -134,6 +193,33 @@ export interface components {
             title: string;
             /** @description Up to 1000 characters; `null` or omitted for none. */
             description?: string | null;
+            /** @description Importance (default `medium`). */
+            priority?: components["schemas"]["Priority"] & unknown;
+            /** @description Up to 20 tags, each 1–32 characters after trimming, unique ignoring case. */
+            tags?: string[];
+            /**
+             * Format: date-time
+             * @description When the task is due (RFC 3339, any offset; recurrence follows that offset's calendar).
+             */
+            due_at?: string | null;
+            /**
+             * Format: date-time
+             * @description When to remind the user; not after `due_at`.
+             */
+            remind_at?: string | null;
+            /** @description How the task repeats (needs `due_at`). */
+            recurrence?: (components["schemas"]["Recurrence"] & unknown) | null;
+        };
+        /**
+         * Deleted
+         * @description How many tasks were deleted.
+         */
+        Deleted: {
+            /**
+             * Format: uint64
+             * @description The number of tasks deleted.
+             */
+            deleted: number;
         };
         /**
          * FieldError
@@ -146,6 +232,11 @@ export interface components {
             detail: string;
         };
         /**
+         * @description How often a task repeats.
+         * @enum {string}
+         */
+        Frequency: "daily" | "weekly" | "monthly" | "yearly";
+        /**
          * Health
          * @description The process is up.
          */
@@ -153,6 +244,11 @@ export interface components {
             /** @description Always `ok`. */
             status: string;
         };
+        /**
+         * @description How important a task is.
+         * @enum {string}
+         */
+        Priority: "low" | "medium" | "high";
         /**
          * Problem
          * @description An RFC 9457 problem: what went wrong, for people (`title`, `detail`) and programs (`type`,
@@ -184,6 +280,48 @@ export interface components {
             database: string;
         };
         /**
+         * Recurrence
+         * @description A repetition rule. Completing a recurring task creates its next occurrence, due (and
+         *     reminded) one `interval` of `frequency` later, in the calendar of the due date's offset.
+         */
+        Recurrence: {
+            /** @description The unit. */
+            frequency: components["schemas"]["Frequency"] & unknown;
+            /**
+             * Format: uint32
+             * @description How many units between occurrences.
+             */
+            interval: number;
+            /**
+             * Format: date-time
+             * @description No occurrence is due after this instant. Excludes `count`.
+             */
+            until?: string;
+            /**
+             * Format: uint32
+             * @description The total number of occurrences, the first included. Excludes `until`.
+             */
+            count?: number;
+        };
+        /**
+         * @description Sort direction.
+         * @enum {string}
+         */
+        SortOrder: "asc" | "desc";
+        /**
+         * TagCount
+         * @description A tag and how many of the user's tasks carry it.
+         */
+        TagCount: {
+            /** @description The tag, as first written. */
+            tag: string;
+            /**
+             * Format: uint64
+             * @description How many tasks carry it.
+             */
+            count: number;
+        };
+        /**
          * Task
          * @description A task.
          */
@@ -203,6 +341,32 @@ export interface components {
             completed: boolean;
             /**
              * Format: date-time
+             * @description When the task was completed (RFC 3339, UTC); `null` while pending.
+             */
+            completed_at: string | null;
+            /** @description Importance. */
+            priority: components["schemas"]["Priority"] & unknown;
+            /** @description Tags, in the order given. */
+            tags: string[];
+            /**
+             * Format: date-time
+             * @description When the task is due (RFC 3339, UTC), or `null`.
+             */
+            due_at: string | null;
+            /**
+             * Format: date-time
+             * @description When to remind the user (RFC 3339, UTC), or `null`. Never after `due_at`.
+             */
+            remind_at: string | null;
+            /** @description How the task repeats, or `null`. */
+            recurrence: (components["schemas"]["Recurrence"] & unknown) | null;
+            /**
+             * Format: int64
+             * @description For a completed recurring task: the id of the occurrence its completion created.
+             */
+            next_occurrence_id: number | null;
+            /**
+             * Format: date-time
              * @description When the task was created (RFC 3339, UTC). Never changes.
              */
             created_at: string;
@@ -213,20 +377,41 @@ export interface components {
             updated_at: string;
         };
         /**
+         * @description What to sort a listing by.
+         * @enum {string}
+         */
+        TaskSort: "created" | "updated" | "title" | "due_date" | "priority";
+        /**
          * @description Which tasks to list.
          * @enum {string}
          */
         TaskStatus: "all" | "pending" | "completed";
         /**
          * UpdateTask
-         * @description Changes to a task: every field is optional, an omitted field stays as it is, and
-         *     `"description": null` clears the description. At least one field is required.
+         * @description Changes to a task: every field is optional, an omitted field stays as it is, and `null`
+         *     clears a nullable field. At least one field is required.
          */
         UpdateTask: {
             /** @description A new title: 1–200 characters after trimming. */
             title?: string;
             /** @description A new description (up to 1000 characters), or `null` to clear it. */
             description?: string | null;
+            /** @description A new priority. */
+            priority?: components["schemas"]["Priority"] & unknown;
+            /** @description New tags, replacing the old ones (`[]` removes them all). */
+            tags?: string[];
+            /**
+             * Format: date-time
+             * @description A new due time, or `null` to clear it.
+             */
+            due_at?: string | null;
+            /**
+             * Format: date-time
+             * @description A new reminder time, or `null` to clear it.
+             */
+            remind_at?: string | null;
+            /** @description A new rule, or `null` to stop repeating. */
+            recurrence?: (components["schemas"]["Recurrence"] & unknown) | null;
         };
     };
     responses: never;
@@ -242,6 +427,29 @@ export interface operations {
             query?: {
                 /** @description Which tasks to return. */
                 status?: components["schemas"]["TaskStatus"] & unknown;
+                /** @description Only these priorities (repeat the parameter for several). */
+                priority?: components["schemas"]["Priority"][];
+                /** @description Only tasks carrying every one of these tags (repeat for several; case-insensitive). */
+                tag?: string[];
+                /** @description A keyword to find in the title or description (case-insensitive). */
+                q?: string;
+                /** @description Only tasks due before this instant. */
+                due_before?: string;
+                /** @description Only tasks due at or after this instant. */
+                due_after?: string;
+                /** @description `true`: only pending tasks whose due time has passed. */
+                overdue?: boolean;
+                /** @description What to sort by (default `created`). */
+                sort?: components["schemas"]["TaskSort"];
+                /**
+                 * @description Sort direction (default: `desc` for created, updated and priority; `asc` for title
+                 *     and due_date).
+                 */
+                order?: components["schemas"]["SortOrder"];
+                /** @description Page size (default 500). */
+                limit?: number;
+                /** @description Where to continue: copy it from the `Link` header of the previous page. */
+                cursor?: string;
             };
             header?: never;
             path: {
@@ -252,9 +460,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
+            /** @description The tasks of this page, in order. */
             200: {
                 headers: {
+                    /** @description How many tasks match the filters, across all pages. */
+                    "X-TOTAL-COUNT": number;
+                    /** @description `<url>; rel="next"` when more tasks follow. */
+                    LINK?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -315,7 +527,10 @@ export interface operations {
     createTask: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Any unique string (e.g. a UUID) that makes retries of this request safe. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description The user's id: must equal the token's `sub`. */
                 user_id: string;
@@ -328,11 +543,13 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The task was created. */
+            /** @description The task was created (or, for a repeated `Idempotency-Key`, the original answer). */
             201: {
                 headers: {
                     /** @description The new task's URL. */
                     LOCATION: string;
+                    /** @description The task's version, for `If-Match`. */
+                    ETAG: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -379,6 +596,81 @@ export interface operations {
             };
             /** @description The body is not `application/json`. */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The input is invalid; `errors` names each bad field or parameter. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; details are logged on the server, never sent. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry after the `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    clearCompletedTasks: {
+        parameters: {
+            query: {
+                /** @description Must be `completed`. */
+                status: components["schemas"]["TaskStatus"];
+            };
+            header?: never;
+            path: {
+                /** @description The user's id: must equal the token's `sub`. */
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The completed tasks were deleted. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Deleted"];
+                };
+            };
+            /** @description The bearer token is missing, malformed, badly signed or expired. */
+            401: {
+                headers: {
+                    /** @description The `Bearer` challenge (RFC 6750). */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The `user_id` in the path is not the token's user. */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -420,7 +712,10 @@ export interface operations {
     getTask: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description An `ETag` from an earlier answer: 304 if the task is still at that version. */
+                "If-None-Match"?: string;
+            };
             path: {
                 /** @description The user's id: must equal the token's `sub`. */
                 user_id: string;
@@ -431,206 +726,22 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
+            /** @description The task. */
             200: {
                 headers: {
+                    /** @description The task's version, for `If-Match` and `If-None-Match`. */
+                    ETAG: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Task"];
                 };
             };
-            /** @description The bearer token is missing, malformed, badly signed or expired. */
-            401: {
+            /** @description The task has not changed since the `If-None-Match` version. */
+            304: {
                 headers: {
-                    /** @description The `Bearer` challenge (RFC 6750). */
-                    "WWW-Authenticate": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The `user_id` in the path is not the token's user. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such task for this user (or the task belongs to someone else). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The input is invalid; `errors` names each bad field or parameter. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description An unexpected error; details are logged on the server, never sent. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The database is unavailable; retry after the `Retry-After` seconds. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    updateTask: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description The user's id: must equal the token's `sub`. */
-                user_id: string;
-                /** @description The task's id. */
-                id: number;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["UpdateTask"];
-            };
-        };
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Task"];
-                };
-            };
-            /** @description The body is not valid JSON. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The bearer token is missing, malformed, badly signed or expired. */
-            401: {
-                headers: {
-                    /** @description The `Bearer` challenge (RFC 6750). */
-                    "WWW-Authenticate": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The `user_id` in the path is not the token's user. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such task for this user (or the task belongs to someone else). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The body is larger than the limit (64 KiB). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The body is not `application/json`. */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The input is invalid; `errors` names each bad field or parameter. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description An unexpected error; details are logged on the server, never sent. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The database is unavailable; retry after the `Retry-After` seconds. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    deleteTask: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description The user's id: must equal the token's `sub`. */
-                user_id: string;
-                /** @description The task's id. */
-                id: number;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The task was deleted. */
-            204: {
-                headers: {
+                    /** @description The task's version. */
+                    ETAG: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -695,10 +806,13 @@ export interface operations {
             };
         };
     };
-    completeTask: {
+    updateTask: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The `ETag` the task must still have. */
+                "If-Match"?: string;
+            };
             path: {
                 /** @description The user's id: must equal the token's `sub`. */
                 user_id: string;
@@ -707,15 +821,17 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
-                "application/json": components["schemas"]["CompleteTask"];
+                "application/json": components["schemas"]["UpdateTask"];
             };
         };
         responses: {
-            /** @description OK */
+            /** @description The task after the change. */
             200: {
                 headers: {
+                    /** @description The task's new version, for `If-Match`. */
+                    ETAG: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -760,6 +876,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `If-Match` names a version the task no longer has: reload it and retry. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is larger than the limit (64 KiB). */
             413: {
                 headers: {
@@ -771,6 +896,376 @@ export interface operations {
             };
             /** @description The body is not `application/json`. */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The input is invalid; `errors` names each bad field or parameter. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; details are logged on the server, never sent. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry after the `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteTask: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The `ETag` the task must still have. */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description The user's id: must equal the token's `sub`. */
+                user_id: string;
+                /** @description The task's id. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The task was deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The bearer token is missing, malformed, badly signed or expired. */
+            401: {
+                headers: {
+                    /** @description The `Bearer` challenge (RFC 6750). */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The `user_id` in the path is not the token's user. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such task for this user (or the task belongs to someone else). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `If-Match` names a version the task no longer has: reload it and retry. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The input is invalid; `errors` names each bad field or parameter. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; details are logged on the server, never sent. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry after the `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    completeTask: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The `ETag` the task must still have. */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description The user's id: must equal the token's `sub`. */
+                user_id: string;
+                /** @description The task's id. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["CompleteTask"];
+            };
+        };
+        responses: {
+            /** @description The task after the change. */
+            200: {
+                headers: {
+                    /** @description The task's new version, for `If-Match`. */
+                    ETAG: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Task"];
+                };
+            };
+            /** @description The body is not valid JSON. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The bearer token is missing, malformed, badly signed or expired. */
+            401: {
+                headers: {
+                    /** @description The `Bearer` challenge (RFC 6750). */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The `user_id` in the path is not the token's user. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such task for this user (or the task belongs to someone else). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `If-Match` names a version the task no longer has: reload it and retry. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the limit (64 KiB). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not `application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The input is invalid; `errors` names each bad field or parameter. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; details are logged on the server, never sent. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry after the `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listTags: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The user's id: must equal the token's `sub`. */
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every tag of the user's tasks, by name, with counts. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TagCount"][];
+                };
+            };
+            /** @description The bearer token is missing, malformed, badly signed or expired. */
+            401: {
+                headers: {
+                    /** @description The `Bearer` challenge (RFC 6750). */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The `user_id` in the path is not the token's user. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The input is invalid; `errors` names each bad field or parameter. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; details are logged on the server, never sent. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry after the `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listReminders: {
+        parameters: {
+            query?: {
+                /** @description Reminders due at or before this instant (default: now). */
+                before?: string;
+                /** @description At most this many tasks (default 100). */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /** @description The user's id: must equal the token's `sub`. */
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The tasks. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Task"][];
+                };
+            };
+            /** @description The bearer token is missing, malformed, badly signed or expired. */
+            401: {
+                headers: {
+                    /** @description The `Bearer` challenge (RFC 6750). */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The `user_id` in the path is not the token's user. */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

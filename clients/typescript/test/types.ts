@@ -8,7 +8,9 @@ import {
   createTodoClient,
   type CreateTask,
   type FieldError,
+  type Priority,
   type Problem,
+  type Recurrence,
   type Task,
   type TaskStatus,
   type UpdateTask,
@@ -28,8 +30,17 @@ expectType<Equals<Task["id"], number>>();
 expectType<Equals<Task["description"], string | null>>();
 expectType<Equals<Task["completed"], boolean>>();
 expectType<Equals<TaskStatus, "all" | "pending" | "completed">>();
-expectType<Equals<CreateTask, { title: string; description?: string | null }>>();
-expectType<Equals<UpdateTask, { title?: string; description?: string | null }>>();
+expectType<Equals<Task["priority"], Priority>>();
+expectType<Equals<Priority, "low" | "medium" | "high">>();
+expectType<Equals<Task["tags"], string[]>>();
+expectType<Equals<Task["due_at"], string | null>>();
+expectType<Equals<Task["recurrence"], Recurrence | null>>();
+expectType<Equals<Recurrence["frequency"], "daily" | "weekly" | "monthly" | "yearly">>();
+expectType<Equals<CreateTask["title"], string>>();
+expectType<Equals<CreateTask["description"], string | null | undefined>>();
+expectType<Equals<CreateTask["priority"], Priority | undefined>>();
+expectType<Equals<UpdateTask["title"], string | undefined>>();
+expectType<Equals<UpdateTask["due_at"], string | null | undefined>>();
 expectType<Equals<Problem["errors"], FieldError[] | undefined>>();
 
 const todo = createTodoClient({ baseUrl: "http://localhost:8080", getToken: async () => "jwt" });
