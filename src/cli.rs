@@ -6,7 +6,7 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 
 use crate::auth::SharedSecret;
-use crate::config::{AuthSettings, Settings};
+use crate::config::Settings;
 use crate::startup::{Application, shutdown_signal};
 use crate::{http, store};
 
@@ -48,10 +48,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Token { sub, ttl } => {
             let settings = Settings::from_env()?;
-            let AuthSettings::SharedSecret(secret) = &settings.auth else {
+            let Some(secret) = &settings.auth.shared_secret else {
                 anyhow::bail!(
                     "BETTER_AUTH_SECRET is not set: set it to the secret the server uses \
-                     (in development mode the secret is random and the server prints its own token)"
+                     (in development mode the secret is random and the server prints its own token; \
+                     with BETTER_AUTH_URL, tokens come from Better Auth: `authClient.token()`)"
                 );
             };
             crate::domain::UserId::parse(&sub).map_err(|why| anyhow::anyhow!("--sub {why}"))?;

@@ -17,7 +17,7 @@ pub enum ApiError {
     MalformedJson(String),
     /// 401: no usable token.
     #[error("{0}")]
-    Unauthorized(#[from] AuthError),
+    Unauthorized(AuthError),
     /// 403: the path names another user.
     #[error("the path's user id is not the token's user")]
     Forbidden,
@@ -45,6 +45,13 @@ pub enum ApiError {
     /// 503: the database cannot be reached right now.
     #[error("the database is unavailable")]
     Unavailable(#[source] StoreError),
+    /// 503: the sign-in provider's keys (JWKS) cannot be fetched, and none that decides this
+    /// request is cached.
+    #[error("the sign-in provider's keys (JWKS) are unavailable")]
+    KeysUnavailable {
+        /// Seconds until the server tries to fetch the keys again.
+        retry_after_secs: u64,
+    },
     /// 500: a bug or an unexpected state; logged in full, told to the client as nothing more.
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
@@ -69,13 +76,18 @@ impl ApiError {
             Self::PayloadTooLarge { .. } => ("payload-too-large", "Payload Too Large"),
             Self::UnsupportedMediaType(_) => ("unsupported-media-type", "Unsupported Media Type"),
             Self::Validation(_) => ("validation", "Validation Failed"),
-            Self::Unavailable(_) => ("unavailable", "Service Unavailable"),
+            Self::Unavailable(_) | Self::KeysUnavailable { .. } => {
+                ("unavailable", "Service Unavailable")
+            }
             Self::Internal(_) => ("internal", "Internal Server Error"),
         };
         let detail = match self {
             Self::Unavailable(_) => {
                 "the database is unavailable right now; retry in a moment".to_owned()
             }
+            Self::KeysUnavailable { .. } => "the sign-in provider's keys (JWKS) cannot be \
+                fetched right now, so tokens cannot be checked; retry in a moment"
+                .to_owned(),
             Self::Internal(_) => "something went wrong on our side; it has been logged".to_owned(),
             Self::Validation(errors) => {
                 let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
@@ -99,6 +111,9 @@ impl ApiError {
         match self {
             Self::Internal(err) => tracing::error!(error = ?err, "internal error"),
             Self::Unavailable(err) => tracing::warn!(error = %err, "database unavailable"),
+            Self::KeysUnavailable { .. } => {
+                tracing::debug!("request not authenticated: the JWKS keys are unavailable");
+            }
             Self::Unauthorized(err) => tracing::debug!(reason = %err, "request not authenticated"),
             _ => {}
         }
@@ -117,7 +132,7 @@ impl ResponseError for ApiError {
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable(_) | Self::KeysUnavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -142,9 +157,23 @@ impl ResponseError for ApiError {
             Self::Unavailable(_) => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
             }
+            Self::KeysUnavailable { retry_after_secs } => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+            }
             _ => {}
         }
         response
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(err: AuthError) -> Self {
+        match err {
+            AuthError::KeysUnavailable { retry_after_secs } => {
+                Self::KeysUnavailable { retry_after_secs }
+            }
+            other => Self::Unauthorized(other),
+        }
     }
 }
 

@@ -8,7 +8,7 @@ use anyhow::Context as _;
 use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
 use poem::{EndpointExt, Server};
 
-use crate::auth::{Authenticator, Secret, SharedSecret, TokenVerifier};
+use crate::auth::{Authenticator, Jwks, Secret, SharedSecret, TokenVerifier};
 use crate::config::{AuthSettings, Settings};
 use crate::http::{AppState, routes};
 use crate::store::{self, TaskStore};
@@ -37,9 +37,22 @@ impl Application {
             .await
             .context("could not apply the database migrations")?;
 
-        let (auth, dev_token) = build_auth(&settings.auth)?;
-        for mode in auth.describe() {
-            tracing::info!("accepting {mode}");
+        let Auth {
+            authenticator: auth,
+            jwks,
+            dev_token,
+        } = build_auth(&settings.auth)?;
+        log_auth_modes(&settings.auth, &auth);
+        if let Some(jwks) = &jwks {
+            match jwks.load().await {
+                0 => tracing::warn!(
+                    url = jwks.url(),
+                    "no usable key loaded from the JWKS yet: /ready answers 503 until one is; the \
+                     set is fetched again in the background and when a token names an unknown key"
+                ),
+                count => tracing::info!(url = jwks.url(), "{count} JWKS key(s) loaded"),
+            }
+            jwks.spawn_refresh();
         }
 
         let address = format!("{}:{}", settings.host, settings.port);
@@ -56,7 +69,7 @@ impl Application {
         Ok(Self {
             acceptor,
             port,
-            state: AppState { store, auth },
+            state: AppState { store, auth, jwks },
             dev_token,
         })
     }
@@ -83,21 +96,60 @@ impl Application {
     }
 }
 
-fn build_auth(settings: &AuthSettings) -> anyhow::Result<(Authenticator, Option<String>)> {
-    Ok(match settings {
-        AuthSettings::SharedSecret(secret) => {
-            let verifier: Arc<dyn TokenVerifier> = Arc::new(SharedSecret::new(secret));
-            (Authenticator::new(vec![verifier]), None)
+/// The verifiers built from the settings.
+struct Auth {
+    authenticator: Authenticator,
+    jwks: Option<Arc<Jwks>>,
+    dev_token: Option<String>,
+}
+
+/// The key set first (it decides every token naming one of its keys), then the shared secret;
+/// with neither configured, a random development secret.
+fn build_auth(settings: &AuthSettings) -> anyhow::Result<Auth> {
+    let mut verifiers: Vec<Arc<dyn TokenVerifier>> = Vec::new();
+    let jwks = match &settings.jwks {
+        Some(jwks_settings) => {
+            let jwks = Arc::new(Jwks::new(jwks_settings.clone())?);
+            verifiers.push(jwks.clone());
+            Some(jwks)
         }
-        AuthSettings::Development => {
-            let shared = SharedSecret::new(&Secret::random());
-            let token = shared
+        None => None,
+    };
+    if let Some(secret) = &settings.shared_secret {
+        verifiers.push(Arc::new(SharedSecret::new(secret)));
+    }
+    let mut dev_token = None;
+    if settings.is_development() {
+        let shared = SharedSecret::new(&Secret::random());
+        dev_token = Some(
+            shared
                 .issue("demo", DEV_TOKEN_TTL)
-                .context("could not issue the development token")?;
-            let verifier: Arc<dyn TokenVerifier> = Arc::new(shared);
-            (Authenticator::new(vec![verifier]), Some(token))
-        }
+                .context("could not issue the development token")?,
+        );
+        verifiers.push(Arc::new(shared));
+    }
+    Ok(Auth {
+        authenticator: Authenticator::new(verifiers),
+        jwks,
+        dev_token,
     })
+}
+
+fn log_auth_modes(settings: &AuthSettings, auth: &Authenticator) {
+    let mut modes = Vec::new();
+    if settings.jwks.is_some() {
+        modes.push("Better Auth JWKS (BETTER_AUTH_URL)");
+    }
+    if settings.shared_secret.is_some() {
+        modes.push("HS256 shared secret (BETTER_AUTH_SECRET)");
+    }
+    if settings.is_development() {
+        modes.push("development (random per-process secret)");
+    }
+    tracing::info!("auth modes: {}", modes.join(" + "));
+    for verifier in auth.describe() {
+        tracing::info!("accepting {verifier}");
+    }
 }
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM.

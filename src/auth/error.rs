@@ -12,6 +12,19 @@ pub enum AuthError {
     /// Signed with an algorithm no configured verifier accepts (including `none`).
     #[error("the token's signing algorithm is not accepted")]
     UnsupportedAlgorithm,
+    /// A key-set token without the `kid` header that names its key.
+    #[error("the token has no `kid` header naming the key that signed it")]
+    MissingKeyId,
+    /// The `kid` names no key the server trusts, even after fetching the key set again.
+    #[error("the token was signed with a key the server does not know (unknown `kid`)")]
+    UnknownKey,
+    /// The `kid` is unknown and the key set cannot be fetched right now, so the token can be
+    /// neither accepted nor refused: the honest answer is 503, not 401.
+    #[error("the sign-in provider's keys (JWKS) cannot be fetched right now; retry in a moment")]
+    KeysUnavailable {
+        /// Seconds until the server tries to fetch the keys again.
+        retry_after_secs: u64,
+    },
     /// The signature does not match.
     #[error("the token's signature is invalid")]
     BadSignature,

@@ -1,12 +1,14 @@
 //! Who is calling: bearer JWTs verified by an ordered chain of [`TokenVerifier`]s.
 //!
 //! Identity comes from the token alone (its `sub` claim). Each verifier says which tokens it is
-//! responsible for from the token header; the first one that is takes the decision, so a key
-//! source added later (Better Auth's JWKS) slots in front of the shared secret without touching
-//! the endpoints.
+//! responsible for from the token header; the first one that is takes the decision. Better
+//! Auth's key set ([`Jwks`]) comes first, so a token naming one of its keys is decided by it even
+//! if it claims HS256; the shared secret ([`SharedSecret`]) decides the remaining HS256 tokens.
 
 mod claims;
 mod error;
+mod jwk;
+mod jwks;
 mod shared_secret;
 
 use std::sync::Arc;
@@ -16,6 +18,7 @@ use jsonwebtoken::Header;
 
 pub use self::claims::Claims;
 pub use self::error::AuthError;
+pub use self::jwks::{Jwks, KeysNotLoaded};
 pub use self::shared_secret::{Secret, SharedSecret};
 use crate::domain::UserId;
 

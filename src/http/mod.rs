@@ -19,7 +19,7 @@ use poem_openapi::{ContactObject, LicenseObject, OpenApiService, ServerObject};
 
 use self::api::health::HealthApi;
 use self::api::tasks::TasksApi;
-use crate::auth::Authenticator;
+use crate::auth::{Authenticator, Jwks};
 use crate::store::TaskStore;
 
 /// What every request handler can reach.
@@ -29,6 +29,8 @@ pub struct AppState {
     pub store: Arc<dyn TaskStore>,
     /// Who may call.
     pub auth: Authenticator,
+    /// Better Auth's key set, when `BETTER_AUTH_URL` is set (also in `auth`; here for `/ready`).
+    pub jwks: Option<Arc<Jwks>>,
 }
 
 const DESCRIPTION: &str = "\

@@ -124,7 +124,10 @@ impl<S: ErrorSet> ApiResponse for Failure<S> {
 pub fn problem_response(status: u16) -> MetaResponse {
     let description = match status {
         400 => "The body is not valid JSON.",
-        401 => "The bearer token is missing, malformed, badly signed or expired.",
+        401 => {
+            "The bearer token is missing, malformed, badly signed, expired, for another issuer or \
+             audience, or signed with a key the server does not trust."
+        }
         403 => "The `user_id` in the path is not the token's user.",
         404 => "No such task for this user (or the task belongs to someone else).",
         405 => "The method is not allowed on this path.",
@@ -133,7 +136,10 @@ pub fn problem_response(status: u16) -> MetaResponse {
         415 => "The body is not `application/json`.",
         422 => "The input is invalid; `errors` names each bad field or parameter.",
         500 => "An unexpected error; details are logged on the server, never sent.",
-        503 => "The database is unavailable; retry after the `Retry-After` seconds.",
+        503 => {
+            "The database, or the sign-in provider's keys (JWKS), are unavailable; retry after \
+             the `Retry-After` seconds."
+        }
         _ => "An error.",
     };
     let headers = match status {

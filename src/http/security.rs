@@ -42,5 +42,5 @@ async fn authenticate(req: &Request, bearer: Bearer) -> poem::Result<Identity> {
         .auth
         .authenticate(&bearer.token)
         .await
-        .map_err(ApiError::Unauthorized)?)
+        .map_err(ApiError::from)?)
 }

@@ -13,12 +13,15 @@ use crate::helpers::{Backend, SECRET, spawn_app};
 const BIN: &str = env!("CARGO_BIN_EXE_todo-api");
 
 /// The binary, in an empty working directory, with no auth configured.
-fn todo_api(dir: &tempfile::TempDir) -> Command {
+pub fn todo_api(dir: &tempfile::TempDir) -> Command {
     let mut command = Command::new(BIN);
     command
         .current_dir(dir.path())
         .env_remove("BETTER_AUTH_SECRET")
         .env_remove("BETTER_AUTH_URL")
+        .env_remove("AUTH_JWKS_URL")
+        .env_remove("AUTH_ISSUER")
+        .env_remove("AUTH_AUDIENCE")
         .env(
             "DATABASE_URL",
             format!("sqlite://{}", dir.path().join("dev.db").display()),
@@ -151,6 +154,20 @@ async fn misconfiguration_stops_start_up_naming_the_variable() {
     fails_naming(
         &[("DATABASE_URL", "mysql://localhost/todo")],
         "DATABASE_URL",
+    )
+    .await;
+    fails_naming(&[("BETTER_AUTH_URL", "localhost:3000")], "BETTER_AUTH_URL").await;
+    fails_naming(
+        &[
+            ("BETTER_AUTH_URL", "http://localhost:3000"),
+            ("AUTH_JWKS_URL", "ftp://localhost/jwks"),
+        ],
+        "AUTH_JWKS_URL",
+    )
+    .await;
+    fails_naming(
+        &[("AUTH_AUDIENCE", "https://api.example.com")],
+        "AUTH_AUDIENCE",
     )
     .await;
 }

@@ -20,6 +20,7 @@ async fn health_and_ready_answer_without_a_token(app: TestApp) {
     let ready: Value = ready.json().await.unwrap();
     assert_eq!(ready["status"], "ready");
     assert_eq!(ready["database"], "ok");
+    assert_eq!(ready["jwks"], "disabled", "no BETTER_AUTH_URL");
 }
 
 async fn spec_and_swagger_ui_are_served(app: TestApp) {

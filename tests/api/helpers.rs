@@ -49,7 +49,7 @@ macro_rules! on_both_backends {
 }
 pub(crate) use on_both_backends;
 
-fn install_crypto() {
+pub fn install_crypto() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         let _ = rustls::crypto::ring::default_provider().install_default();
@@ -168,6 +168,7 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub backend: Backend,
     issuer: SharedSecret,
+    auth: AuthSettings,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<std::io::Result<()>>>,
     db: Option<TestDb>,
@@ -179,19 +180,31 @@ pub fn test_settings(database_url: &str) -> Settings {
         database_url: database_url.to_owned(),
         host: "127.0.0.1".into(),
         port: 0,
-        auth: AuthSettings::SharedSecret(Secret::parse(SECRET.into()).unwrap()),
+        auth: AuthSettings {
+            shared_secret: Some(Secret::parse(SECRET.into()).unwrap()),
+            jwks: None,
+        },
     }
 }
 
 /// Starts a server with a fresh database; `None` when PostgreSQL is unreachable outside CI.
 pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
-    let db = TestDb::create(backend).await?;
-    Some(start(backend, db).await)
+    let auth = test_settings("").auth;
+    spawn_app_with_auth(backend, auth).await
 }
 
-async fn start(backend: Backend, db: TestDb) -> TestApp {
+/// Like [`spawn_app`], with these auth settings instead of the shared [`SECRET`] alone.
+pub async fn spawn_app_with_auth(backend: Backend, auth: AuthSettings) -> Option<TestApp> {
+    let db = TestDb::create(backend).await?;
+    Some(start(backend, db, auth).await)
+}
+
+async fn start(backend: Backend, db: TestDb, auth: AuthSettings) -> TestApp {
     install_crypto();
-    let settings = test_settings(db.url());
+    let settings = Settings {
+        auth: auth.clone(),
+        ..test_settings(db.url())
+    };
     let app = Application::build(&settings)
         .await
         .expect("the server starts");
@@ -208,6 +221,7 @@ async fn start(backend: Backend, db: TestDb) -> TestApp {
             .unwrap(),
         backend,
         issuer: SharedSecret::new(&Secret::parse(SECRET.into()).unwrap()),
+        auth,
         shutdown: Some(tx),
         server: Some(server),
         db: Some(db),
@@ -273,7 +287,7 @@ impl TestApp {
     /// Stops the server gracefully and starts a new one on the same database.
     pub async fn restart(mut self) -> TestApp {
         let db = self.stop().await;
-        start(self.backend, db).await
+        start(self.backend, db, self.auth.clone()).await
     }
 
     async fn stop(&mut self) -> TestDb {

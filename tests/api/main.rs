@@ -6,6 +6,7 @@
 mod helpers;
 
 mod auth;
+mod better_auth;
 mod cli;
 mod docs;
 mod fields;

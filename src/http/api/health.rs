@@ -1,7 +1,7 @@
 //! `/health` and `/ready`: probes outside the auth scheme.
 
 use crate::http::json::Json;
-use poem_openapi::{Object, OpenApi};
+use poem_openapi::{Enum, Object, OpenApi};
 
 use super::ApiTags;
 use crate::error::ApiError;
@@ -25,6 +25,18 @@ pub struct Readiness {
     pub status: String,
     /// `ok`: the database answered.
     pub database: String,
+    /// Better Auth's signing keys (JWKS mode, `BETTER_AUTH_URL`).
+    pub jwks: JwksReadiness,
+}
+
+/// Whether the keys that verify Better Auth's tokens are loaded.
+#[derive(Debug, Enum, Clone, Copy, PartialEq, Eq)]
+#[oai(rename_all = "lowercase")]
+pub enum JwksReadiness {
+    /// At least one usable key from the JWKS is loaded.
+    Loaded,
+    /// JWKS mode is off (`BETTER_AUTH_URL` is not set).
+    Disabled,
 }
 
 #[OpenApi(tag = "ApiTags::Health")]
@@ -41,16 +53,29 @@ impl HealthApi {
 
     /// Readiness probe
     ///
-    /// 200 when the database answers; 503 otherwise.
+    /// 200 when the database answers and, in JWKS mode (`BETTER_AUTH_URL`), at least one key of
+    /// Better Auth's key set is loaded (fetched now if none is); 503 otherwise.
     #[oai(path = "/ready", method = "get", operation_id = "getReadiness")]
     async fn ready(
         &self,
         state: poem::web::Data<&AppState>,
     ) -> Result<Json<Readiness>, Failure<ReadyErrors>> {
         state.store.ping().await.map_err(ApiError::Unavailable)?;
+        let jwks = match &state.jwks {
+            None => JwksReadiness::Disabled,
+            Some(jwks) => {
+                jwks.ensure_loaded()
+                    .await
+                    .map_err(|not_loaded| ApiError::KeysUnavailable {
+                        retry_after_secs: not_loaded.retry_after_secs,
+                    })?;
+                JwksReadiness::Loaded
+            }
+        };
         Ok(Json(Readiness {
             status: "ready".into(),
             database: "ok".into(),
+            jwks,
         }))
     }
 }
