@@ -25,8 +25,11 @@ pub enum ApiError {
     #[error("{0}")]
     NotFound(&'static str),
     /// 405: the route exists, the method does not.
-    #[error("this method is not allowed on this path")]
-    MethodNotAllowed,
+    #[error("this method is not allowed on this path; it allows {allow}")]
+    MethodNotAllowed {
+        /// The methods the path does allow, e.g. `GET, HEAD, POST` (the `Allow` header).
+        allow: String,
+    },
     /// 413: the body is larger than the limit.
     #[error("the request body is larger than {limit} bytes")]
     PayloadTooLarge {
@@ -61,7 +64,7 @@ impl ApiError {
             Self::Unauthorized(_) => ("unauthorized", "Unauthorized"),
             Self::Forbidden => ("forbidden", "Forbidden"),
             Self::NotFound(_) => ("not-found", "Not Found"),
-            Self::MethodNotAllowed => ("method-not-allowed", "Method Not Allowed"),
+            Self::MethodNotAllowed { .. } => ("method-not-allowed", "Method Not Allowed"),
             Self::PayloadTooLarge { .. } => ("payload-too-large", "Payload Too Large"),
             Self::UnsupportedMediaType(_) => ("unsupported-media-type", "Unsupported Media Type"),
             Self::Validation(_) => ("validation", "Validation Failed"),
@@ -108,7 +111,7 @@ impl ResponseError for ApiError {
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
-            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -136,6 +139,11 @@ impl ResponseError for ApiError {
             }
             Self::Unavailable(_) => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
+            Self::MethodNotAllowed { allow } => {
+                if let Ok(value) = HeaderValue::from_str(allow) {
+                    headers.insert(header::ALLOW, value);
+                }
             }
             _ => {}
         }

@@ -4,5 +4,8 @@
 mod task;
 mod user;
 
-pub use task::{NewTask, StatusFilter, Task, TaskChanges, TaskDescription, TaskId, TaskTitle, now};
+pub use task::{
+    NewTask, StatusFilter, Task, TaskChanges, TaskDescription, TaskId, TaskTitle, is_white_space,
+    now,
+};
 pub use user::UserId;

@@ -100,6 +100,9 @@ impl TasksApi {
     }
 
     /// Get a task
+    ///
+    /// One of the user's tasks. A task of another user is a 404, exactly like a task that does
+    /// not exist.
     #[oai(
         path = "/api/:user_id/tasks/:id",
         method = "get",
@@ -144,6 +147,9 @@ impl TasksApi {
     }
 
     /// Delete a task
+    ///
+    /// Deletes one of the user's tasks for good; its id is never reused. Deleting it again is a
+    /// 404.
     #[oai(
         path = "/api/:user_id/tasks/:id",
         method = "delete",
