@@ -25,8 +25,11 @@ pub enum ApiError {
     #[error("{0}")]
     NotFound(&'static str),
     /// 405: the route exists, the method does not.
-    #[error("this method is not allowed on this path")]
-    MethodNotAllowed,
+    #[error("this method is not allowed on this path; it allows {allow}")]
+    MethodNotAllowed {
+        /// The methods the path does allow, e.g. `GET, HEAD, POST` (the `Allow` header).
+        allow: String,
+    },
     /// 412: `If-Match` names a version the task no longer has.
     #[error("the task has changed since the version in If-Match")]
     PreconditionFailed,
@@ -71,7 +74,7 @@ impl ApiError {
             Self::Unauthorized(_) => ("unauthorized", "Unauthorized"),
             Self::Forbidden => ("forbidden", "Forbidden"),
             Self::NotFound(_) => ("not-found", "Not Found"),
-            Self::MethodNotAllowed => ("method-not-allowed", "Method Not Allowed"),
+            Self::MethodNotAllowed { .. } => ("method-not-allowed", "Method Not Allowed"),
             Self::PreconditionFailed => ("precondition-failed", "Precondition Failed"),
             Self::PayloadTooLarge { .. } => ("payload-too-large", "Payload Too Large"),
             Self::UnsupportedMediaType(_) => ("unsupported-media-type", "Unsupported Media Type"),
@@ -127,7 +130,7 @@ impl ResponseError for ApiError {
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
-            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -159,6 +162,11 @@ impl ResponseError for ApiError {
             }
             Self::KeysUnavailable { retry_after_secs } => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+            }
+            Self::MethodNotAllowed { allow } => {
+                if let Ok(value) = HeaderValue::from_str(allow) {
+                    headers.insert(header::ALLOW, value);
+                }
             }
             _ => {}
         }

@@ -13,6 +13,6 @@ pub use recurrence::{Frequency, Recurrence};
 pub use tag::Tag;
 pub use task::{
     FieldIssue, NewTask, Schedule, StatusFilter, Task, TaskChanges, TaskDescription, TaskId,
-    TaskTitle, now,
+    TaskTitle, is_white_space, now,
 };
 pub use user::UserId;

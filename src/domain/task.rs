@@ -14,9 +14,16 @@ impl TaskTitle {
     /// The longest title accepted, in characters.
     pub const MAX_CHARS: usize = 200;
 
-    /// Trims surrounding white space, then checks the length.
+    /// What [`Self::parse`] accepts, as the spec's `pattern` says it: 1 to 200 characters once
+    /// surrounding white space (`\s`, see [`is_white_space`]) is trimmed, and no NUL.
+    pub const PATTERN: &'static str = r"^\s*[^\s\x00]([^\x00]{0,198}[^\s\x00])?\s*$";
+
+    /// Trims surrounding white space (as [`is_white_space`] counts it), then checks the length.
     pub fn parse(raw: &str) -> Result<Self, &'static str> {
-        let trimmed = raw.trim();
+        if raw.contains(NUL) {
+            return Err(NUL_REFUSED);
+        }
+        let trimmed = raw.trim_matches(is_white_space);
         if trimmed.is_empty() {
             return Err("must not be empty or only white space");
         }
@@ -32,6 +39,19 @@ impl TaskTitle {
     }
 }
 
+/// White space as ECMAScript counts it: what `\s` means in the spec's patterns (OpenAPI patterns
+/// are ECMAScript regular expressions) and what JavaScript's `String.prototype.trim` removes, so a
+/// frontend's `title.trim()` agrees with the server. It differs from Rust's `char::is_whitespace`
+/// on two characters: U+FEFF (a byte order mark) is white space here, U+0085 (NEL) is not.
+pub fn is_white_space(c: char) -> bool {
+    c == '\u{feff}' || (c.is_whitespace() && c != '\u{85}')
+}
+
+/// The one character no text field takes: PostgreSQL cannot store it in text, and SQLite would,
+/// so it is refused before either sees it.
+const NUL: char = '\0';
+const NUL_REFUSED: &str = "must not contain the NUL character (U+0000)";
+
 /// A task description: up to [`TaskDescription::MAX_CHARS`] characters, kept as written.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TaskDescription(String);
@@ -40,8 +60,14 @@ impl TaskDescription {
     /// The longest description accepted, in characters.
     pub const MAX_CHARS: usize = 1000;
 
+    /// What the spec's `pattern` for a description says: no NUL.
+    pub const PATTERN: &'static str = r"^[^\x00]*$";
+
     /// Checks the length; the text itself is kept as the user wrote it.
     pub fn parse(raw: &str) -> Result<Self, &'static str> {
+        if raw.contains(NUL) {
+            return Err(NUL_REFUSED);
+        }
         if raw.chars().count() > Self::MAX_CHARS {
             return Err("must be at most 1000 characters");
         }
@@ -305,4 +331,31 @@ pub fn now() -> DateTime<Utc> {
     let now = Utc::now();
     let micros = now.timestamp_micros();
     DateTime::from_timestamp_micros(micros).unwrap_or(now)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn white_space_is_ecmascripts() {
+        for c in [
+            ' ', '\t', '\n', '\r', '\u{b}', '\u{c}', '\u{a0}', '\u{feff}', '\u{2028}',
+        ] {
+            assert!(is_white_space(c), "{c:?}");
+        }
+        for c in ['\u{85}', '\u{1c}', '\u{200b}', 'x'] {
+            assert!(!is_white_space(c), "{c:?}");
+        }
+    }
+
+    #[test]
+    fn titles_are_trimmed_and_counted_in_characters() {
+        assert_eq!(TaskTitle::parse("\u{feff} a ").map(|t| t.0), Ok("a".into()));
+        assert!(TaskTitle::parse(&"é".repeat(200)).is_ok());
+        assert!(TaskTitle::parse(&"é".repeat(201)).is_err());
+        assert!(TaskTitle::parse(" \u{3000} ").is_err());
+        assert!(TaskTitle::parse("a\0").is_err());
+        assert!(TaskDescription::parse("a\0").is_err());
+    }
 }

@@ -1,6 +1,7 @@
 //! JSON request bodies, parsed strictly: malformed JSON is a 400, and a body that parses but
-//! is invalid is a 422 naming every bad field. (poem-openapi's own `Json` turns `5` into `"5"`
-//! for a string field and cannot name fields, so bodies go through [`Fields`] instead.)
+//! is invalid is a 422 naming every bad field, unknown fields included (the spec says
+//! `additionalProperties: false`). (poem-openapi's own `Json` turns `5` into `"5"` for a string
+//! field and cannot name fields, so bodies go through [`Fields`] instead.)
 
 use chrono::{DateTime, FixedOffset};
 use poem::{Request, RequestBody};
@@ -19,6 +20,9 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 pub trait RequestSchema: Type {
     /// What a valid body becomes.
     type Output: Send;
+
+    /// The fewest fields a valid body has (the schema's `minProperties`).
+    const MIN_PROPERTIES: Option<usize> = None;
 
     /// Reads the body's fields; every problem is recorded in `fields`.
     fn parse(fields: &mut Fields<'_>) -> Option<Self::Output>;
@@ -285,10 +289,38 @@ fn parse_json<T: RequestSchema>(bytes: &[u8]) -> Result<(T::Output, String), Api
         errors: Vec::new(),
     };
     let parsed = T::parse(&mut fields);
+    reject_unknown_fields::<T>(&mut fields);
     match parsed {
         Some(output) if fields.errors.is_empty() => Ok((output, canonical)),
         _ if fields.errors.is_empty() => Err(ApiError::invalid("body", "is invalid")),
         _ => Err(ApiError::Validation(fields.errors)),
+    }
+}
+
+/// Records an error for every field of the body that the schema of `T` does not declare.
+fn reject_unknown_fields<T: RequestSchema>(fields: &mut Fields<'_>) {
+    let declared = Registry::new().create_fake_schema::<T>().properties;
+    let is_declared = |name: &str| declared.iter().any(|(field, _)| *field == name);
+    let object = fields.object;
+    let mut unknown = object.keys().filter(|name| !is_declared(name)).peekable();
+    if unknown.peek().is_none() {
+        return;
+    }
+    let known: Vec<String> = declared.iter().map(|(f, _)| format!("`{f}`")).collect();
+    let detail = format!(
+        "is not a field of this body (it takes {})",
+        known.join(", ")
+    );
+    for name in unknown {
+        fields.error(name, detail.clone());
+    }
+}
+
+/// Registers the schema of `T`, with what its derive cannot say.
+fn register_schema<T: RequestSchema>(registry: &mut Registry) {
+    T::register(registry);
+    if let Some(schema) = registry.schemas.get_mut(T::name().as_ref()) {
+        schema.min_properties = T::MIN_PROPERTIES;
     }
 }
 
@@ -298,7 +330,7 @@ impl<'a, T: RequestSchema> ApiExtractor<'a> for JsonBody<T> {
     type ParamRawType = ();
 
     fn register(registry: &mut Registry) {
-        T::register(registry);
+        register_schema::<T>(registry);
     }
 
     fn request_meta() -> Option<MetaRequest> {
@@ -323,7 +355,7 @@ impl<'a, T: RequestSchema> ApiExtractor<'a> for OptionalJsonBody<T> {
     type ParamRawType = ();
 
     fn register(registry: &mut Registry) {
-        T::register(registry);
+        register_schema::<T>(registry);
     }
 
     fn request_meta() -> Option<MetaRequest> {

@@ -12,6 +12,9 @@ use crate::error::ApiError;
 /// Where Swagger UI is served.
 pub const DOCS_PATH: &str = "/docs";
 
+/// The route of Swagger UI's files.
+pub const FILES_PATH: &str = "/docs/*path";
+
 fn config() -> Arc<Config<'static>> {
     Arc::new(
         Config::new(["/openapi.json"])

@@ -1,26 +1,37 @@
 //! Turns every error that leaves the router into the same problem+json shape: errors raised by
 //! poem and poem-openapi themselves (no route, bad parameter, missing token) included.
 
-use poem::Response;
+use std::sync::Arc;
+
 use poem::error::{MethodNotAllowedError, NotFoundError, ResponseError};
 use poem::http::StatusCode;
+use poem::{Endpoint, IntoResponse, Request, Response};
 use poem_openapi::error::{
     AuthorizationError, ContentTypeError, ParseParamError, ParsePathError, ParseRequestPayloadError,
 };
 
 use crate::auth::AuthError;
 use crate::error::ApiError;
+use crate::http::allow::AllowedMethods;
 use crate::http::problem::FieldError;
 
-/// The problem response for any error.
-pub async fn problem_response(err: poem::Error) -> Response {
-    if err.is::<ApiError>() {
-        return err.into_response();
+/// Calls `endpoint`, and answers any error it returns with a problem response.
+pub async fn problem_responses<E: Endpoint>(
+    endpoint: Arc<E>,
+    request: Request,
+    allowed: Arc<AllowedMethods>,
+) -> poem::Result<Response> {
+    let uri = request.uri().clone();
+    match endpoint.call(request).await {
+        Ok(response) => Ok(response.into_response()),
+        Err(err) if err.is::<ApiError>() => Ok(err.into_response()),
+        Err(err) => Ok(to_api_error(err, || allowed.for_path(uri.path())).as_response()),
     }
-    to_api_error(err).as_response()
 }
 
-fn to_api_error(err: poem::Error) -> ApiError {
+/// The [`ApiError`] for an error poem or poem-openapi raised; `allow` tells the methods of the
+/// request's path.
+fn to_api_error(err: poem::Error, allow: impl FnOnce() -> Option<String>) -> ApiError {
     if err.is::<AuthorizationError>() {
         return ApiError::Unauthorized(AuthError::Missing);
     }
@@ -39,15 +50,19 @@ fn to_api_error(err: poem::Error) -> ApiError {
     if err.is::<NotFoundError>() {
         return ApiError::NotFound("no such route");
     }
-    if err.is::<MethodNotAllowedError>() {
-        return ApiError::MethodNotAllowed;
+    let status = err.status();
+    if err.is::<MethodNotAllowedError>() || status == StatusCode::METHOD_NOT_ALLOWED {
+        return match allow() {
+            Some(allow) => ApiError::MethodNotAllowed { allow },
+            // Unreachable while the table is built from the same routes as the router.
+            None => ApiError::NotFound("no such route"),
+        };
     }
-    match err.status() {
+    match status {
         StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge {
             limit: crate::http::body::MAX_BODY_BYTES,
         },
         StatusCode::NOT_FOUND => ApiError::NotFound("no such route"),
-        StatusCode::METHOD_NOT_ALLOWED => ApiError::MethodNotAllowed,
         status if status.is_client_error() => ApiError::MalformedJson(err.to_string()),
         _ => ApiError::Internal(anyhow::anyhow!("{err}")),
     }

@@ -1,5 +1,6 @@
 //! The HTTP layer: the OpenAPI service, Swagger UI, and the routes that tie them to the state.
 
+pub mod allow;
 pub mod api;
 pub mod body;
 pub mod docs;
@@ -10,15 +11,19 @@ pub mod nullable;
 pub mod problem;
 pub mod schemas;
 pub mod security;
+pub mod spec;
 
 use std::sync::Arc;
 
+use poem::http::Method;
 use poem::middleware::Tracing;
-use poem::{Endpoint, EndpointExt, Route, get};
-use poem_openapi::{ContactObject, LicenseObject, OpenApiService, ServerObject};
+use poem::{Endpoint, EndpointExt, IntoEndpoint, Route, get};
+use poem_openapi::{ContactObject, LicenseObject, OpenApi, OpenApiService, ServerObject};
 
+use self::allow::AllowedMethods;
 use self::api::health::HealthApi;
 use self::api::tasks::TasksApi;
+use self::spec::Spec;
 use crate::auth::{Authenticator, Jwks};
 use crate::store::TaskStore;
 
@@ -51,19 +56,34 @@ pub fn api_service() -> OpenApiService<(TasksApi, HealthApi), ()> {
 
 /// The spec as YAML: what `openapi.yaml` holds.
 pub fn spec_yaml() -> String {
-    api_service().spec_yaml()
+    Spec::generate().yaml().to_owned()
 }
 
 /// Every route, with the state attached and every error rendered as a problem.
 pub fn routes(state: AppState) -> impl Endpoint {
-    let api = api_service();
-    Route::new()
-        .at("/openapi.json", get(api.spec_endpoint()))
-        .at("/openapi.yaml", get(api.spec_endpoint_yaml()))
-        .at(docs::DOCS_PATH, get(docs::docs_root))
-        .at(format!("{}/*path", docs::DOCS_PATH), get(docs::docs_file))
-        .nest("/", api)
+    let spec = Spec::generate();
+    let mut allowed = AllowedMethods::from_api(&<(TasksApi, HealthApi) as OpenApi>::meta());
+    let mut route = Route::new();
+    route = at_get(route, &mut allowed, "/openapi.json", spec.json_endpoint());
+    route = at_get(route, &mut allowed, "/openapi.yaml", spec.yaml_endpoint());
+    route = at_get(route, &mut allowed, docs::DOCS_PATH, docs::docs_root);
+    route = at_get(route, &mut allowed, docs::FILES_PATH, docs::docs_file);
+    let allowed = Arc::new(allowed);
+    route
+        .nest("/", api_service())
         .data(state)
         .with(Tracing)
-        .catch_all_error(fallback::problem_response)
+        .around(move |endpoint, request| {
+            fallback::problem_responses(endpoint, request, allowed.clone())
+        })
+}
+
+/// Serves `endpoint` at `path` for GET (and so HEAD), and records that in `allowed`.
+fn at_get<E>(route: Route, allowed: &mut AllowedMethods, path: &str, endpoint: E) -> Route
+where
+    E: IntoEndpoint,
+    E::Endpoint: 'static,
+{
+    allowed.add(path, Method::GET);
+    route.at(path, get(endpoint))
 }

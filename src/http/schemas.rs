@@ -173,11 +173,15 @@ impl From<Task> for TaskView {
 #[derive(Debug, Object)]
 #[oai(rename = "CreateTask")]
 pub struct CreateTask {
-    /// 1–200 characters after trimming surrounding white space.
-    #[oai(validator(min_length = 1, max_length = 200, pattern = r"\S"))]
+    /// 1–200 characters after trimming surrounding white space (the server trims it); no NUL
+    /// character.
+    #[oai(validator(
+        min_length = 1,
+        pattern = r"^\s*[^\s\x00]([^\x00]{0,198}[^\s\x00])?\s*$"
+    ))]
     pub title: String,
-    /// Up to 1000 characters; `null` or omitted for none.
-    #[oai(nullable, validator(max_length = 1000))]
+    /// Up to 1000 characters, no NUL character; `null` or omitted for none.
+    #[oai(nullable, validator(max_length = 1000, pattern = r"^[^\x00]*$"))]
     pub description: Option<String>,
     /// Importance (default `medium`).
     pub priority: Option<PriorityView>,
@@ -342,11 +346,14 @@ impl RequestSchema for CreateTask {
 #[derive(Debug, Object)]
 #[oai(rename = "UpdateTask")]
 pub struct UpdateTask {
-    /// A new title: 1–200 characters after trimming.
-    #[oai(validator(min_length = 1, max_length = 200, pattern = r"\S"))]
+    /// A new title: 1–200 characters after trimming surrounding white space; no NUL character.
+    #[oai(validator(
+        min_length = 1,
+        pattern = r"^\s*[^\s\x00]([^\x00]{0,198}[^\s\x00])?\s*$"
+    ))]
     pub title: Option<String>,
-    /// A new description (up to 1000 characters), or `null` to clear it.
-    #[oai(nullable, validator(max_length = 1000))]
+    /// A new description (up to 1000 characters, no NUL character), or `null` to clear it.
+    #[oai(nullable, validator(max_length = 1000, pattern = r"^[^\x00]*$"))]
     pub description: Option<String>,
     /// A new priority.
     pub priority: Option<PriorityView>,
@@ -366,6 +373,9 @@ pub struct UpdateTask {
 
 impl RequestSchema for UpdateTask {
     type Output = TaskChanges;
+
+    /// Unknown fields are rejected, so one field is what "changes something" takes.
+    const MIN_PROPERTIES: Option<usize> = Some(1);
 
     fn parse(fields: &mut Fields<'_>) -> Option<TaskChanges> {
         let read = TaskFields::read(fields);

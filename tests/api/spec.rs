@@ -91,3 +91,47 @@ fn every_operation_is_documented_and_declares_its_errors() {
         ]
     );
 }
+
+#[test]
+fn request_bodies_are_closed_and_say_what_the_server_checks() {
+    let spec: Value = serde_yaml::from_str(COMMITTED).unwrap();
+    let schemas = &spec["components"]["schemas"];
+    for name in ["CreateTask", "UpdateTask", "CompleteTask"] {
+        assert_eq!(
+            schemas[name]["additionalProperties"],
+            Value::Bool(false),
+            "{name}: unknown fields are refused"
+        );
+    }
+    assert_eq!(schemas["UpdateTask"]["minProperties"], 1);
+    for name in ["CreateTask", "UpdateTask"] {
+        let properties = &schemas[name]["properties"];
+        assert_eq!(
+            properties["title"]["pattern"],
+            todo_api::domain::TaskTitle::PATTERN,
+            "{name}.title"
+        );
+        assert!(
+            properties["title"].get("maxLength").is_none(),
+            "{name}: trimmed first"
+        );
+        assert_eq!(
+            properties["description"]["pattern"],
+            todo_api::domain::TaskDescription::PATTERN,
+            "{name}.description"
+        );
+        assert_eq!(properties["description"]["maxLength"], 1000);
+    }
+}
+
+#[test]
+fn public_operations_say_so() {
+    let spec: Value = serde_yaml::from_str(COMMITTED).unwrap();
+    for path in ["/health", "/ready"] {
+        assert_eq!(
+            spec["paths"][path]["get"]["security"],
+            Value::Array(vec![]),
+            "{path} is public on purpose"
+        );
+    }
+}

@@ -5,6 +5,8 @@ use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, assert_problem, error_fields, on_both_backends};
 
+const SPEC: &str = include_str!("../../openapi.yaml");
+
 on_both_backends!(
     title_length_counts_characters_after_trimming,
     invalid_create_bodies_are_422_naming_each_field,
@@ -14,6 +16,11 @@ on_both_backends!(
     oversized_body_is_413,
     bad_parameters_are_422_naming_the_parameter,
     unknown_routes_and_methods_are_problems,
+    white_space_is_what_javascript_trims,
+    nul_characters_are_422_on_every_store,
+    unknown_fields_are_422_naming_each,
+    a_405_lists_the_allowed_methods,
+    every_path_of_the_spec_allows_exactly_its_methods,
 );
 
 async fn create_status(app: &TestApp, body: Value) -> (u16, Value) {
@@ -250,4 +257,184 @@ async fn unknown_routes_and_methods_are_problems(app: TestApp) {
         .await
         .unwrap();
     assert_problem(response, 405).await;
+}
+
+async fn white_space_is_what_javascript_trims(app: TestApp) {
+    // ECMAScript white space (what `\s` means in the spec's pattern, and what `trim()` removes
+    // in the browser) is trimmed: U+FEFF and U+3000 included.
+    let (status, task) =
+        create_status(&app, json!({ "title": "\u{feff}\u{3000} Tea \t\u{a0}" })).await;
+    assert_eq!(status, 201);
+    assert_eq!(task["title"], "Tea");
+    for title in ["\u{feff}", "\u{2028}\u{3000}"] {
+        let (status, problem) = create_status(&app, json!({ "title": title })).await;
+        assert_eq!(status, 422, "{title:?}");
+        assert_eq!(error_fields(&problem), ["title"]);
+    }
+    // U+0085 is no ECMAScript white space, so it stays (Rust's `trim` would remove it).
+    let (status, task) = create_status(&app, json!({ "title": "x\u{85}" })).await;
+    assert_eq!(status, 201);
+    assert_eq!(task["title"], "x\u{85}");
+    // 200 characters between white space is the longest title.
+    let padded = format!("\u{feff}{}\u{3000}", "t".repeat(200));
+    assert_eq!(create_status(&app, json!({ "title": padded })).await.0, 201);
+}
+
+async fn nul_characters_are_422_on_every_store(app: TestApp) {
+    // PostgreSQL cannot store U+0000 in text: it is refused on both stores alike, never a 500.
+    for (body, field) in [
+        (json!({ "title": "a\u{0}b" }), "title"),
+        (json!({ "title": "\u{0}" }), "title"),
+        (
+            json!({ "title": "ok", "description": "x\u{0}" }),
+            "description",
+        ),
+    ] {
+        let (status, problem) = create_status(&app, body.clone()).await;
+        assert_eq!(status, 422, "{body}");
+        assert_eq!(error_fields(&problem), [field], "{body}");
+    }
+    let task = app.create_task("alice", "t").await;
+    let response = app
+        .request(
+            Method::PUT,
+            "alice",
+            &format!("/api/alice/tasks/{}", task["id"]),
+        )
+        .json(&json!({ "description": "\u{0}" }))
+        .send()
+        .await
+        .unwrap();
+    let problem = assert_problem(response, 422).await;
+    assert_eq!(error_fields(&problem), ["description"]);
+    assert_eq!(
+        app.list_tasks("alice", "").await,
+        [task],
+        "nothing else stored"
+    );
+}
+
+async fn unknown_fields_are_422_naming_each(app: TestApp) {
+    // A typo is an error, not a silently ignored field.
+    let (status, problem) =
+        create_status(&app, json!({ "title": "Tea", "descripton": "Green" })).await;
+    assert_eq!(status, 422);
+    assert_eq!(error_fields(&problem), ["descripton"]);
+    assert!(
+        problem["errors"][0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("`title`, `description`"),
+        "the error tells the fields there are: {problem}"
+    );
+    assert!(
+        app.list_tasks("alice", "").await.is_empty(),
+        "nothing stored"
+    );
+
+    let task = app.create_task("alice", "Tea").await;
+    let path = format!("/api/alice/tasks/{}", task["id"]);
+    let response = app
+        .request(Method::PUT, "alice", &path)
+        .json(&json!({ "titel": "Coffee" }))
+        .send()
+        .await
+        .unwrap();
+    let problem = assert_problem(response, 422).await;
+    assert!(
+        error_fields(&problem).contains(&"titel".to_owned()),
+        "{problem}"
+    );
+
+    let response = app
+        .request(Method::PATCH, "alice", &format!("{path}/complete"))
+        .json(&json!({ "completed": true, "done": true }))
+        .send()
+        .await
+        .unwrap();
+    let problem = assert_problem(response, 422).await;
+    assert_eq!(error_fields(&problem), ["done"]);
+
+    let unchanged: Value = app
+        .request(Method::GET, "alice", &path)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(unchanged, task, "rejected bodies change nothing");
+}
+
+async fn a_405_lists_the_allowed_methods(app: TestApp) {
+    let task = app.create_task("alice", "t").await;
+    let task_path = format!("/api/alice/tasks/{}", task["id"]);
+    for (method, path, allow) in [
+        (
+            Method::PUT,
+            "/api/alice/tasks".to_owned(),
+            "GET, HEAD, POST, DELETE",
+        ),
+        (Method::POST, task_path.clone(), "GET, HEAD, PUT, DELETE"),
+        (Method::GET, format!("{task_path}/complete"), "PATCH"),
+        (Method::DELETE, "/health".to_owned(), "GET, HEAD"),
+        (Method::POST, "/openapi.json".to_owned(), "GET, HEAD"),
+        (Method::PUT, "/openapi.yaml".to_owned(), "GET, HEAD"),
+        (Method::POST, "/docs".to_owned(), "GET, HEAD"),
+        (Method::DELETE, "/docs/index.html".to_owned(), "GET, HEAD"),
+    ] {
+        let response = app
+            .request(method.clone(), "alice", &path)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.headers()["allow"], allow, "{method} {path}");
+        let problem = assert_problem(response, 405).await;
+        assert_eq!(problem["type"], "urn:todo-api:problem:method-not-allowed");
+    }
+    // What Allow promises holds: HEAD is answered wherever GET is.
+    for path in [
+        "/api/alice/tasks",
+        task_path.as_str(),
+        "/health",
+        "/docs/index.html",
+    ] {
+        let response = app
+            .request(Method::HEAD, "alice", path)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "HEAD {path}");
+    }
+}
+
+async fn every_path_of_the_spec_allows_exactly_its_methods(app: TestApp) {
+    let spec: Value = serde_yaml::from_str(SPEC).unwrap();
+    for (template, item) in spec["paths"].as_object().unwrap() {
+        let path = template.replace("{user_id}", "alice").replace("{id}", "1");
+        let mut declared: Vec<String> = item
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(|m| m.to_uppercase())
+            .collect();
+        if declared.iter().any(|m| m == "GET") {
+            declared.push("HEAD".into());
+        }
+        declared.sort();
+        let response = app
+            .request(Method::TRACE, "alice", &path)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED, "{path}");
+        let mut allowed: Vec<String> = response.headers()["allow"]
+            .to_str()
+            .unwrap()
+            .split(", ")
+            .map(str::to_owned)
+            .collect();
+        allowed.sort();
+        assert_eq!(allowed, declared, "{template}");
+    }
 }

@@ -47,7 +47,10 @@ export interface paths {
         };
         /**
          * Get a task
-         * @description With `If-None-Match` naming the current `ETag`, answers 304 without a body.
+         * @description One of the user's tasks. A task of another user is a 404, exactly like a task that does
+         *     not exist.
+         *
+         *     With `If-None-Match` naming the current `ETag`, answers 304 without a body.
          */
         get: operations["getTask"];
         /**
@@ -60,7 +63,10 @@ export interface paths {
         post?: never;
         /**
          * Delete a task
-         * @description With `If-Match`, deletes only if the task is still at that version (else 412).
+         * @description Deletes one of the user's tasks for good; its id is never reused. Deleting it again is a
+         *     404.
+         *
+         *     With `If-Match`, deletes only if the task is still at that version (else 412).
          */
         delete: operations["deleteTask"];
         options?: never;
@@ -161,7 +167,8 @@ export interface paths {
         };
         /**
          * Readiness probe
-         * @description 200 when the database answers; 503 otherwise.
+         * @description 200 when the database answers and, in JWKS mode (`BETTER_AUTH_URL`), at least one key of
+         *     Better Auth's key set is loaded (fetched now if none is); 503 otherwise.
          */
         get: operations["getReadiness"];
         put?: never;
@@ -189,9 +196,12 @@ export interface components {
          * @description A new task.
          */
         CreateTask: {
-            /** @description 1–200 characters after trimming surrounding white space. */
+            /**
+             * @description 1–200 characters after trimming surrounding white space (the server trims it); no NUL
+             *     character.
+             */
             title: string;
-            /** @description Up to 1000 characters; `null` or omitted for none. */
+            /** @description Up to 1000 characters, no NUL character; `null` or omitted for none. */
             description?: string | null;
             /** @description Importance (default `medium`). */
             priority?: components["schemas"]["Priority"] & unknown;
@@ -245,6 +255,11 @@ export interface components {
             status: string;
         };
         /**
+         * @description Whether the keys that verify Better Auth's tokens are loaded.
+         * @enum {string}
+         */
+        JwksReadiness: "loaded" | "disabled";
+        /**
          * @description How important a task is.
          * @enum {string}
          */
@@ -278,6 +293,8 @@ export interface components {
             status: string;
             /** @description `ok`: the database answered. */
             database: string;
+            /** @description Better Auth's signing keys (JWKS mode, `BETTER_AUTH_URL`). */
+            jwks: components["schemas"]["JwksReadiness"] & unknown;
         };
         /**
          * Recurrence
@@ -392,9 +409,9 @@ export interface components {
          *     clears a nullable field. At least one field is required.
          */
         UpdateTask: {
-            /** @description A new title: 1–200 characters after trimming. */
+            /** @description A new title: 1–200 characters after trimming surrounding white space; no NUL character. */
             title?: string;
-            /** @description A new description (up to 1000 characters), or `null` to clear it. */
+            /** @description A new description (up to 1000 characters, no NUL character), or `null` to clear it. */
             description?: string | null;
             /** @description A new priority. */
             priority?: components["schemas"]["Priority"] & unknown;
@@ -473,7 +490,7 @@ export interface operations {
                     "application/json": components["schemas"]["Task"][];
                 };
             };
-            /** @description The bearer token is missing, malformed, badly signed or expired. */
+            /** @description The bearer token is missing, malformed, badly signed, expired, for another issuer or audience, or signed with a key the server does not trust. */
             401: {
                 headers: {
                     /** @description The `Bearer` challenge (RFC 6750). */
@@ -511,7 +528,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unavailable; retry after the `Retry-After` seconds. */
+            /** @description The database, or the sign-in provider's keys (JWKS), are unavailable; retry after the `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -565,7 +582,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The bearer token is missing, malformed, badly signed or expired. */
+            /** @description The bearer token is missing, malformed, badly signed, expired, for another issuer or audience, or signed with a key the server does not trust. */
             401: {
                 headers: {
                     /** @description The `Bearer` challenge (RFC 6750). */
@@ -621,7 +638,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unavailable; retry after the `Retry-After` seconds. */
+            /** @description The database, or the sign-in provider's keys (JWKS), are unavailable; retry after the `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -658,7 +675,7 @@ export interface operations {
                     "application/json": components["schemas"]["Deleted"];
                 };
             };
-            /** @description The bearer token is missing, malformed, badly signed or expired. */
+            /** @description The bearer token is missing, malformed, badly signed, expired, for another issuer or audience, or signed with a key the server does not trust. */
             401: {
                 headers: {
                     /** @description The `Bearer` challenge (RFC 6750). */
@@ -696,7 +713,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unavailable; retry after the `Retry-After` seconds. */
+            /** @description The database, or the sign-in provider's keys (JWKS), are unavailable; retry after the `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -746,7 +763,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description The bearer token is missing, malformed, badly signed or expired. */
+            /** @description The bearer token is missing, malformed, badly signed, expired, for another issuer or audience, or signed with a key the server does not trust. */
             401: {
                 headers: {
                     /** @description The `Bearer` challenge (RFC 6750). */
@@ -793,7 +810,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unavailable; retry after the `Retry-After` seconds. */
+            /** @description The database, or the sign-in provider's keys (JWKS), are unavailable; retry after the `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -847,7 +864,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The bearer token is missing, malformed, badly signed or expired. */
+            /** @description The bearer token is missing, malformed, badly signed, expired, for another issuer or audience, or signed with a key the server does not trust. */
             401: {
                 headers: {
                     /** @description The `Bearer` challenge (RFC 6750). */
@@ -921,7 +938,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unavailable; retry after the `Retry-After` seconds. */
+            /** @description The database, or the sign-in provider's keys (JWKS), are unavailable; retry after the `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -958,7 +975,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description The bearer token is missing, malformed, badly signed or expired. */
+            /** @description The bearer token is missing, malformed, badly signed, expired, for another issuer or audience, or signed with a key the server does not trust. */
             401: {
                 headers: {
                     /** @description The `Bearer` challenge (RFC 6750). */
@@ -1014,7 +1031,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unavailable; retry after the `Retry-After` seconds. */
+            /** @description The database, or the sign-in provider's keys (JWKS), are unavailable; retry after the `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -1068,7 +1085,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The bearer token is missing, malformed, badly signed or expired. */
+            /** @description The bearer token is missing, malformed, badly signed, expired, for another issuer or audience, or signed with a key the server does not trust. */
             401: {
                 headers: {
                     /** @description The `Bearer` challenge (RFC 6750). */
@@ -1142,7 +1159,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unavailable; retry after the `Retry-After` seconds. */
+            /** @description The database, or the sign-in provider's keys (JWKS), are unavailable; retry after the `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -1176,7 +1193,7 @@ export interface operations {
                     "application/json": components["schemas"]["TagCount"][];
                 };
             };
-            /** @description The bearer token is missing, malformed, badly signed or expired. */
+            /** @description The bearer token is missing, malformed, badly signed, expired, for another issuer or audience, or signed with a key the server does not trust. */
             401: {
                 headers: {
                     /** @description The `Bearer` challenge (RFC 6750). */
@@ -1214,7 +1231,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unavailable; retry after the `Retry-After` seconds. */
+            /** @description The database, or the sign-in provider's keys (JWKS), are unavailable; retry after the `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -1253,7 +1270,7 @@ export interface operations {
                     "application/json": components["schemas"]["Task"][];
                 };
             };
-            /** @description The bearer token is missing, malformed, badly signed or expired. */
+            /** @description The bearer token is missing, malformed, badly signed, expired, for another issuer or audience, or signed with a key the server does not trust. */
             401: {
                 headers: {
                     /** @description The `Bearer` challenge (RFC 6750). */
@@ -1291,7 +1308,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unavailable; retry after the `Retry-After` seconds. */
+            /** @description The database, or the sign-in provider's keys (JWKS), are unavailable; retry after the `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -1342,7 +1359,7 @@ export interface operations {
                     "application/json": components["schemas"]["Readiness"];
                 };
             };
-            /** @description The database is unavailable; retry after the `Retry-After` seconds. */
+            /** @description The database, or the sign-in provider's keys (JWKS), are unavailable; retry after the `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */

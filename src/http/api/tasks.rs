@@ -288,6 +288,9 @@ impl TasksApi {
 
     /// Get a task
     ///
+    /// One of the user's tasks. A task of another user is a 404, exactly like a task that does
+    /// not exist.
+    ///
     /// With `If-None-Match` naming the current `ETag`, answers 304 without a body.
     #[oai(
         path = "/api/:user_id/tasks/:id",
@@ -357,6 +360,9 @@ impl TasksApi {
     }
 
     /// Delete a task
+    ///
+    /// Deletes one of the user's tasks for good; its id is never reused. Deleting it again is a
+    /// 404.
     ///
     /// With `If-Match`, deletes only if the task is still at that version (else 412).
     #[oai(
