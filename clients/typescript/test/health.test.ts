@@ -12,5 +12,5 @@ test("the probes answer without a token", async () => {
 
   const ready = await anonymous.GET("/ready");
   assert.equal(ready.error, undefined);
-  assert.deepEqual(ready.data, { status: "ready", database: "ok" });
+  assert.deepEqual(ready.data, { status: "ready", database: "ok", jwks: "disabled" });
 });
