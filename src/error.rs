@@ -39,6 +39,15 @@ pub enum ApiError {
     /// 422: the input parsed but is invalid; one entry per bad field.
     #[error("the request is invalid")]
     Validation(Vec<FieldError>),
+    /// 429: the caller used up their requests for now.
+    #[error("too many requests: retry in {retry_after} seconds")]
+    RateLimited {
+        /// Seconds until a request will be accepted again.
+        retry_after: u64,
+    },
+    /// 503: the request took longer than the server's time limit.
+    #[error("the request took longer than the server's limit of {0:?}")]
+    Timeout(std::time::Duration),
     /// 503: the database cannot be reached right now.
     #[error("the database is unavailable")]
     Unavailable(#[source] StoreError),
@@ -65,6 +74,8 @@ impl ApiError {
             Self::PayloadTooLarge { .. } => ("payload-too-large", "Payload Too Large"),
             Self::UnsupportedMediaType(_) => ("unsupported-media-type", "Unsupported Media Type"),
             Self::Validation(_) => ("validation", "Validation Failed"),
+            Self::RateLimited { .. } => ("rate-limited", "Too Many Requests"),
+            Self::Timeout(_) => ("timeout", "Service Unavailable"),
             Self::Unavailable(_) => ("unavailable", "Service Unavailable"),
             Self::Internal(_) => ("internal", "Internal Server Error"),
         };
@@ -96,6 +107,7 @@ impl ApiError {
             Self::Internal(err) => tracing::error!(error = ?err, "internal error"),
             Self::Unavailable(err) => tracing::warn!(error = %err, "database unavailable"),
             Self::Unauthorized(err) => tracing::debug!(reason = %err, "request not authenticated"),
+            Self::Timeout(limit) => tracing::warn!(?limit, "request timed out"),
             _ => {}
         }
     }
@@ -112,7 +124,8 @@ impl ResponseError for ApiError {
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Timeout(_) | Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -134,8 +147,11 @@ impl ResponseError for ApiError {
                     headers.insert(header::WWW_AUTHENTICATE, value);
                 }
             }
-            Self::Unavailable(_) => {
+            Self::Unavailable(_) | Self::Timeout(_) => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
+            Self::RateLimited { retry_after } => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
             }
             _ => {}
         }
@@ -146,7 +162,7 @@ impl ResponseError for ApiError {
 impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
         match err {
-            StoreError::Unavailable(_) => Self::Unavailable(err),
+            StoreError::Unavailable(_) | StoreError::NotReady(_) => Self::Unavailable(err),
             StoreError::Constraint { ref constraint } => match constraint.as_str() {
                 "tasks_title_length" => Self::invalid("title", "must be 1 to 200 characters"),
                 "tasks_description_length" => {

@@ -128,11 +128,15 @@ pub fn problem_response(status: u16) -> MetaResponse {
         403 => "The `user_id` in the path is not the token's user.",
         404 => "No such task for this user (or the task belongs to someone else).",
         405 => "The method is not allowed on this path.",
-        413 => "The body is larger than the limit (64 KiB).",
+        413 => "The body is larger than the server's limit (`MAX_BODY_BYTES`, 64 KiB by default).",
         415 => "The body is not `application/json`.",
         422 => "The input is invalid; `errors` names each bad field or parameter.",
+        429 => "Too many requests from this user; retry after the `Retry-After` seconds.",
         500 => "An unexpected error; details are logged on the server, never sent.",
-        503 => "The database is unavailable; retry after the `Retry-After` seconds.",
+        503 => {
+            "The database is unavailable, or the request took longer than the server's \
+                time limit; retry after the `Retry-After` seconds."
+        }
         _ => "An error.",
     };
     let headers = match status {
@@ -143,7 +147,7 @@ pub fn problem_response(status: u16) -> MetaResponse {
             deprecated: false,
             schema: String::schema_ref(),
         }],
-        503 => vec![MetaHeader {
+        429 | 503 => vec![MetaHeader {
             name: "Retry-After".into(),
             description: Some("Seconds to wait before retrying.".into()),
             required: true,
@@ -167,25 +171,25 @@ pub fn problem_response(status: u16) -> MetaResponse {
 /// Errors of an operation without a body that lists or reads by parameters only.
 pub struct ListErrors;
 impl ErrorSet for ListErrors {
-    const STATUSES: &'static [u16] = &[401, 403, 422, 500, 503];
+    const STATUSES: &'static [u16] = &[401, 403, 422, 429, 500, 503];
 }
 
 /// Errors of an operation on one task, without a body.
 pub struct TaskErrors;
 impl ErrorSet for TaskErrors {
-    const STATUSES: &'static [u16] = &[401, 403, 404, 422, 500, 503];
+    const STATUSES: &'static [u16] = &[401, 403, 404, 422, 429, 500, 503];
 }
 
 /// Errors of an operation that creates from a JSON body.
 pub struct CreateErrors;
 impl ErrorSet for CreateErrors {
-    const STATUSES: &'static [u16] = &[400, 401, 403, 413, 415, 422, 500, 503];
+    const STATUSES: &'static [u16] = &[400, 401, 403, 413, 415, 422, 429, 500, 503];
 }
 
 /// Errors of an operation on one task, with a JSON body.
 pub struct ChangeErrors;
 impl ErrorSet for ChangeErrors {
-    const STATUSES: &'static [u16] = &[400, 401, 403, 404, 413, 415, 422, 500, 503];
+    const STATUSES: &'static [u16] = &[400, 401, 403, 404, 413, 415, 422, 429, 500, 503];
 }
 
 /// Errors of the readiness probe.

@@ -6,6 +6,9 @@ pub enum StoreError {
     /// The database could not be reached (pool timeout, I/O, TLS): a 503, worth retrying.
     #[error("the database is unavailable: {0}")]
     Unavailable(#[source] sqlx::Error),
+    /// The server is up but the database is not ready yet (migrations pending): a 503.
+    #[error("the database is not ready yet: {0}")]
+    NotReady(&'static str),
     /// A named constraint refused the data: a client error.
     #[error("constraint `{constraint}` was violated")]
     Constraint {

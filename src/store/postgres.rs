@@ -1,33 +1,150 @@
-use std::str::FromStr;
-use std::time::Duration;
-
 use async_trait::async_trait;
-use sqlx::PgPool;
+use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{Connection as _, Executor as _, PgConnection, PgPool, Postgres, Transaction};
 
+use super::postgres_url::{self, CHANNEL_BINDING_HINT};
 use super::row::{TaskRow, columns};
-use super::{StoreError, TaskStore};
+use super::{PoolStats, StoreError, TaskStore};
+use crate::config::{DatabaseSettings, PoolerMode};
 use crate::domain::{NewTask, StatusFilter, Task, TaskChanges, TaskId, UserId, now};
 
+/// The key of the advisory lock that serialises migrations across replicas ("todo_api").
+const MIGRATION_LOCK: i64 = 0x746f_646f_5f61_7069;
+
 /// The production store: PostgreSQL (Neon, or any PostgreSQL 13+).
+///
+/// Behind a transaction-mode pooler (PgBouncer, Neon's `-pooler` endpoint) a session's state
+/// does not survive a transaction, so in that mode every operation runs in a transaction of its
+/// own, with unnamed statements and `SET LOCAL statement_timeout`; directly connected, the
+/// timeout is set once per connection and statements are prepared once and cached.
 pub struct PostgresStore {
     pool: PgPool,
+    options: PgConnectOptions,
+    pooled: bool,
+    begin: String,
+    max_connections: u32,
+    tls_hint: bool,
+}
+
+/// Where one operation runs: a pooled connection, or a transaction of its own.
+enum Session {
+    Direct(PoolConnection<Postgres>),
+    Pooled(Transaction<'static, Postgres>),
+}
+
+impl Session {
+    fn conn(&mut self) -> &mut PgConnection {
+        match self {
+            Self::Direct(conn) => conn,
+            Self::Pooled(tx) => tx,
+        }
+    }
+
+    async fn finish(self) -> Result<(), sqlx::Error> {
+        match self {
+            Self::Direct(_) => Ok(()),
+            Self::Pooled(tx) => tx.commit().await,
+        }
+    }
 }
 
 impl PostgresStore {
     /// A pool for `url` that connects on first use.
-    pub fn connect_lazy(url: &str) -> Result<Self, StoreError> {
-        let options = PgConnectOptions::from_str(url)
-            .map_err(|err| StoreError::Config(format!("invalid PostgreSQL URL: {err}")))?
-            .application_name("todo-api");
-        let pool = PgPoolOptions::new()
-            .max_connections(10)
+    pub fn connect_lazy(url: &str, settings: &DatabaseSettings) -> Result<Self, StoreError> {
+        let target = postgres_url::parse(url).map_err(StoreError::Config)?;
+        for note in &target.notes {
+            tracing::info!("DATABASE_URL: {note}");
+        }
+        let options = target.options.application_name("todo-api");
+        let pooled = match settings.transaction_pooler {
+            PoolerMode::On => true,
+            PoolerMode::Off => false,
+            PoolerMode::Auto => target.pooler_host,
+        };
+        if pooled {
+            tracing::info!(
+                "DATABASE_URL goes through a transaction-mode pooler: one transaction per                  operation, unnamed statements (DB_TRANSACTION_POOLER)"
+            );
+        }
+        let timeout_ms = settings
+            .statement_timeout
+            .map(|t| t.as_millis().max(1))
+            .unwrap_or(0);
+        let begin = match settings.statement_timeout {
+            Some(_) => format!("BEGIN; SET LOCAL statement_timeout = {timeout_ms}"),
+            None => "BEGIN".to_owned(),
+        };
+        let mut pool = PgPoolOptions::new()
+            .max_connections(settings.pool_max)
             .min_connections(0)
-            .acquire_timeout(Duration::from_secs(5))
-            .idle_timeout(Duration::from_secs(300))
-            .max_lifetime(Duration::from_secs(1800))
-            .connect_lazy_with(options);
-        Ok(Self { pool })
+            .acquire_timeout(settings.acquire_timeout)
+            .idle_timeout(settings.idle_timeout)
+            .max_lifetime(settings.max_lifetime);
+        if !pooled && settings.statement_timeout.is_some() {
+            pool = pool.after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    let sql = format!("SET statement_timeout = {timeout_ms}");
+                    conn.execute(sqlx::AssertSqlSafe(sql)).await?;
+                    Ok(())
+                })
+            });
+        }
+        let pool = pool.connect_lazy_with(options.clone());
+        Ok(Self {
+            pool,
+            options,
+            pooled,
+            begin,
+            max_connections: settings.pool_max,
+            tls_hint: target.upgraded_for_channel_binding,
+        })
+    }
+
+    async fn session(&self) -> Result<Session, StoreError> {
+        Ok(if self.pooled {
+            Session::Pooled(
+                self.pool
+                    .begin_with(sqlx::AssertSqlSafe(self.begin.clone()))
+                    .await?,
+            )
+        } else {
+            Session::Direct(self.pool.acquire().await?)
+        })
+    }
+
+    /// Applies the migrations inside one transaction that holds an advisory lock, so replicas
+    /// starting together migrate once, and so it also works through a transaction-mode pooler
+    /// (where a session-level lock would not).
+    async fn migrate_locked(&self) -> Result<(), StoreError> {
+        let connect = PgConnection::connect_with(&self.options);
+        let mut conn = tokio::time::timeout(self.pool.options().get_acquire_timeout(), connect)
+            .await
+            .map_err(|_| StoreError::Unavailable(sqlx::Error::PoolTimedOut))??;
+        let result = async {
+            let mut tx = conn.begin().await?;
+            if self.pooled {
+                // Statements a failed attempt left on this server connection.
+                tx.execute("DEALLOCATE ALL").await?;
+            }
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(MIGRATION_LOCK)
+                .persistent(false)
+                .execute(&mut *tx)
+                .await?;
+            let mut migrator = sqlx::migrate!("migrations/postgres");
+            migrator.set_locking(false);
+            // `run_direct` is `run` on a connection (sqlx's own way around a lifetime error).
+            migrator.run_direct(None, &mut *tx, false).await?;
+            if self.pooled {
+                tx.execute("DEALLOCATE ALL").await?;
+            }
+            tx.commit().await?;
+            Ok::<_, StoreError>(())
+        }
+        .await;
+        let _ = conn.close().await;
+        result
     }
 }
 
@@ -41,11 +158,14 @@ impl TaskStore for PostgresStore {
              WHERE user_id = $1 AND ($2::boolean IS NULL OR completed = $2) \
              ORDER BY created_at DESC, id DESC"
         );
+        let mut session = self.session().await?;
         let rows: Vec<TaskRow> = sqlx::query_as(sql)
             .bind(owner.as_str())
             .bind(status.completed())
-            .fetch_all(&self.pool)
+            .persistent(!self.pooled)
+            .fetch_all(session.conn())
             .await?;
+        session.finish().await?;
         Ok(rows.into_iter().map(|row| row.into_task(owner)).collect())
     }
 
@@ -55,13 +175,16 @@ impl TaskStore for PostgresStore {
              VALUES ($1, $2, $3, FALSE, $4, $4) RETURNING ",
             columns!()
         );
+        let mut session = self.session().await?;
         let row: TaskRow = sqlx::query_as(sql)
             .bind(owner.as_str())
             .bind(task.title.as_str())
             .bind(task.description.as_ref().map(|d| d.as_str()))
             .bind(now())
-            .fetch_one(&self.pool)
+            .persistent(!self.pooled)
+            .fetch_one(session.conn())
             .await?;
+        session.finish().await?;
         Ok(row.into_task(owner))
     }
 
@@ -71,11 +194,14 @@ impl TaskStore for PostgresStore {
             columns!(),
             " FROM tasks WHERE id = $1 AND user_id = $2"
         );
+        let mut session = self.session().await?;
         let row: Option<TaskRow> = sqlx::query_as(sql)
             .bind(id.0)
             .bind(owner.as_str())
-            .fetch_optional(&self.pool)
+            .persistent(!self.pooled)
+            .fetch_optional(session.conn())
             .await?;
+        session.finish().await?;
         Ok(row.map(|row| row.into_task(owner)))
     }
 
@@ -94,6 +220,7 @@ impl TaskStore for PostgresStore {
             columns!()
         );
         let description = changes.description.as_ref();
+        let mut session = self.session().await?;
         let row: Option<TaskRow> = sqlx::query_as(sql)
             .bind(id.0)
             .bind(owner.as_str())
@@ -101,8 +228,10 @@ impl TaskStore for PostgresStore {
             .bind(description.is_some())
             .bind(description.and_then(|d| d.as_ref()).map(|d| d.as_str()))
             .bind(now())
-            .fetch_optional(&self.pool)
+            .persistent(!self.pooled)
+            .fetch_optional(session.conn())
             .await?;
+        session.finish().await?;
         Ok(row.map(|row| row.into_task(owner)))
     }
 
@@ -121,35 +250,53 @@ impl TaskStore for PostgresStore {
              WHERE id = $1 AND user_id = $2 RETURNING ",
             columns!()
         );
+        let mut session = self.session().await?;
         let row: Option<TaskRow> = sqlx::query_as(sql)
             .bind(id.0)
             .bind(owner.as_str())
             .bind(completed)
             .bind(now())
-            .fetch_optional(&self.pool)
+            .persistent(!self.pooled)
+            .fetch_optional(session.conn())
             .await?;
+        session.finish().await?;
         Ok(row.map(|row| row.into_task(owner)))
     }
 
     async fn delete(&self, owner: &UserId, id: TaskId) -> Result<bool, StoreError> {
+        let mut session = self.session().await?;
         let result = sqlx::query("DELETE FROM tasks WHERE id = $1 AND user_id = $2")
             .bind(id.0)
             .bind(owner.as_str())
-            .execute(&self.pool)
+            .persistent(!self.pooled)
+            .execute(session.conn())
             .await?;
+        session.finish().await?;
         Ok(result.rows_affected() > 0)
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        let mut conn = self.pool.acquire().await?;
+        conn.execute("SELECT 1").await?;
         Ok(())
     }
 
     async fn migrate(&self) -> Result<(), StoreError> {
-        sqlx::migrate!("migrations/postgres")
-            .run(&self.pool)
-            .await?;
-        Ok(())
+        let result = self.migrate_locked().await;
+        if self.tls_hint
+            && let Err(StoreError::Unavailable(sqlx::Error::Tls(_))) = &result
+        {
+            tracing::error!("{CHANNEL_BINDING_HINT}");
+        }
+        result
+    }
+
+    fn pool_stats(&self) -> PoolStats {
+        PoolStats {
+            open: self.pool.size(),
+            idle: u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX),
+            max: self.max_connections,
+        }
     }
 
     async fn close(&self) {

@@ -6,17 +6,19 @@ use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 use super::row::{TaskRow, columns};
-use super::{StoreError, TaskStore};
+use super::{PoolStats, StoreError, TaskStore};
+use crate::config::DatabaseSettings;
 use crate::domain::{NewTask, StatusFilter, Task, TaskChanges, TaskId, UserId, now};
 
 /// The embedded store: one SQLite file (WAL mode), created if missing.
 pub struct SqliteStore {
     pool: SqlitePool,
+    max_connections: u32,
 }
 
 impl SqliteStore {
     /// A pool for `url` (`sqlite://todo.db`, `sqlite:///abs/path.db`, `sqlite::memory:`).
-    pub fn connect_lazy(url: &str) -> Result<Self, StoreError> {
+    pub fn connect_lazy(url: &str, settings: &DatabaseSettings) -> Result<Self, StoreError> {
         let options = SqliteConnectOptions::from_str(url)
             .map_err(|err| StoreError::Config(format!("invalid SQLite URL: {err}")))?
             .create_if_missing(true)
@@ -26,6 +28,7 @@ impl SqliteStore {
             .foreign_keys(true);
         // An in-memory database lives as long as its one connection.
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+        let max_connections = if in_memory { 1 } else { 8 };
         let pool = if in_memory {
             SqlitePoolOptions::new()
                 .max_connections(1)
@@ -33,11 +36,14 @@ impl SqliteStore {
                 .idle_timeout(None)
                 .max_lifetime(None)
         } else {
-            SqlitePoolOptions::new().max_connections(8)
+            SqlitePoolOptions::new().max_connections(max_connections)
         }
-        .acquire_timeout(Duration::from_secs(5))
+        .acquire_timeout(settings.acquire_timeout.max(Duration::from_secs(5)))
         .connect_lazy_with(options);
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            max_connections,
+        })
     }
 }
 
@@ -158,6 +164,14 @@ impl TaskStore for SqliteStore {
     async fn migrate(&self) -> Result<(), StoreError> {
         sqlx::migrate!("migrations/sqlite").run(&self.pool).await?;
         Ok(())
+    }
+
+    fn pool_stats(&self) -> PoolStats {
+        PoolStats {
+            open: self.pool.size(),
+            idle: u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX),
+            max: self.max_connections,
+        }
     }
 
     async fn close(&self) {

@@ -178,6 +178,9 @@ pub fn test_settings(database_url: &str) -> Settings {
     Settings {
         database_url: database_url.to_owned(),
         host: "127.0.0.1".into(),
+        database: Default::default(),
+        telemetry: Default::default(),
+        http: Default::default(),
         port: 0,
         auth: AuthSettings::SharedSecret(Secret::parse(SECRET.into()).unwrap()),
     }
