@@ -49,7 +49,7 @@ macro_rules! on_both_backends {
 }
 pub(crate) use on_both_backends;
 
-fn install_crypto() {
+pub fn install_crypto() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         let _ = rustls::crypto::ring::default_provider().install_default();
@@ -192,9 +192,24 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
     Some(start(backend, db).await)
 }
 
+/// Starts a server with a fresh database and settings changed by `configure`.
+pub async fn spawn_app_with(
+    backend: Backend,
+    configure: impl FnOnce(&mut Settings),
+) -> Option<TestApp> {
+    let db = TestDb::create(backend).await?;
+    let mut settings = test_settings(db.url());
+    configure(&mut settings);
+    Some(start_with(backend, db, settings).await)
+}
+
 async fn start(backend: Backend, db: TestDb) -> TestApp {
-    install_crypto();
     let settings = test_settings(db.url());
+    start_with(backend, db, settings).await
+}
+
+async fn start_with(backend: Backend, db: TestDb, settings: Settings) -> TestApp {
+    install_crypto();
     let app = Application::build(&settings)
         .await
         .expect("the server starts");
@@ -218,6 +233,11 @@ async fn start(backend: Backend, db: TestDb) -> TestApp {
 }
 
 impl TestApp {
+    /// The token issuer this server trusts.
+    pub fn issuer(&self) -> SharedSecret {
+        SharedSecret::new(&Secret::parse(SECRET.into()).unwrap())
+    }
+
     /// A valid token for `user`.
     pub fn token(&self, user: &str) -> String {
         self.issuer.issue(user, Duration::from_secs(600)).unwrap()

@@ -9,6 +9,8 @@ mod auth;
 mod cli;
 mod docs;
 mod isolation;
+mod lifecycle;
+mod operations;
 mod persistence;
 mod spec;
 mod tasks;
