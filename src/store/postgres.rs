@@ -56,12 +56,17 @@ impl PostgresStore {
         for note in &target.notes {
             tracing::info!("DATABASE_URL: {note}");
         }
-        let options = target.options.application_name("todo-api");
         let pooled = match settings.transaction_pooler {
             PoolerMode::On => true,
             PoolerMode::Off => false,
             PoolerMode::Auto => target.pooler_host,
         };
+        let mut options = target.options.application_name("todo-api");
+        if pooled {
+            // PgBouncer refuses start-up parameters it does not track unless configured to
+            // ignore them; this one only matters for floating-point text output.
+            options = options.extra_float_digits(None);
+        }
         if pooled {
             tracing::info!(
                 "DATABASE_URL goes through a transaction-mode pooler: one transaction per                  operation, unnamed statements (DB_TRANSACTION_POOLER)"
@@ -132,10 +137,18 @@ impl PostgresStore {
                 .persistent(false)
                 .execute(&mut *tx)
                 .await?;
+            let before = applied_migrations(&mut tx).await?;
             let mut migrator = sqlx::migrate!("migrations/postgres");
             migrator.set_locking(false);
             // `run_direct` is `run` on a connection (sqlx's own way around a lifetime error).
             migrator.run_direct(None, &mut *tx, false).await?;
+            let after = applied_migrations(&mut tx).await?;
+            tracing::info!(
+                applied = after - before,
+                total = after,
+                "migrations: {} applied by this process, {after} in place",
+                after - before
+            );
             if self.pooled {
                 tx.execute("DEALLOCATE ALL").await?;
             }
@@ -146,6 +159,21 @@ impl PostgresStore {
         let _ = conn.close().await;
         result
     }
+}
+
+/// How many migrations the database records as applied.
+async fn applied_migrations(conn: &mut PgConnection) -> Result<i64, sqlx::Error> {
+    let exists: bool = sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations') IS NOT NULL")
+        .persistent(false)
+        .fetch_one(&mut *conn)
+        .await?;
+    if !exists {
+        return Ok(0);
+    }
+    sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations WHERE success")
+        .persistent(false)
+        .fetch_one(&mut *conn)
+        .await
 }
 
 #[async_trait]

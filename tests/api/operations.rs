@@ -356,6 +356,7 @@ async fn concurrent_writes_are_never_lost_nor_cross_users() {
         &app.address,
         token,
         load::Load {
+            namespace: "load",
             clients: 50,
             users: 10,
             ops_per_client: 60,

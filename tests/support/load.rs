@@ -10,6 +10,8 @@ use serde_json::{Value, json};
 /// The size of a run.
 #[derive(Clone, Copy, Debug)]
 pub struct Load {
+    /// Prefix of the user names, so that runs side by side do not share users.
+    pub namespace: &'static str,
     /// Concurrent clients.
     pub clients: usize,
     /// Users the clients share (client `i` acts as user `i % users`).
@@ -42,8 +44,8 @@ pub struct Report {
     pub failures: Vec<String>,
 }
 
-fn user_name(i: usize) -> String {
-    format!("load-user-{i}")
+fn user_name(namespace: &str, i: usize) -> String {
+    format!("{namespace}-user-{i}")
 }
 
 /// Runs the workload against `base` (e.g. `http://127.0.0.1:1234`), then reads everything back
@@ -84,7 +86,7 @@ pub async fn run(
     // Read everything back, user by user.
     let mut seen = HashSet::new();
     for u in 0..load.users {
-        let user = user_name(u);
+        let user = user_name(load.namespace, u);
         let response = client
             .get(format!("{base}/api/{user}/tasks"))
             .bearer_auth(token(&user))
@@ -136,14 +138,8 @@ pub async fn run(
 
     // Another user's task is invisible: a sample of ids, read as the next user.
     for (id, k) in known.iter().take(50) {
-        let other = user_name(
-            (k.user
-                .trim_start_matches("load-user-")
-                .parse::<usize>()
-                .unwrap()
-                + 1)
-                % load.users.max(2),
-        );
+        let index: usize = k.user.rsplit('-').next().unwrap().parse().unwrap();
+        let other = user_name(load.namespace, (index + 1) % load.users.max(2));
         if other == k.user {
             continue;
         }
@@ -173,7 +169,7 @@ async fn client_run(
     token: &(dyn Fn(&str) -> String + Send + Sync),
     load: Load,
 ) -> ClientOutcome {
-    let user = user_name(c % load.users);
+    let user = user_name(load.namespace, c % load.users);
     let bearer = token(&user);
     let mut mine: HashMap<i64, Known> = HashMap::new();
     let mut order: Vec<i64> = Vec::new();
