@@ -50,8 +50,9 @@ impl From<sqlx::Error> for StoreError {
 fn is_transient(code: Option<&str>) -> bool {
     matches!(
         code,
-        // PostgreSQL: admin shutdown, crash shutdown, cannot connect now, too many connections.
-        Some("57P01" | "57P02" | "57P03" | "53300")
+        // PostgreSQL: admin shutdown, crash shutdown, cannot connect now, too many connections,
+        // statement timeout (query canceled), serialization failure, deadlock, lock timeout.
+        Some("57P01" | "57P02" | "57P03" | "53300" | "57014" | "40001" | "40P01" | "55P03")
         // SQLite: SQLITE_BUSY, SQLITE_LOCKED.
         | Some("5" | "6")
     )

@@ -201,15 +201,20 @@ impl Cluster {
         self.psql(&format!("CREATE DATABASE \"{name}\""));
     }
 
-    /// Runs SQL in database `db` as the superuser.
-    pub fn psql_in(&self, db: &str, sql: &str) -> String {
-        let output = as_server_user(self.bin.join("psql"))
+    /// The psql command that runs SQL in database `db` as the superuser.
+    pub fn psql_command(&self, db: &str, sql: &str) -> Command {
+        let mut command = as_server_user(self.bin.join("psql"));
+        command
             .arg("-h")
             .arg(self.dir.path())
             .args(["-p", &self.port.to_string(), "-U", "postgres", "-d", db])
-            .args(["-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-c", sql])
-            .output()
-            .unwrap();
+            .args(["-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-c", sql]);
+        command
+    }
+
+    /// Runs SQL in database `db` as the superuser.
+    pub fn psql_in(&self, db: &str, sql: &str) -> String {
+        let output = self.psql_command(db, sql).output().unwrap();
         assert!(
             output.status.success(),
             "psql {sql}: {}",

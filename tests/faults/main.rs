@@ -13,4 +13,5 @@ mod outage;
 mod pgbouncer;
 mod replicas;
 mod server;
+mod timeouts;
 mod tls;
