@@ -61,8 +61,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Migrate => {
             let settings = Settings::from_env()?;
-            crate::telemetry::init();
-            let store = store::connect(&settings.database_url)?;
+            crate::telemetry::init(settings.telemetry.log_format);
+            let store = store::connect(&settings.database_url, &settings.database)?;
             store.migrate().await.context("migration failed")?;
             store.close().await;
             tracing::info!("migrations applied");
@@ -74,7 +74,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 
 async fn serve() -> anyhow::Result<()> {
     let settings = Settings::from_env()?;
-    crate::telemetry::init();
+    crate::telemetry::init(settings.telemetry.log_format);
     let app = Application::build(&settings).await?;
     let host = match settings.host.as_str() {
         "0.0.0.0" | "::" => "localhost",

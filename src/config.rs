@@ -2,6 +2,7 @@
 //! A bad value stops start-up with a message naming the variable, never the first request.
 
 use std::fmt;
+use std::num::NonZeroU32;
 use std::time::Duration;
 
 use reqwest::Url;
@@ -19,6 +20,12 @@ pub struct Settings {
     pub database_url: String,
     /// `HOST`: the address to listen on.
     pub host: String,
+    /// The connection pool and how queries reach the database.
+    pub database: DatabaseSettings,
+    /// Logs and metrics.
+    pub telemetry: TelemetrySettings,
+    /// CORS, limits and shutdown.
+    pub http: HttpSettings,
     /// `PORT`: the port to listen on (0 picks a free one).
     pub port: u16,
     /// How tokens are verified.
@@ -83,6 +90,105 @@ impl JwksSettings {
     }
 }
 
+/// The connection pool. The defaults suit a serverless PostgreSQL such as Neon: few
+/// connections, a short wait for one, and idle connections closed so the compute can suspend.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DatabaseSettings {
+    /// `DB_POOL_MAX`: the most connections this process opens.
+    pub pool_max: u32,
+    /// `DB_ACQUIRE_TIMEOUT`: how long a request waits for a connection (connecting included)
+    /// before it is answered 503.
+    pub acquire_timeout: Duration,
+    /// `DB_STATEMENT_TIMEOUT`: the longest a statement may run (PostgreSQL; `None` = no limit).
+    pub statement_timeout: Option<Duration>,
+    /// `DB_IDLE_TIMEOUT`: an idle connection is closed after this long.
+    pub idle_timeout: Duration,
+    /// `DB_MAX_LIFETIME`: every connection is replaced after this long.
+    pub max_lifetime: Duration,
+    /// `DB_TRANSACTION_POOLER`: whether `DATABASE_URL` goes through a pooler in transaction
+    /// mode (PgBouncer, Neon's `-pooler` endpoint).
+    pub transaction_pooler: PoolerMode,
+}
+
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        Self {
+            pool_max: 5,
+            acquire_timeout: Duration::from_secs(3),
+            statement_timeout: Some(Duration::from_secs(10)),
+            idle_timeout: Duration::from_secs(60),
+            max_lifetime: Duration::from_secs(30 * 60),
+            transaction_pooler: PoolerMode::Auto,
+        }
+    }
+}
+
+/// `DB_TRANSACTION_POOLER`: `auto` (the default), `true` or `false`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PoolerMode {
+    /// On when the host name contains `-pooler.` (Neon's pooled endpoint), off otherwise.
+    Auto,
+    /// Every operation runs in its own transaction with unnamed statements, which works
+    /// behind any transaction-mode pooler, with or without prepared-statement support.
+    On,
+    /// A direct connection (or a session-mode pooler): cached prepared statements.
+    Off,
+}
+
+/// Logs and metrics.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TelemetrySettings {
+    /// `LOG_FORMAT`: `pretty` (the default) or `json`.
+    pub log_format: LogFormat,
+    /// `METRICS_ENABLED`: whether `GET /metrics` answers (default true).
+    pub metrics_enabled: bool,
+}
+
+impl Default for TelemetrySettings {
+    fn default() -> Self {
+        Self {
+            log_format: LogFormat::Pretty,
+            metrics_enabled: true,
+        }
+    }
+}
+
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Pretty,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+/// CORS, limits and shutdown.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HttpSettings {
+    /// `CORS_ORIGINS`: the browser origins allowed to call the API (none: no CORS headers).
+    pub cors_origins: Vec<String>,
+    /// `MAX_BODY_BYTES`: the largest request body accepted.
+    pub max_body_bytes: usize,
+    /// `REQUEST_TIMEOUT`: a request still running after this long is answered 503.
+    pub request_timeout: Duration,
+    /// `RATE_LIMIT_PER_MINUTE`: requests per user per minute (`None`: no limit).
+    pub rate_limit_per_minute: Option<NonZeroU32>,
+    /// `SHUTDOWN_GRACE`: how long in-flight requests may run after SIGTERM or SIGINT.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        Self {
+            cors_origins: Vec::new(),
+            max_body_bytes: 64 * 1024,
+            request_timeout: Duration::from_secs(30),
+            rate_limit_per_minute: None,
+            shutdown_grace: Duration::from_secs(10),
+        }
+    }
+}
+
 /// A configuration value that cannot be used.
 #[derive(Debug, PartialEq, Eq)]
 pub struct ConfigError {
@@ -100,6 +206,109 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
+fn error(variable: &'static str, message: impl Into<String>) -> ConfigError {
+    ConfigError {
+        variable,
+        message: message.into(),
+    }
+}
+
+/// Reads typed values from a lookup function; empty values count as unset.
+struct Env<F> {
+    lookup: F,
+}
+
+impl<F: Fn(&str) -> Option<String>> Env<F> {
+    fn raw(&self, name: &str) -> Option<String> {
+        (self.lookup)(name)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    }
+
+    fn number<T: std::str::FromStr + PartialOrd + fmt::Display>(
+        &self,
+        name: &'static str,
+        default: T,
+        min: T,
+        max: T,
+    ) -> Result<T, ConfigError> {
+        let Some(raw) = self.raw(name) else {
+            return Ok(default);
+        };
+        match raw.parse::<T>() {
+            Ok(value) if value >= min && value <= max => Ok(value),
+            _ => Err(error(
+                name,
+                format!("`{raw}` is not a whole number from {min} to {max}"),
+            )),
+        }
+    }
+
+    /// A duration such as `3s`, `500ms` or `5m` (a bare number is seconds); `0` is allowed
+    /// only when `zero_ok`.
+    fn duration(
+        &self,
+        name: &'static str,
+        default: Duration,
+        zero_ok: bool,
+    ) -> Result<Duration, ConfigError> {
+        let Some(raw) = self.raw(name) else {
+            return Ok(default);
+        };
+        let parsed = match raw.parse::<u64>() {
+            Ok(secs) => Ok(Duration::from_secs(secs)),
+            Err(_) => humantime::parse_duration(&raw),
+        };
+        match parsed {
+            Ok(d) if d.is_zero() && !zero_ok => Err(error(name, "must be more than zero")),
+            Ok(d) if d > Duration::from_secs(24 * 3600) => {
+                Err(error(name, format!("`{raw}` is longer than a day")))
+            }
+            Ok(d) => Ok(d),
+            Err(_) => Err(error(
+                name,
+                format!("`{raw}` is not a duration (e.g. 3s, 500ms, 5m)"),
+            )),
+        }
+    }
+
+    fn boolean(&self, name: &'static str, default: bool) -> Result<bool, ConfigError> {
+        let Some(raw) = self.raw(name) else {
+            return Ok(default);
+        };
+        parse_bool(&raw).ok_or_else(|| error(name, format!("`{raw}` is not true or false")))
+    }
+}
+
+fn parse_bool(raw: &str) -> Option<bool> {
+    match raw.to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Some(true),
+        "0" | "false" | "no" | "off" => Some(false),
+        _ => None,
+    }
+}
+
+/// Checks one `CORS_ORIGINS` entry: `scheme://host[:port]`, exactly as a browser sends it.
+fn parse_origin(raw: &str) -> Result<String, String> {
+    if raw == "*" || raw.contains('*') {
+        return Err(
+            "wildcards are not allowed: list each origin, e.g. https://app.example.com".into(),
+        );
+    }
+    let (scheme, rest) = raw
+        .split_once("://")
+        .ok_or_else(|| format!("`{raw}` is not an origin like https://app.example.com"))?;
+    if !matches!(scheme, "http" | "https") {
+        return Err(format!("`{raw}`: the scheme must be http or https"));
+    }
+    if rest.is_empty() || rest.contains(['/', '?', '#', '@', ' ']) {
+        return Err(format!(
+            "`{raw}` is not an origin: scheme://host[:port], with no path or trailing slash"
+        ));
+    }
+    Ok(raw.to_ascii_lowercase())
+}
+
 impl Settings {
     /// Reads the process environment (after loading `.env`, which never overrides it).
     pub fn from_env() -> Result<Self, ConfigError> {
@@ -109,8 +318,8 @@ impl Settings {
 
     /// Reads settings through `lookup`; empty values count as unset.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let var = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
-        let error = |variable: &'static str, message: String| ConfigError { variable, message };
+        let env = Env { lookup };
+        let var = |name: &str| env.raw(name);
 
         let database_url = var("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into());
         Backend::from_url(&database_url).map_err(|m| error("DATABASE_URL", m))?;
@@ -126,7 +335,6 @@ impl Settings {
         let port = match var("PORT") {
             None => 8080,
             Some(raw) => raw
-                .trim()
                 .parse::<u16>()
                 .map_err(|_| error("PORT", format!("`{raw}` is not a port number (0-65535)")))?,
         };
@@ -143,6 +351,9 @@ impl Settings {
         Ok(Self {
             database_url,
             host,
+            database: database_settings(&env)?,
+            telemetry: telemetry_settings(&env)?,
+            http: http_settings(&env)?,
             port,
             auth,
         })
@@ -243,6 +454,76 @@ fn http_url(variable: &'static str, raw: &str) -> Result<Url, ConfigError> {
         return Err(error("must not contain credentials".into()));
     }
     Ok(url)
+}
+
+fn database_settings<F: Fn(&str) -> Option<String>>(
+    env: &Env<F>,
+) -> Result<DatabaseSettings, ConfigError> {
+    let d = DatabaseSettings::default();
+    let statement_timeout = env.duration(
+        "DB_STATEMENT_TIMEOUT",
+        d.statement_timeout.unwrap_or_default(),
+        true,
+    )?;
+    let transaction_pooler = match env.raw("DB_TRANSACTION_POOLER") {
+        None => PoolerMode::Auto,
+        Some(raw) if raw.eq_ignore_ascii_case("auto") => PoolerMode::Auto,
+        Some(raw) => match parse_bool(&raw) {
+            Some(true) => PoolerMode::On,
+            Some(false) => PoolerMode::Off,
+            None => {
+                return Err(error(
+                    "DB_TRANSACTION_POOLER",
+                    format!("`{raw}` is not auto, true or false"),
+                ));
+            }
+        },
+    };
+    Ok(DatabaseSettings {
+        pool_max: env.number("DB_POOL_MAX", d.pool_max, 1, 1000)?,
+        acquire_timeout: env.duration("DB_ACQUIRE_TIMEOUT", d.acquire_timeout, false)?,
+        statement_timeout: (!statement_timeout.is_zero()).then_some(statement_timeout),
+        idle_timeout: env.duration("DB_IDLE_TIMEOUT", d.idle_timeout, false)?,
+        max_lifetime: env.duration("DB_MAX_LIFETIME", d.max_lifetime, false)?,
+        transaction_pooler,
+    })
+}
+
+fn telemetry_settings<F: Fn(&str) -> Option<String>>(
+    env: &Env<F>,
+) -> Result<TelemetrySettings, ConfigError> {
+    let log_format = match env.raw("LOG_FORMAT").map(|v| v.to_ascii_lowercase()) {
+        None => LogFormat::Pretty,
+        Some(v) if v == "pretty" || v == "text" => LogFormat::Pretty,
+        Some(v) if v == "json" => LogFormat::Json,
+        Some(v) => return Err(error("LOG_FORMAT", format!("`{v}` is not json or pretty"))),
+    };
+    Ok(TelemetrySettings {
+        log_format,
+        metrics_enabled: env.boolean("METRICS_ENABLED", true)?,
+    })
+}
+
+fn http_settings<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<HttpSettings, ConfigError> {
+    let d = HttpSettings::default();
+    let cors_origins = match env.raw("CORS_ORIGINS") {
+        None => Vec::new(),
+        Some(raw) => raw
+            .split(',')
+            .map(str::trim)
+            .filter(|o| !o.is_empty())
+            .map(parse_origin)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|m| error("CORS_ORIGINS", m))?,
+    };
+    let rate = env.number("RATE_LIMIT_PER_MINUTE", 0u32, 0, 1_000_000)?;
+    Ok(HttpSettings {
+        cors_origins,
+        max_body_bytes: env.number("MAX_BODY_BYTES", d.max_body_bytes, 1024, 64 * 1024 * 1024)?,
+        request_timeout: env.duration("REQUEST_TIMEOUT", d.request_timeout, false)?,
+        rate_limit_per_minute: NonZeroU32::new(rate),
+        shutdown_grace: env.duration("SHUTDOWN_GRACE", d.shutdown_grace, true)?,
+    })
 }
 
 #[cfg(test)]
@@ -371,5 +652,101 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(!message.contains("hunter2"), "{message}");
+    }
+}
+
+#[cfg(test)]
+mod operational_tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn settings(vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        Settings::from_lookup(|name| {
+            vars.iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| (*v).to_owned())
+        })
+    }
+
+    fn fails(name: &'static str, value: &str) {
+        let err = settings(&[(name, value)]).expect_err(value);
+        assert_eq!(err.variable, name, "{err}");
+        assert!(err.to_string().contains(name), "{err}");
+    }
+
+    #[test]
+    fn defaults_suit_a_serverless_database() {
+        let s = settings(&[]).unwrap();
+        assert_eq!(s.database, DatabaseSettings::default());
+        assert_eq!(s.database.pool_max, 5);
+        assert_eq!(s.database.acquire_timeout, Duration::from_secs(3));
+        assert_eq!(s.http, HttpSettings::default());
+        assert_eq!(s.http.max_body_bytes, 65536);
+        assert_eq!(s.http.rate_limit_per_minute, None);
+        assert_eq!(s.telemetry, TelemetrySettings::default());
+    }
+
+    #[test]
+    fn every_variable_is_read() {
+        let s = settings(&[
+            ("DB_POOL_MAX", "12"),
+            ("DB_ACQUIRE_TIMEOUT", "750ms"),
+            ("DB_STATEMENT_TIMEOUT", "0"),
+            ("DB_IDLE_TIMEOUT", "2m"),
+            ("DB_MAX_LIFETIME", "600"),
+            ("DB_TRANSACTION_POOLER", "true"),
+            ("LOG_FORMAT", "JSON"),
+            ("METRICS_ENABLED", "false"),
+            (
+                "CORS_ORIGINS",
+                "https://app.example.com, http://localhost:3000",
+            ),
+            ("MAX_BODY_BYTES", "2048"),
+            ("REQUEST_TIMEOUT", "5s"),
+            ("RATE_LIMIT_PER_MINUTE", "120"),
+            ("SHUTDOWN_GRACE", "20s"),
+        ])
+        .unwrap();
+        assert_eq!(s.database.pool_max, 12);
+        assert_eq!(s.database.acquire_timeout, Duration::from_millis(750));
+        assert_eq!(s.database.statement_timeout, None);
+        assert_eq!(s.database.idle_timeout, Duration::from_secs(120));
+        assert_eq!(s.database.max_lifetime, Duration::from_secs(600));
+        assert_eq!(s.database.transaction_pooler, PoolerMode::On);
+        assert_eq!(s.telemetry.log_format, LogFormat::Json);
+        assert!(!s.telemetry.metrics_enabled);
+        assert_eq!(
+            s.http.cors_origins,
+            ["https://app.example.com", "http://localhost:3000"]
+        );
+        assert_eq!(s.http.max_body_bytes, 2048);
+        assert_eq!(s.http.request_timeout, Duration::from_secs(5));
+        assert_eq!(s.http.rate_limit_per_minute.map(NonZeroU32::get), Some(120));
+        assert_eq!(s.http.shutdown_grace, Duration::from_secs(20));
+    }
+
+    #[test]
+    fn bad_values_name_their_variable() {
+        fails("DB_POOL_MAX", "0");
+        fails("DB_POOL_MAX", "many");
+        fails("DB_ACQUIRE_TIMEOUT", "0");
+        fails("DB_ACQUIRE_TIMEOUT", "soon");
+        fails("DB_STATEMENT_TIMEOUT", "-1");
+        fails("DB_IDLE_TIMEOUT", "3 parsecs");
+        fails("DB_MAX_LIFETIME", "0");
+        fails("DB_TRANSACTION_POOLER", "sometimes");
+        fails("LOG_FORMAT", "xml");
+        fails("METRICS_ENABLED", "maybe");
+        fails("CORS_ORIGINS", "*");
+        fails("CORS_ORIGINS", "https://app.example.com/");
+        fails("CORS_ORIGINS", "app.example.com");
+        fails("CORS_ORIGINS", "ftp://files.example.com");
+        fails("MAX_BODY_BYTES", "10");
+        fails("MAX_BODY_BYTES", "1e6");
+        fails("REQUEST_TIMEOUT", "0");
+        fails("REQUEST_TIMEOUT", "2d");
+        fails("RATE_LIMIT_PER_MINUTE", "-5");
+        fails("SHUTDOWN_GRACE", "forever");
     }
 }

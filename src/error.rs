@@ -45,6 +45,15 @@ pub enum ApiError {
     /// 422: the input parsed but is invalid; one entry per bad field.
     #[error("the request is invalid")]
     Validation(Vec<FieldError>),
+    /// 429: the caller used up their requests for now.
+    #[error("too many requests: retry in {retry_after} seconds")]
+    RateLimited {
+        /// Seconds until a request will be accepted again.
+        retry_after: u64,
+    },
+    /// 503: the request took longer than the server's time limit.
+    #[error("the request took longer than the server's limit of {0:?}")]
+    Timeout(std::time::Duration),
     /// 503: the database cannot be reached right now.
     #[error("the database is unavailable")]
     Unavailable(#[source] StoreError),
@@ -79,6 +88,8 @@ impl ApiError {
             Self::PayloadTooLarge { .. } => ("payload-too-large", "Payload Too Large"),
             Self::UnsupportedMediaType(_) => ("unsupported-media-type", "Unsupported Media Type"),
             Self::Validation(_) => ("validation", "Validation Failed"),
+            Self::RateLimited { .. } => ("rate-limited", "Too Many Requests"),
+            Self::Timeout(_) => ("timeout", "Service Unavailable"),
             Self::Unavailable(_) | Self::KeysUnavailable { .. } => {
                 ("unavailable", "Service Unavailable")
             }
@@ -118,6 +129,7 @@ impl ApiError {
                 tracing::debug!("request not authenticated: the JWKS keys are unavailable");
             }
             Self::Unauthorized(err) => tracing::debug!(reason = %err, "request not authenticated"),
+            Self::Timeout(limit) => tracing::warn!(?limit, "request timed out"),
             _ => {}
         }
     }
@@ -135,7 +147,10 @@ impl ResponseError for ApiError {
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::Unavailable(_) | Self::KeysUnavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Timeout(_) | Self::Unavailable(_) | Self::KeysUnavailable { .. } => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -157,7 +172,7 @@ impl ResponseError for ApiError {
                     headers.insert(header::WWW_AUTHENTICATE, value);
                 }
             }
-            Self::Unavailable(_) => {
+            Self::Unavailable(_) | Self::Timeout(_) => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
             }
             Self::KeysUnavailable { retry_after_secs } => {
@@ -167,6 +182,9 @@ impl ResponseError for ApiError {
                 if let Ok(value) = HeaderValue::from_str(allow) {
                     headers.insert(header::ALLOW, value);
                 }
+            }
+            Self::RateLimited { retry_after } => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
             }
             _ => {}
         }
@@ -188,7 +206,7 @@ impl From<AuthError> for ApiError {
 impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
         match err {
-            StoreError::Unavailable(_) => Self::Unavailable(err),
+            StoreError::Unavailable(_) | StoreError::NotReady(_) => Self::Unavailable(err),
             StoreError::Constraint { ref constraint } => match constraint.as_str() {
                 "tasks_title_length" => Self::invalid("title", "must be 1 to 200 characters"),
                 "tasks_description_length" => {

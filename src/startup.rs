@@ -9,12 +9,14 @@ use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
 use poem::{EndpointExt, Server};
 
 use crate::auth::{Authenticator, Jwks, Secret, SharedSecret, TokenVerifier};
-use crate::config::{AuthSettings, Settings};
+use crate::config::{AuthSettings, HttpSettings, Settings};
+use crate::http::limits::RateLimiter;
 use crate::http::{AppState, routes};
-use crate::store::{self, TaskStore};
+use crate::store::{self, MigrationGate, StoreError, TaskStore, migrate_until_done};
+use crate::telemetry::metrics::Metrics;
 
-/// How long in-flight requests may run after a shutdown signal.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+/// The longest wait between two attempts to reach a database that was down at start-up.
+const MIGRATION_RETRY_MAX: Duration = Duration::from_secs(15);
 
 /// How long a development-mode token lasts.
 const DEV_TOKEN_TTL: Duration = Duration::from_secs(3600);
@@ -24,24 +26,47 @@ pub struct Application {
     acceptor: TcpAcceptor,
     port: u16,
     state: AppState,
+    http: HttpSettings,
+    metrics_enabled: bool,
+    migrations: Option<tokio::task::JoinHandle<()>>,
     dev_token: Option<String>,
 }
 
 impl Application {
     /// Connects the store, applies migrations, builds the verifiers and binds the listener.
+    ///
+    /// A database that cannot be reached does not stop start-up: the server answers 503 (and
+    /// `/ready` says not ready) while a background task retries the migrations until the
+    /// database answers. Any other migration failure (a broken or edited migration, a refused
+    /// login) stops start-up.
     pub async fn build(settings: &Settings) -> anyhow::Result<Self> {
-        let store =
-            store::connect(&settings.database_url).context("DATABASE_URL cannot be used")?;
-        store
-            .migrate()
-            .await
-            .context("could not apply the database migrations")?;
+        let inner = store::connect(&settings.database_url, &settings.database)
+            .context("DATABASE_URL cannot be used")?;
+        let gate = Arc::new(MigrationGate::new(inner));
+        let migrations = match gate.migrate().await {
+            Ok(()) => None,
+            Err(err @ (StoreError::Unavailable(_) | StoreError::NotReady(_))) => {
+                tracing::warn!(
+                    error = %err,
+                    "the database is unreachable: serving 503 until it answers"
+                );
+                Some(tokio::spawn(migrate_until_done(
+                    gate.clone(),
+                    MIGRATION_RETRY_MAX,
+                )))
+            }
+            Err(err) => {
+                return Err(anyhow::Error::new(err))
+                    .context("could not apply the database migrations");
+            }
+        };
 
+        let metrics = Arc::new(Metrics::default());
         let Auth {
             authenticator: auth,
             jwks,
             dev_token,
-        } = build_auth(&settings.auth)?;
+        } = build_auth(&settings.auth, &metrics)?;
         log_auth_modes(&settings.auth, &auth);
         if let Some(jwks) = &jwks {
             match jwks.load().await {
@@ -66,10 +91,25 @@ impl Application {
             .and_then(|addr| addr.as_socket_addr().map(|a| a.port()))
             .context("the listener has no address")?;
 
+        let store: Arc<dyn TaskStore> = gate.clone();
         Ok(Self {
             acceptor,
             port,
-            state: AppState { store, auth, jwks },
+            state: AppState {
+                store,
+                auth,
+                jwks,
+                migrations: gate,
+                metrics,
+                rate_limiter: settings
+                    .http
+                    .rate_limit_per_minute
+                    .map(|n| Arc::new(RateLimiter::new(n))),
+                max_body_bytes: settings.http.max_body_bytes,
+            },
+            http: settings.http.clone(),
+            metrics_enabled: settings.telemetry.metrics_enabled,
+            migrations,
             dev_token,
         })
     }
@@ -84,14 +124,26 @@ impl Application {
         self.dev_token.as_deref()
     }
 
-    /// Serves until `shutdown` resolves, lets in-flight requests finish, then closes the pool.
+    /// The metrics this server records (the hook for JWKS refresh counts, among others).
+    pub fn metrics(&self) -> Arc<Metrics> {
+        self.state.metrics.clone()
+    }
+
+    /// Serves until `shutdown` resolves: then stops accepting connections, lets in-flight
+    /// requests finish within `SHUTDOWN_GRACE`, and closes the pool.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send) -> std::io::Result<()> {
         let store: Arc<dyn TaskStore> = self.state.store.clone();
-        let app = routes(self.state).boxed();
+        let grace = self.http.shutdown_grace;
+        let http = self.http;
+        let app = routes(self.state, &http, self.metrics_enabled).boxed();
         let result = Server::new_with_acceptor(self.acceptor)
-            .run_with_graceful_shutdown(app, shutdown, Some(SHUTDOWN_GRACE))
+            .run_with_graceful_shutdown(app, shutdown, Some(grace))
             .await;
+        if let Some(migrations) = self.migrations {
+            migrations.abort();
+        }
         store.close().await;
+        tracing::info!("stopped");
         result
     }
 }
@@ -105,11 +157,11 @@ struct Auth {
 
 /// The key set first (it decides every token naming one of its keys), then the shared secret;
 /// with neither configured, a random development secret.
-fn build_auth(settings: &AuthSettings) -> anyhow::Result<Auth> {
+fn build_auth(settings: &AuthSettings, metrics: &Arc<Metrics>) -> anyhow::Result<Auth> {
     let mut verifiers: Vec<Arc<dyn TokenVerifier>> = Vec::new();
     let jwks = match &settings.jwks {
         Some(jwks_settings) => {
-            let jwks = Arc::new(Jwks::new(jwks_settings.clone())?);
+            let jwks = Arc::new(Jwks::new(jwks_settings.clone())?.with_metrics(metrics.clone()));
             verifiers.push(jwks.clone());
             Some(jwks)
         }
@@ -153,24 +205,45 @@ fn log_auth_modes(settings: &AuthSettings, auth: &Authenticator) {
 }
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+pub fn shutdown_signal() -> impl Future<Output = ()> + Send {
+    // The handlers are installed now, before the server accepts anything: a SIGTERM that
+    // arrives while the first request is in flight must not kill the process outright.
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
+    let (mut terminate, mut interrupt) = {
+        use tokio::signal::unix::{SignalKind, signal};
+        (
+            signal(SignalKind::terminate()).ok(),
+            signal(SignalKind::interrupt()).ok(),
+        )
     };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
+    async move {
+        #[cfg(unix)]
+        {
+            let terminated = async {
+                match terminate.as_mut() {
+                    Some(signal) => {
+                        signal.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            let interrupted = async {
+                match interrupt.as_mut() {
+                    Some(signal) => {
+                        signal.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                () = terminated => {},
+                () = interrupted => {},
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+        tracing::info!("shutting down: finishing in-flight requests");
     }
-    tracing::info!("shutting down: finishing in-flight requests");
 }

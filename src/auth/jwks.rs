@@ -21,6 +21,7 @@ use tokio::sync::Mutex;
 use super::jwk::{self, VerifyingKey};
 use super::{AuthError, Claims, Identity, LEEWAY_SECS, TokenVerifier};
 use crate::config::JwksSettings;
+use crate::telemetry::metrics::Metrics;
 
 /// The largest key set accepted, in bytes.
 const MAX_JWKS_BYTES: usize = 1024 * 1024;
@@ -38,6 +39,8 @@ pub struct Jwks {
     keys: RwLock<Arc<HashMap<String, Arc<Key>>>>,
     /// Held while fetching: concurrent refetches wait for one fetch instead of starting theirs.
     fetches: Mutex<FetchState>,
+    /// Where fetches are counted (`todo_api_jwks_refreshes_total`).
+    metrics: Option<Arc<Metrics>>,
 }
 
 /// A published key with the validation for its algorithm.
@@ -95,7 +98,14 @@ impl Jwks {
             validation,
             keys: RwLock::default(),
             fetches: Mutex::default(),
+            metrics: None,
         })
+    }
+
+    /// Counts every fetch of the key set in `metrics`, by outcome.
+    pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Self {
+        self.metrics = Some(metrics);
+        self
     }
 
     /// The address the keys are fetched from.
@@ -219,7 +229,11 @@ impl Jwks {
         if trigger == Trigger::OnDemand {
             state.last_on_demand = Some(Instant::now());
         }
-        match self.fetch().await {
+        let fetched = self.fetch().await;
+        if let Some(metrics) = &self.metrics {
+            metrics.observe_jwks_refresh(if fetched.is_ok() { "ok" } else { "error" });
+        }
+        match fetched {
             Ok(keys) => {
                 state.last_succeeded = true;
                 let previous = self.snapshot();

@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 use crate::error::ApiError;
 use crate::http::problem::FieldError;
 
-/// The largest request body accepted, in bytes.
+/// The largest request body accepted by default, in bytes (`MAX_BODY_BYTES` changes it).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// A request body type: its schema (for the spec) comes from `Type`, its parsing from here.
@@ -230,21 +230,22 @@ fn is_json(content_type: &str) -> bool {
             && (mime.subtype() == "json" || mime.suffix().is_some_and(|s| s == "json")))
 }
 
-/// Reads at most [`MAX_BODY_BYTES`] of the body.
+/// Reads at most the configured limit ([`MAX_BODY_BYTES`] by default) of the body.
 async fn read_limited(request: &Request, body: &mut RequestBody) -> Result<Vec<u8>, ApiError> {
-    let too_large = ApiError::PayloadTooLarge {
-        limit: MAX_BODY_BYTES,
-    };
+    let limit = request
+        .data::<crate::http::AppState>()
+        .map_or(MAX_BODY_BYTES, |state| state.max_body_bytes);
+    let too_large = ApiError::PayloadTooLarge { limit };
     let declared = request
         .header(poem::http::header::CONTENT_LENGTH)
         .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|len| len > MAX_BODY_BYTES as u64) {
+    if declared.is_some_and(|len| len > limit as u64) {
         return Err(too_large);
     }
     let body = body
         .take()
         .map_err(|err| ApiError::Internal(anyhow::anyhow!("request body: {err}")))?;
-    match body.into_bytes_limit(MAX_BODY_BYTES).await {
+    match body.into_bytes_limit(limit).await {
         Ok(bytes) => Ok(bytes.to_vec()),
         Err(poem::error::ReadBodyError::PayloadTooLarge) => Err(too_large),
         Err(err) => Err(ApiError::MalformedJson(format!(

@@ -132,13 +132,14 @@ pub fn problem_response(status: u16) -> MetaResponse {
         404 => "No such task for this user (or the task belongs to someone else).",
         405 => "The method is not allowed on this path.",
         412 => "`If-Match` names a version the task no longer has: reload it and retry.",
-        413 => "The body is larger than the limit (64 KiB).",
+        413 => "The body is larger than the server's limit (`MAX_BODY_BYTES`, 64 KiB by default).",
         415 => "The body is not `application/json`.",
         422 => "The input is invalid; `errors` names each bad field or parameter.",
+        429 => "Too many requests from this user; retry after the `Retry-After` seconds.",
         500 => "An unexpected error; details are logged on the server, never sent.",
         503 => {
-            "The database, or the sign-in provider's keys (JWKS), are unavailable; retry after \
-             the `Retry-After` seconds."
+            "The database or the sign-in provider's keys (JWKS) are unavailable, or the request \
+             took longer than the server's time limit; retry after the `Retry-After` seconds."
         }
         _ => "An error.",
     };
@@ -150,7 +151,7 @@ pub fn problem_response(status: u16) -> MetaResponse {
             deprecated: false,
             schema: String::schema_ref(),
         }],
-        503 => vec![MetaHeader {
+        429 | 503 => vec![MetaHeader {
             name: "Retry-After".into(),
             description: Some("Seconds to wait before retrying.".into()),
             required: true,
@@ -174,31 +175,31 @@ pub fn problem_response(status: u16) -> MetaResponse {
 /// Errors of an operation without a body that lists or reads by parameters only.
 pub struct ListErrors;
 impl ErrorSet for ListErrors {
-    const STATUSES: &'static [u16] = &[401, 403, 422, 500, 503];
+    const STATUSES: &'static [u16] = &[401, 403, 422, 429, 500, 503];
 }
 
 /// Errors of reading one task.
 pub struct ReadErrors;
 impl ErrorSet for ReadErrors {
-    const STATUSES: &'static [u16] = &[401, 403, 404, 422, 500, 503];
+    const STATUSES: &'static [u16] = &[401, 403, 404, 422, 429, 500, 503];
 }
 
 /// Errors of deleting one task (conditional with `If-Match`).
 pub struct DeleteErrors;
 impl ErrorSet for DeleteErrors {
-    const STATUSES: &'static [u16] = &[401, 403, 404, 412, 422, 500, 503];
+    const STATUSES: &'static [u16] = &[401, 403, 404, 412, 422, 429, 500, 503];
 }
 
 /// Errors of an operation that creates from a JSON body.
 pub struct CreateErrors;
 impl ErrorSet for CreateErrors {
-    const STATUSES: &'static [u16] = &[400, 401, 403, 413, 415, 422, 500, 503];
+    const STATUSES: &'static [u16] = &[400, 401, 403, 413, 415, 422, 429, 500, 503];
 }
 
 /// Errors of an operation on one task, with a JSON body (conditional with `If-Match`).
 pub struct ChangeErrors;
 impl ErrorSet for ChangeErrors {
-    const STATUSES: &'static [u16] = &[400, 401, 403, 404, 412, 413, 415, 422, 500, 503];
+    const STATUSES: &'static [u16] = &[400, 401, 403, 404, 412, 413, 415, 422, 429, 500, 503];
 }
 
 /// Errors of the readiness probe.

@@ -38,9 +38,11 @@ async fn authenticate(req: &Request, bearer: Bearer) -> poem::Result<Identity> {
     if bearer.token.is_empty() {
         return Err(ApiError::Unauthorized(AuthError::Missing).into());
     }
-    Ok(state
+    let identity = state
         .auth
         .authenticate(&bearer.token)
         .await
-        .map_err(ApiError::from)?)
+        .map_err(ApiError::from)?;
+    crate::http::limits::admit(req, state, &identity)?;
+    Ok(identity)
 }

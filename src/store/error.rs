@@ -6,6 +6,9 @@ pub enum StoreError {
     /// The database could not be reached (pool timeout, I/O, TLS): a 503, worth retrying.
     #[error("the database is unavailable: {0}")]
     Unavailable(#[source] sqlx::Error),
+    /// The server is up but the database is not ready yet (migrations pending): a 503.
+    #[error("the database is not ready yet: {0}")]
+    NotReady(&'static str),
     /// A named constraint refused the data: a client error.
     #[error("constraint `{constraint}` was violated")]
     Constraint {
@@ -50,8 +53,9 @@ impl From<sqlx::Error> for StoreError {
 fn is_transient(code: Option<&str>) -> bool {
     matches!(
         code,
-        // PostgreSQL: admin shutdown, crash shutdown, cannot connect now, too many connections.
-        Some("57P01" | "57P02" | "57P03" | "53300")
+        // PostgreSQL: admin shutdown, crash shutdown, cannot connect now, too many connections,
+        // statement timeout (query canceled), serialization failure, deadlock, lock timeout.
+        Some("57P01" | "57P02" | "57P03" | "53300" | "57014" | "40001" | "40P01" | "55P03")
         // SQLite: SQLITE_BUSY, SQLITE_LOCKED.
         | Some("5" | "6")
     )

@@ -2,7 +2,9 @@
 //! `DATABASE_URL` (`postgres://` / `postgresql://` or `sqlite:`), each with its own migrations.
 
 mod error;
+mod gate;
 mod listing;
+pub mod postgres_url;
 mod row;
 #[macro_use]
 mod sql;
@@ -14,6 +16,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 pub use self::error::StoreError;
+pub use self::gate::{MigrationGate, migrate_until_done};
 pub use self::postgres::PostgresStore;
 pub use self::sqlite::SqliteStore;
 use chrono::{DateTime, Utc};
@@ -65,6 +68,7 @@ pub struct Completion {
 
 /// How long an idempotency key is remembered.
 pub const IDEMPOTENCY_WINDOW: chrono::TimeDelta = chrono::TimeDelta::hours(24);
+use crate::config::DatabaseSettings;
 
 /// Every operation the API needs from storage. Each one is scoped by the owner's id: a task
 /// that belongs to someone else is indistinguishable from one that does not exist.
@@ -131,8 +135,29 @@ pub trait TaskStore: Send + Sync + 'static {
     /// Applies pending migrations.
     async fn migrate(&self) -> Result<(), StoreError>;
 
+    /// The connection pool's state, for metrics.
+    fn pool_stats(&self) -> PoolStats;
+
     /// Closes every connection; in-flight queries finish first.
     async fn close(&self);
+}
+
+/// How many connections the pool holds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PoolStats {
+    /// Open connections (in use or idle).
+    pub open: u32,
+    /// Open connections waiting for work.
+    pub idle: u32,
+    /// The most the pool opens.
+    pub max: u32,
+}
+
+impl PoolStats {
+    /// Connections serving a request right now.
+    pub fn in_use(&self) -> u32 {
+        self.open.saturating_sub(self.idle)
+    }
 }
 
 /// Which database a `DATABASE_URL` names.
@@ -160,9 +185,9 @@ impl Backend {
 
 /// Opens a connection pool for `url` without waiting for the database: a database that is down
 /// at start-up makes requests fail with 503 until it is back, instead of stopping the server.
-pub fn connect(url: &str) -> Result<Arc<dyn TaskStore>, StoreError> {
+pub fn connect(url: &str, settings: &DatabaseSettings) -> Result<Arc<dyn TaskStore>, StoreError> {
     Ok(match Backend::from_url(url).map_err(StoreError::Config)? {
-        Backend::Postgres => Arc::new(PostgresStore::connect_lazy(url)?),
-        Backend::Sqlite => Arc::new(SqliteStore::connect_lazy(url)?),
+        Backend::Postgres => Arc::new(PostgresStore::connect_lazy(url, settings)?),
+        Backend::Sqlite => Arc::new(SqliteStore::connect_lazy(url, settings)?),
     })
 }

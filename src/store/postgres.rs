@@ -1,37 +1,216 @@
-use std::str::FromStr;
-use std::time::Duration;
-
-use sqlx::PgPool;
+use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{Connection as _, Executor as _, PgConnection, PgPool, Postgres, Transaction};
 
-use super::StoreError;
+use super::postgres_url::{self, CHANNEL_BINDING_HINT};
+use super::{PoolStats, StoreError};
+use crate::config::{DatabaseSettings, PoolerMode};
+
+/// The key of the advisory lock that serialises migrations across replicas ("todo_api").
+const MIGRATION_LOCK: i64 = 0x746f_646f_5f61_7069;
 
 /// The production store: PostgreSQL (Neon, or any PostgreSQL 13+).
+///
+/// Behind a transaction-mode pooler (PgBouncer, Neon's `-pooler` endpoint) a session's state
+/// does not survive a transaction, so in that mode every operation runs in a transaction of its
+/// own, with unnamed statements and `SET LOCAL statement_timeout`; directly connected, the
+/// timeout is set once per connection and statements are prepared once and cached.
 pub struct PostgresStore {
     pool: PgPool,
+    options: PgConnectOptions,
+    pooled: bool,
+    begin: String,
+    max_connections: u32,
+    tls_hint: bool,
+}
+
+/// Where one operation runs: a pooled connection, or a transaction of its own.
+enum Session {
+    Direct(PoolConnection<Postgres>),
+    Pooled(Transaction<'static, Postgres>),
+}
+
+impl Session {
+    fn conn(&mut self) -> &mut PgConnection {
+        match self {
+            Self::Direct(conn) => conn,
+            Self::Pooled(tx) => tx,
+        }
+    }
+
+    async fn finish(self) -> Result<(), sqlx::Error> {
+        match self {
+            Self::Direct(_) => Ok(()),
+            Self::Pooled(tx) => tx.commit().await,
+        }
+    }
 }
 
 impl PostgresStore {
     /// A pool for `url` that connects on first use.
-    pub fn connect_lazy(url: &str) -> Result<Self, StoreError> {
-        let options = PgConnectOptions::from_str(url)
-            .map_err(|err| StoreError::Config(format!("invalid PostgreSQL URL: {err}")))?
-            .application_name("todo-api");
-        let pool = PgPoolOptions::new()
-            .max_connections(10)
+    pub fn connect_lazy(url: &str, settings: &DatabaseSettings) -> Result<Self, StoreError> {
+        let target = postgres_url::parse(url).map_err(StoreError::Config)?;
+        for note in &target.notes {
+            tracing::info!("DATABASE_URL: {note}");
+        }
+        let pooled = match settings.transaction_pooler {
+            PoolerMode::On => true,
+            PoolerMode::Off => false,
+            PoolerMode::Auto => target.pooler_host,
+        };
+        let mut options = target.options.application_name("todo-api");
+        if pooled {
+            // PgBouncer refuses start-up parameters it does not track unless configured to
+            // ignore them; this one only matters for floating-point text output.
+            options = options.extra_float_digits(None);
+        }
+        if pooled {
+            tracing::info!(
+                "DATABASE_URL goes through a transaction-mode pooler: one transaction per                  operation, unnamed statements (DB_TRANSACTION_POOLER)"
+            );
+        }
+        let timeout_ms = settings
+            .statement_timeout
+            .map(|t| t.as_millis().max(1))
+            .unwrap_or(0);
+        let begin = match settings.statement_timeout {
+            Some(_) => format!("BEGIN; SET LOCAL statement_timeout = {timeout_ms}"),
+            None => "BEGIN".to_owned(),
+        };
+        let mut pool = PgPoolOptions::new()
+            .max_connections(settings.pool_max)
             .min_connections(0)
-            .acquire_timeout(Duration::from_secs(5))
-            .idle_timeout(Duration::from_secs(300))
-            .max_lifetime(Duration::from_secs(1800))
-            .connect_lazy_with(options);
-        Ok(Self { pool })
+            .acquire_timeout(settings.acquire_timeout)
+            .idle_timeout(settings.idle_timeout)
+            .max_lifetime(settings.max_lifetime);
+        if !pooled && settings.statement_timeout.is_some() {
+            pool = pool.after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    let sql = format!("SET statement_timeout = {timeout_ms}");
+                    conn.execute(sqlx::AssertSqlSafe(sql)).await?;
+                    Ok(())
+                })
+            });
+        }
+        let pool = pool.connect_lazy_with(options.clone());
+        Ok(Self {
+            pool,
+            options,
+            pooled,
+            begin,
+            max_connections: settings.pool_max,
+            tls_hint: target.upgraded_for_channel_binding,
+        })
+    }
+
+    async fn session(&self) -> Result<Session, StoreError> {
+        Ok(if self.pooled {
+            Session::Pooled(
+                self.pool
+                    .begin_with(sqlx::AssertSqlSafe(self.begin.clone()))
+                    .await?,
+            )
+        } else {
+            Session::Direct(self.pool.acquire().await?)
+        })
+    }
+
+    /// Applies the migrations inside one transaction that holds an advisory lock, so replicas
+    /// starting together migrate once, and so it also works through a transaction-mode pooler
+    /// (where a session-level lock would not).
+    async fn migrate_locked(&self) -> Result<(), StoreError> {
+        let connect = PgConnection::connect_with(&self.options);
+        let mut conn = tokio::time::timeout(self.pool.options().get_acquire_timeout(), connect)
+            .await
+            .map_err(|_| StoreError::Unavailable(sqlx::Error::PoolTimedOut))??;
+        let result = async {
+            let mut tx = conn.begin().await?;
+            if self.pooled {
+                // Statements a failed attempt left on this server connection.
+                tx.execute("DEALLOCATE ALL").await?;
+            }
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(MIGRATION_LOCK)
+                .persistent(false)
+                .execute(&mut *tx)
+                .await?;
+            let before = applied_migrations(&mut tx).await?;
+            let mut migrator = sqlx::migrate!("migrations/postgres");
+            migrator.set_locking(false);
+            // `run_direct` is `run` on a connection (sqlx's own way around a lifetime error).
+            migrator.run_direct(None, &mut *tx, false).await?;
+            let after = applied_migrations(&mut tx).await?;
+            tracing::info!(
+                applied = after - before,
+                total = after,
+                "migrations: {} applied by this process, {after} in place",
+                after - before
+            );
+            if self.pooled {
+                tx.execute("DEALLOCATE ALL").await?;
+            }
+            tx.commit().await?;
+            Ok::<_, StoreError>(())
+        }
+        .await;
+        let _ = conn.close().await;
+        result
     }
 }
 
-sql_task_store!(
-    super::PostgresStore,
-    sqlx::Postgres,
-    begin = "BEGIN",
-    lock = " FOR UPDATE",
-    migrations = "migrations/postgres",
-);
+/// How many migrations the database records as applied.
+async fn applied_migrations(conn: &mut PgConnection) -> Result<i64, sqlx::Error> {
+    let exists: bool = sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations') IS NOT NULL")
+        .persistent(false)
+        .fetch_one(&mut *conn)
+        .await?;
+    if !exists {
+        return Ok(0);
+    }
+    sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations WHERE success")
+        .persistent(false)
+        .fetch_one(&mut *conn)
+        .await
+}
+
+/// What the shared queries need from this backend.
+impl PostgresStore {
+    /// Whether statements are prepared once and cached (not behind a transaction pooler).
+    fn persistent(&self) -> bool {
+        !self.pooled
+    }
+
+    /// A transaction (with the statement timeout, behind a pooler).
+    async fn begin(&self) -> Result<Transaction<'static, Postgres>, StoreError> {
+        Ok(self
+            .pool
+            .begin_with(sqlx::AssertSqlSafe(self.begin.clone()))
+            .await?)
+    }
+
+    async fn ping_impl(&self) -> Result<(), StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        conn.execute("SELECT 1").await?;
+        Ok(())
+    }
+
+    async fn migrate_impl(&self) -> Result<(), StoreError> {
+        let result = self.migrate_locked().await;
+        if self.tls_hint
+            && let Err(StoreError::Unavailable(sqlx::Error::Tls(_))) = &result
+        {
+            tracing::error!("{CHANNEL_BINDING_HINT}");
+        }
+        result
+    }
+
+    fn pool_stats_impl(&self) -> PoolStats {
+        PoolStats {
+            open: self.pool.size(),
+            idle: u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX),
+            max: self.max_connections,
+        }
+    }
+}
+
+sql_task_store!(super::PostgresStore, sqlx::Postgres, lock = " FOR UPDATE",);

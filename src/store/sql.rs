@@ -22,14 +22,14 @@ macro_rules! bind_params {
     }};
 }
 
-/// Implements `TaskStore` for `$store`, a struct with a `pool: sqlx::Pool<$db>`.
+/// Implements `TaskStore` for `$store`, which provides `persistent()` (whether statements are
+/// cached), `session()` (a connection, or a transaction of its own behind a pooler), `begin()`,
+/// and `ping_impl`, `migrate_impl`, `pool_stats_impl` and a `pool`.
 macro_rules! sql_task_store {
     (
         $store:ty,
         $db:ty,
-        begin = $begin:literal,
-        lock = $lock:literal,
-        migrations = $migrations:literal $(,)?
+        lock = $lock:literal $(,)?
     ) => {
         mod shared {
             use std::collections::HashMap;
@@ -54,6 +54,7 @@ macro_rules! sql_task_store {
             async fn load_tags<'e, E>(
                 executor: E,
                 ids: &[i64],
+                persistent: bool,
             ) -> Result<HashMap<i64, Vec<Tag>>, StoreError>
             where
                 E: Executor<'e, Database = Db>,
@@ -67,6 +68,7 @@ macro_rules! sql_task_store {
                     sqlx::query_as(AssertSqlSafe(sql.text)),
                     sql.params
                 )
+                .persistent(persistent)
                 .fetch_all(executor)
                 .await?;
                 for (task_id, tag) in rows {
@@ -76,12 +78,16 @@ macro_rules! sql_task_store {
             }
 
             /// Rows as tasks, with their tags.
-            async fn with_tags<'e, E>(executor: E, rows: Vec<TaskRow>) -> Result<Vec<Task>, StoreError>
+            async fn with_tags<'e, E>(
+                executor: E,
+                rows: Vec<TaskRow>,
+                persistent: bool,
+            ) -> Result<Vec<Task>, StoreError>
             where
                 E: Executor<'e, Database = Db>,
             {
                 let ids: Vec<i64> = rows.iter().map(TaskRow::id).collect();
-                let mut tags = load_tags(executor, &ids).await?;
+                let mut tags = load_tags(executor, &ids, persistent).await?;
                 Ok(rows
                     .into_iter()
                     .map(|row| {
@@ -96,6 +102,7 @@ macro_rules! sql_task_store {
                 owner: &UserId,
                 task_id: i64,
                 tags: &[Tag],
+                persistent: bool,
             ) -> Result<(), StoreError> {
                 for (position, tag) in tags.iter().enumerate() {
                     sqlx::query(
@@ -107,13 +114,19 @@ macro_rules! sql_task_store {
                     .bind(tag.as_str())
                     .bind(tag.key())
                     .bind(i16::try_from(position).unwrap_or(i16::MAX))
+                    .persistent(persistent)
                     .execute(&mut **tx)
                     .await?;
                 }
                 Ok(())
             }
 
-            async fn insert_task(tx: &mut Tx, owner: &UserId, task: &NewTask) -> Result<Task, StoreError> {
+            async fn insert_task(
+                tx: &mut Tx,
+                owner: &UserId,
+                task: &NewTask,
+                persistent: bool,
+            ) -> Result<Task, StoreError> {
                 let description = task.description.as_ref().map(|d| d.as_str());
                 let e = Encoded::new(
                     task.title.as_str(),
@@ -144,9 +157,10 @@ macro_rules! sql_task_store {
                 .bind(e.title_key)
                 .bind(e.search_text)
                 .bind(now())
+                .persistent(persistent)
                 .fetch_one(&mut **tx)
                 .await?;
-                insert_tags(tx, owner, row.id(), &task.tags).await?;
+                insert_tags(tx, owner, row.id(), &task.tags, persistent).await?;
                 Ok(row.into_task(task.tags.clone()))
             }
 
@@ -155,6 +169,7 @@ macro_rules! sql_task_store {
                 tx: &mut Tx,
                 owner: &UserId,
                 id: TaskId,
+                persistent: bool,
             ) -> Result<Option<Task>, StoreError> {
                 let row: Option<TaskRow> = sqlx::query_as(concat!(
                     "SELECT ",
@@ -164,10 +179,11 @@ macro_rules! sql_task_store {
                 ))
                 .bind(id.0)
                 .bind(owner.as_str())
+                .persistent(persistent)
                 .fetch_optional(&mut **tx)
                 .await?;
                 Ok(match row {
-                    Some(row) => with_tags(&mut **tx, vec![row]).await?.pop(),
+                    Some(row) => with_tags(&mut **tx, vec![row], persistent).await?.pop(),
                     None => None,
                 })
             }
@@ -177,6 +193,7 @@ macro_rules! sql_task_store {
                 executor: E,
                 owner: &UserId,
                 key: &IdempotencyKey,
+                persistent: bool,
             ) -> Result<Option<Created>, StoreError>
             where
                 E: Executor<'e, Database = Db>,
@@ -188,6 +205,7 @@ macro_rules! sql_task_store {
                 .bind(owner.as_str())
                 .bind(&key.key)
                 .bind(now() - IDEMPOTENCY_WINDOW)
+                .persistent(persistent)
                 .fetch_optional(executor)
                 .await?;
                 Ok(row.map(|(fingerprint, response)| {
@@ -204,12 +222,15 @@ macro_rules! sql_task_store {
             #[async_trait]
             impl TaskStore for $store {
                 async fn list(&self, owner: &UserId, query: &ListQuery) -> Result<Page, StoreError> {
+                    let p = self.persistent();
+                    let mut session = self.session().await?;
                     let sql = listing::page_sql(owner, query);
                     let mut rows: Vec<TaskRow> = bind_params!(
                         sqlx::query_as(AssertSqlSafe(sql.text)),
                         sql.params
                     )
-                    .fetch_all(&self.pool)
+                    .persistent(p)
+                    .fetch_all(session.conn())
                     .await?;
                     let limit = usize::try_from(query.limit).unwrap_or(usize::MAX);
                     let more = rows.len() > limit;
@@ -219,9 +240,11 @@ macro_rules! sql_task_store {
                         sqlx::query_scalar(AssertSqlSafe(count.text)),
                         count.params
                     )
-                    .fetch_one(&self.pool)
+                    .persistent(p)
+                    .fetch_one(session.conn())
                     .await?;
-                    let tasks = with_tags(&self.pool, rows).await?;
+                    let tasks = with_tags(session.conn(), rows, p).await?;
+                    session.finish().await?;
                     let next = if more {
                         tasks.last().map(|task| Position::of(task, query.sort))
                     } else {
@@ -240,13 +263,14 @@ macro_rules! sql_task_store {
                     task: NewTask,
                     key: Option<IdempotencyKey>,
                 ) -> Result<Created, StoreError> {
-                    let mut tx: Tx = self.pool.begin_with($begin).await?;
+                    let p = self.persistent();
+                    let mut tx: Tx = self.begin().await?;
                     if let Some(key) = &key {
-                        if let Some(earlier) = replay(&mut *tx, owner, key).await? {
+                        if let Some(earlier) = replay(&mut *tx, owner, key, p).await? {
                             return Ok(earlier);
                         }
                     }
-                    let created = insert_task(&mut tx, owner, &task).await?;
+                    let created = insert_task(&mut tx, owner, &task, p).await?;
                     if let Some(key) = &key {
                         let response = serde_json::to_string(&created)
                             .map_err(|err| StoreError::Encode(err.to_string()))?;
@@ -265,14 +289,16 @@ macro_rules! sql_task_store {
                         .bind(response)
                         .bind(now())
                         .bind(now() - IDEMPOTENCY_WINDOW)
+                        .persistent(p)
                         .execute(&mut *tx)
                         .await?;
                         if stored.rows_affected() == 0 {
                             // A concurrent request with the same key won: answer as it did.
                             tx.rollback().await?;
-                            return Ok(replay(&self.pool, owner, key)
-                                .await?
-                                .unwrap_or(Created::KeyReused));
+                            let mut session = self.session().await?;
+                            let earlier = replay(session.conn(), owner, key, p).await?;
+                            session.finish().await?;
+                            return Ok(earlier.unwrap_or(Created::KeyReused));
                         }
                     }
                     tx.commit().await?;
@@ -280,6 +306,7 @@ macro_rules! sql_task_store {
                 }
 
                 async fn get(&self, owner: &UserId, id: TaskId) -> Result<Option<Task>, StoreError> {
+                    let mut session = self.session().await?;
                     let row: Option<TaskRow> = sqlx::query_as(concat!(
                         "SELECT ",
                         columns!(),
@@ -287,12 +314,15 @@ macro_rules! sql_task_store {
                     ))
                     .bind(id.0)
                     .bind(owner.as_str())
-                    .fetch_optional(&self.pool)
+                    .persistent(self.persistent())
+                    .fetch_optional(session.conn())
                     .await?;
-                    Ok(match row {
-                        Some(row) => with_tags(&self.pool, vec![row]).await?.pop(),
+                    let task = match row {
+                        Some(row) => with_tags(session.conn(), vec![row], self.persistent()).await?.pop(),
                         None => None,
-                    })
+                    };
+                    session.finish().await?;
+                    Ok(task)
                 }
 
                 async fn update(
@@ -302,8 +332,9 @@ macro_rules! sql_task_store {
                     changes: &TaskChanges,
                     expected_version: Option<i64>,
                 ) -> Result<Outcome<Task>, StoreError> {
-                    let mut tx: Tx = self.pool.begin_with($begin).await?;
-                    let Some(mut task) = load_for_update(&mut tx, owner, id).await? else {
+                    let p = self.persistent();
+                    let mut tx: Tx = self.begin().await?;
+                    let Some(mut task) = load_for_update(&mut tx, owner, id, p).await? else {
                         return Ok(Outcome::NotFound);
                     };
                     if expected_version.is_some_and(|v| v != task.version) {
@@ -342,14 +373,16 @@ macro_rules! sql_task_store {
                     .bind(e.title_key)
                     .bind(e.search_text)
                     .bind(now())
+                    .persistent(p)
                     .fetch_one(&mut *tx)
                     .await?;
                     if let Some(tags) = &changes.tags {
                         sqlx::query("DELETE FROM task_tags WHERE task_id = $1")
                             .bind(id.0)
+                            .persistent(p)
                             .execute(&mut *tx)
                             .await?;
-                        insert_tags(&mut tx, owner, id.0, tags).await?;
+                        insert_tags(&mut tx, owner, id.0, tags, p).await?;
                     }
                     tx.commit().await?;
                     Ok(Outcome::Done(row.into_task(task.tags)))
@@ -362,8 +395,9 @@ macro_rules! sql_task_store {
                     completed: Option<bool>,
                     expected_version: Option<i64>,
                 ) -> Result<Outcome<Completion>, StoreError> {
-                    let mut tx: Tx = self.pool.begin_with($begin).await?;
-                    let Some(task) = load_for_update(&mut tx, owner, id).await? else {
+                    let p = self.persistent();
+                    let mut tx: Tx = self.begin().await?;
+                    let Some(task) = load_for_update(&mut tx, owner, id, p).await? else {
                         return Ok(Outcome::NotFound);
                     };
                     if expected_version.is_some_and(|v| v != task.version) {
@@ -386,12 +420,13 @@ macro_rules! sql_task_store {
                     .bind(completed)
                     .bind(completed.then_some(at))
                     .bind(at)
+                    .persistent(p)
                     .fetch_one(&mut *tx)
                     .await?;
                     let mut next = None;
                     if completed && task.next_occurrence_id.is_none() {
                         if let Some(occurrence) = task.next_occurrence() {
-                            let created = insert_task(&mut tx, owner, &occurrence).await?;
+                            let created = insert_task(&mut tx, owner, &occurrence, p).await?;
                             row = sqlx::query_as(concat!(
                                 "UPDATE tasks SET next_task_id = $3 WHERE id = $1 AND user_id = $2 RETURNING ",
                                 columns!()
@@ -399,6 +434,7 @@ macro_rules! sql_task_store {
                             .bind(id.0)
                             .bind(owner.as_str())
                             .bind(created.id.0)
+                            .persistent(p)
                             .fetch_one(&mut *tx)
                             .await?;
                             next = Some(created);
@@ -417,6 +453,7 @@ macro_rules! sql_task_store {
                     id: TaskId,
                     expected_version: Option<i64>,
                 ) -> Result<Outcome<()>, StoreError> {
+                    let mut session = self.session().await?;
                     let result = sqlx::query(
                         "DELETE FROM tasks WHERE id = $1 AND user_id = $2 \
                          AND ($3 IS NULL OR version = $3)",
@@ -424,8 +461,10 @@ macro_rules! sql_task_store {
                     .bind(id.0)
                     .bind(owner.as_str())
                     .bind(expected_version)
-                    .execute(&self.pool)
+                    .persistent(self.persistent())
+                    .execute(session.conn())
                     .await?;
+                    session.finish().await?;
                     if result.rows_affected() > 0 {
                         return Ok(Outcome::Done(()));
                     }
@@ -436,21 +475,27 @@ macro_rules! sql_task_store {
                 }
 
                 async fn delete_completed(&self, owner: &UserId) -> Result<u64, StoreError> {
+                    let mut session = self.session().await?;
                     let result = sqlx::query("DELETE FROM tasks WHERE user_id = $1 AND completed = TRUE")
                         .bind(owner.as_str())
-                        .execute(&self.pool)
+                        .persistent(self.persistent())
+                        .execute(session.conn())
                         .await?;
+                    session.finish().await?;
                     Ok(result.rows_affected())
                 }
 
                 async fn tags(&self, owner: &UserId) -> Result<Vec<(String, u64)>, StoreError> {
+                    let mut session = self.session().await?;
                     let rows: Vec<(String, i64)> = sqlx::query_as(
                         "SELECT min(tag), count(*) FROM task_tags WHERE user_id = $1 \
                          GROUP BY tag_key ORDER BY tag_key",
                     )
                     .bind(owner.as_str())
-                    .fetch_all(&self.pool)
+                    .persistent(self.persistent())
+                    .fetch_all(session.conn())
                     .await?;
+                    session.finish().await?;
                     Ok(rows
                         .into_iter()
                         .map(|(tag, count)| (tag, u64::try_from(count).unwrap_or_default()))
@@ -463,6 +508,7 @@ macro_rules! sql_task_store {
                     before: DateTime<Utc>,
                     limit: u32,
                 ) -> Result<Vec<Task>, StoreError> {
+                    let mut session = self.session().await?;
                     let rows: Vec<TaskRow> = sqlx::query_as(concat!(
                         "SELECT ",
                         columns!(),
@@ -473,19 +519,24 @@ macro_rules! sql_task_store {
                     .bind(owner.as_str())
                     .bind(before)
                     .bind(i64::from(limit))
-                    .fetch_all(&self.pool)
+                    .persistent(self.persistent())
+                    .fetch_all(session.conn())
                     .await?;
-                    with_tags(&self.pool, rows).await
+                    let tasks = with_tags(session.conn(), rows, self.persistent()).await?;
+                    session.finish().await?;
+                    Ok(tasks)
                 }
 
                 async fn ping(&self) -> Result<(), StoreError> {
-                    sqlx::query("SELECT 1").execute(&self.pool).await?;
-                    Ok(())
+                    self.ping_impl().await
                 }
 
                 async fn migrate(&self) -> Result<(), StoreError> {
-                    sqlx::migrate!($migrations).run(&self.pool).await?;
-                    Ok(())
+                    self.migrate_impl().await
+                }
+
+                fn pool_stats(&self) -> $crate::store::PoolStats {
+                    self.pool_stats_impl()
                 }
 
                 async fn close(&self) {

@@ -164,6 +164,15 @@ async fn better_auth_tokens_work(alg: &str) {
     assert_eq!(ready.status(), StatusCode::OK);
     let ready: Value = ready.json().await.unwrap();
     assert_eq!(ready["jwks"], "loaded");
+
+    // The fetch of the key set is counted in the metrics.
+    let metrics = app.client.get(app.url("/metrics")).send().await.unwrap();
+    let metrics = metrics.text().await.unwrap();
+    let fetched = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("todo_api_jwks_refreshes_total{outcome=\"ok\"} "))
+        .and_then(|n| n.trim().parse::<u64>().ok());
+    assert!(fetched.is_some_and(|n| n >= 1), "{metrics}");
 }
 
 #[tokio::test]

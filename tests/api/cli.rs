@@ -13,7 +13,7 @@ use crate::helpers::{Backend, SECRET, spawn_app};
 const BIN: &str = env!("CARGO_BIN_EXE_todo-api");
 
 /// The binary, in an empty working directory, with no auth configured.
-pub fn todo_api(dir: &tempfile::TempDir) -> Command {
+pub(crate) fn todo_api(dir: &tempfile::TempDir) -> Command {
     let mut command = Command::new(BIN);
     command
         .current_dir(dir.path())
@@ -115,7 +115,7 @@ async fn development_mode_prints_a_working_token_and_the_swagger_ui_address() {
     assert!(!logs.contains(&token), "the token is never logged");
 }
 
-async fn fails_naming(vars: &[(&str, &str)], variable: &str) {
+pub(crate) async fn fails_naming(vars: &[(&str, &str)], variable: &str) {
     let dir = tempfile::tempdir().unwrap();
     let mut command = todo_api(&dir);
     for (name, value) in vars {

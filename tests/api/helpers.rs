@@ -168,7 +168,7 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub backend: Backend,
     issuer: SharedSecret,
-    auth: AuthSettings,
+    settings: Settings,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<std::io::Result<()>>>,
     db: Option<TestDb>,
@@ -179,6 +179,9 @@ pub fn test_settings(database_url: &str) -> Settings {
     Settings {
         database_url: database_url.to_owned(),
         host: "127.0.0.1".into(),
+        database: Default::default(),
+        telemetry: Default::default(),
+        http: Default::default(),
         port: 0,
         auth: AuthSettings {
             shared_secret: Some(Secret::parse(SECRET.into()).unwrap()),
@@ -195,16 +198,22 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
 
 /// Like [`spawn_app`], with these auth settings instead of the shared [`SECRET`] alone.
 pub async fn spawn_app_with_auth(backend: Backend, auth: AuthSettings) -> Option<TestApp> {
-    let db = TestDb::create(backend).await?;
-    Some(start(backend, db, auth).await)
+    spawn_app_with(backend, |settings| settings.auth = auth).await
 }
 
-async fn start(backend: Backend, db: TestDb, auth: AuthSettings) -> TestApp {
+/// Starts a server with a fresh database and settings changed by `configure`.
+pub async fn spawn_app_with(
+    backend: Backend,
+    configure: impl FnOnce(&mut Settings),
+) -> Option<TestApp> {
+    let db = TestDb::create(backend).await?;
+    let mut settings = test_settings(db.url());
+    configure(&mut settings);
+    Some(start_with(backend, db, settings).await)
+}
+
+async fn start_with(backend: Backend, db: TestDb, settings: Settings) -> TestApp {
     install_crypto();
-    let settings = Settings {
-        auth: auth.clone(),
-        ..test_settings(db.url())
-    };
     let app = Application::build(&settings)
         .await
         .expect("the server starts");
@@ -221,7 +230,7 @@ async fn start(backend: Backend, db: TestDb, auth: AuthSettings) -> TestApp {
             .unwrap(),
         backend,
         issuer: SharedSecret::new(&Secret::parse(SECRET.into()).unwrap()),
-        auth,
+        settings,
         shutdown: Some(tx),
         server: Some(server),
         db: Some(db),
@@ -229,6 +238,11 @@ async fn start(backend: Backend, db: TestDb, auth: AuthSettings) -> TestApp {
 }
 
 impl TestApp {
+    /// The token issuer this server trusts.
+    pub fn issuer(&self) -> SharedSecret {
+        SharedSecret::new(&Secret::parse(SECRET.into()).unwrap())
+    }
+
     /// A valid token for `user`.
     pub fn token(&self, user: &str) -> String {
         self.issuer.issue(user, Duration::from_secs(600)).unwrap()
@@ -287,7 +301,7 @@ impl TestApp {
     /// Stops the server gracefully and starts a new one on the same database.
     pub async fn restart(mut self) -> TestApp {
         let db = self.stop().await;
-        start(self.backend, db, self.auth.clone()).await
+        start_with(self.backend, db, self.settings.clone()).await
     }
 
     async fn stop(&mut self) -> TestDb {

@@ -1,0 +1,106 @@
+//! CORS for browser frontends on other origins (`CORS_ORIGINS`): exact origins only, preflights
+//! answered before routing and authentication. A request from any other origin is served as if
+//! CORS were off (no `Access-Control-*` headers), so the browser refuses to hand the answer to
+//! the page, while same-origin callers (Swagger UI) keep working.
+
+use std::collections::HashSet;
+
+use poem::http::{HeaderValue, Method, StatusCode, header};
+use poem::{Endpoint, IntoResponse, Middleware, Request, Response};
+
+/// Methods a cross-origin page may use.
+const METHODS: &str = "GET, POST, PUT, PATCH, DELETE";
+/// Request headers a cross-origin page may send.
+const ALLOW_HEADERS: &str = "authorization, content-type, if-match, if-none-match, x-request-id";
+/// Response headers a cross-origin page may read.
+const EXPOSE_HEADERS: &str = "ETag, Link, X-Total-Count, Location, Retry-After, X-Request-Id";
+/// How long a browser may cache a preflight answer, in seconds.
+const MAX_AGE: &str = "600";
+
+/// The CORS middleware; with no origins it changes nothing.
+pub struct Cors {
+    origins: HashSet<String>,
+}
+
+impl Cors {
+    /// Allows exactly `origins` (`scheme://host[:port]`, lower case).
+    pub fn new(origins: &[String]) -> Self {
+        Self {
+            origins: origins.iter().cloned().collect(),
+        }
+    }
+}
+
+impl<E: Endpoint> Middleware<E> for Cors {
+    type Output = CorsEndpoint<E>;
+
+    fn transform(&self, inner: E) -> Self::Output {
+        CorsEndpoint {
+            inner,
+            origins: self.origins.clone(),
+        }
+    }
+}
+
+/// [`Cors`] applied to an endpoint.
+pub struct CorsEndpoint<E> {
+    inner: E,
+    origins: HashSet<String>,
+}
+
+impl<E> CorsEndpoint<E> {
+    fn allowed(&self, req: &Request) -> Option<HeaderValue> {
+        let origin = req.headers().get(header::ORIGIN)?;
+        let text = origin.to_str().ok()?.to_ascii_lowercase();
+        self.origins.contains(&text).then(|| origin.clone())
+    }
+}
+
+impl<E: Endpoint> Endpoint for CorsEndpoint<E> {
+    type Output = Response;
+
+    async fn call(&self, req: Request) -> poem::Result<Self::Output> {
+        if self.origins.is_empty() {
+            return self.inner.call(req).await.map(IntoResponse::into_response);
+        }
+        let origin = self.allowed(&req);
+        let preflight = req.method() == Method::OPTIONS
+            && req
+                .headers()
+                .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
+        if let (Some(origin), true) = (&origin, preflight) {
+            return Ok(Response::builder()
+                .status(StatusCode::NO_CONTENT)
+                .header(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone())
+                .header(header::ACCESS_CONTROL_ALLOW_METHODS, METHODS)
+                .header(header::ACCESS_CONTROL_ALLOW_HEADERS, ALLOW_HEADERS)
+                .header(header::ACCESS_CONTROL_ALLOW_CREDENTIALS, "true")
+                .header(header::ACCESS_CONTROL_MAX_AGE, MAX_AGE)
+                .header(
+                    header::VARY,
+                    "Origin, Access-Control-Request-Method, Access-Control-Request-Headers",
+                )
+                .finish());
+        }
+        let mut response = self
+            .inner
+            .call(req)
+            .await
+            .map(IntoResponse::into_response)
+            .unwrap_or_else(|err| err.into_response());
+        let headers = response.headers_mut();
+        headers.append(header::VARY, HeaderValue::from_static("Origin"));
+        if let Some(origin) = origin {
+            headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+            headers.insert(
+                header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
+                HeaderValue::from_static("true"),
+            );
+            headers.insert(
+                header::ACCESS_CONTROL_EXPOSE_HEADERS,
+                HeaderValue::from_static(EXPOSE_HEADERS),
+            );
+        }
+        Ok(response)
+    }
+}

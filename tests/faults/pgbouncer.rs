@@ -1,0 +1,46 @@
+//! PgBouncer in transaction mode (what Neon's pooled endpoint runs) in front of PostgreSQL:
+//! migrations, every operation, and a concurrent load all work through it.
+
+use std::sync::Arc;
+
+use crate::cluster::{Access, Bouncer, Cluster};
+use crate::load;
+use crate::server::{Server, token};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn everything_works_through_pgbouncer_in_transaction_mode() {
+    let cluster = Cluster::start(Access::Plain);
+    cluster.create_database("app");
+    let bouncer = Bouncer::start(&cluster, 4);
+    let url = format!("postgres://postgres@127.0.0.1:{}/app", bouncer.port);
+
+    // Two replicas: the first migrates through the pooler, the second finds it done.
+    let pooled = [
+        ("DATABASE_URL", url.as_str()),
+        ("DB_TRANSACTION_POOLER", "true"),
+        ("DB_POOL_MAX", "10"),
+    ];
+    let first = Server::start(&pooled).await;
+    let second = Server::start(&pooled).await;
+    first.wait_ready().await;
+    second.wait_ready().await;
+    first.exercise("alice").await;
+    second.exercise("bob").await;
+
+    // More clients than server connections, through both replicas at once.
+    let token: Arc<dyn Fn(&str) -> String + Send + Sync> = Arc::new(token);
+    let size = |namespace| load::Load {
+        namespace,
+        clients: 25,
+        users: 10,
+        ops_per_client: 40,
+    };
+    let (a, b) = tokio::join!(
+        load::run(&first.base, token.clone(), size("first")),
+        load::run(&second.base, token.clone(), size("second"))
+    );
+    assert_eq!(a.failed + b.failed, 0, "{:?} {:?}", a.failures, b.failures);
+    assert!(a.acknowledged_writes + b.acknowledged_writes >= 2000);
+    first.stop().await;
+    second.stop().await;
+}
