@@ -519,6 +519,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests from this user; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description An unexpected error; details are logged on the server, never sent. */
             500: {
                 headers: {
@@ -528,7 +539,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database, or the sign-in provider's keys (JWKS), are unavailable; retry after the `Retry-After` seconds. */
+            /** @description The database or the sign-in provider's keys (JWKS) are unavailable, or the request took longer than the server's time limit; retry after the `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -602,7 +613,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is larger than the limit (64 KiB). */
+            /** @description The body is larger than the server's limit (`MAX_BODY_BYTES`, 64 KiB by default). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -629,6 +640,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests from this user; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description An unexpected error; details are logged on the server, never sent. */
             500: {
                 headers: {
@@ -638,7 +660,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database, or the sign-in provider's keys (JWKS), are unavailable; retry after the `Retry-After` seconds. */
+            /** @description The database or the sign-in provider's keys (JWKS) are unavailable, or the request took longer than the server's time limit; retry after the `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -704,6 +726,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests from this user; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description An unexpected error; details are logged on the server, never sent. */
             500: {
                 headers: {
@@ -713,7 +746,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database, or the sign-in provider's keys (JWKS), are unavailable; retry after the `Retry-After` seconds. */
+            /** @description The database or the sign-in provider's keys (JWKS) are unavailable, or the request took longer than the server's time limit; retry after the `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -801,6 +834,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests from this user; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description An unexpected error; details are logged on the server, never sent. */
             500: {
                 headers: {
@@ -810,7 +854,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database, or the sign-in provider's keys (JWKS), are unavailable; retry after the `Retry-After` seconds. */
+            /** @description The database or the sign-in provider's keys (JWKS) are unavailable, or the request took longer than the server's time limit; retry after the `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -902,7 +946,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is larger than the limit (64 KiB). */
+            /** @description The body is larger than the server's limit (`MAX_BODY_BYTES`, 64 KiB by default). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -929,6 +973,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests from this user; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description An unexpected error; details are logged on the server, never sent. */
             500: {
                 headers: {
@@ -938,7 +993,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database, or the sign-in provider's keys (JWKS), are unavailable; retry after the `Retry-After` seconds. */
+            /** @description The database or the sign-in provider's keys (JWKS) are unavailable, or the request took longer than the server's time limit; retry after the `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -1022,6 +1077,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests from this user; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description An unexpected error; details are logged on the server, never sent. */
             500: {
                 headers: {
@@ -1031,7 +1097,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database, or the sign-in provider's keys (JWKS), are unavailable; retry after the `Retry-After` seconds. */
+            /** @description The database or the sign-in provider's keys (JWKS) are unavailable, or the request took longer than the server's time limit; retry after the `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -1123,7 +1189,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is larger than the limit (64 KiB). */
+            /** @description The body is larger than the server's limit (`MAX_BODY_BYTES`, 64 KiB by default). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -1150,6 +1216,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests from this user; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description An unexpected error; details are logged on the server, never sent. */
             500: {
                 headers: {
@@ -1159,7 +1236,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database, or the sign-in provider's keys (JWKS), are unavailable; retry after the `Retry-After` seconds. */
+            /** @description The database or the sign-in provider's keys (JWKS) are unavailable, or the request took longer than the server's time limit; retry after the `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -1222,6 +1299,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests from this user; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description An unexpected error; details are logged on the server, never sent. */
             500: {
                 headers: {
@@ -1231,7 +1319,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database, or the sign-in provider's keys (JWKS), are unavailable; retry after the `Retry-After` seconds. */
+            /** @description The database or the sign-in provider's keys (JWKS) are unavailable, or the request took longer than the server's time limit; retry after the `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -1299,6 +1387,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests from this user; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description An unexpected error; details are logged on the server, never sent. */
             500: {
                 headers: {
@@ -1308,7 +1407,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database, or the sign-in provider's keys (JWKS), are unavailable; retry after the `Retry-After` seconds. */
+            /** @description The database or the sign-in provider's keys (JWKS) are unavailable, or the request took longer than the server's time limit; retry after the `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -1359,7 +1458,7 @@ export interface operations {
                     "application/json": components["schemas"]["Readiness"];
                 };
             };
-            /** @description The database, or the sign-in provider's keys (JWKS), are unavailable; retry after the `Retry-After` seconds. */
+            /** @description The database or the sign-in provider's keys (JWKS) are unavailable, or the request took longer than the server's time limit; retry after the `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
