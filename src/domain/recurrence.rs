@@ -28,7 +28,7 @@ pub struct Recurrence {
     pub frequency: Frequency,
     /// How many units between occurrences (at least 1).
     pub interval: u32,
-    /// No occurrence is due after this instant.
+    /// No occurrence is due after this instant (with `count`: whichever ends the series first).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub until: Option<DateTime<Utc>>,
     /// The total number of occurrences, the first included.
@@ -42,13 +42,11 @@ impl Recurrence {
     /// The largest count accepted.
     pub const MAX_COUNT: u32 = 10_000;
 
-    /// Checks the interval and count; `until` and `count` exclude each other.
+    /// Checks the interval and count. `until` and `count` may both be given: the series ends
+    /// at whichever comes first.
     pub fn validate(&self) -> Result<(), &'static str> {
         if self.interval == 0 || self.interval > Self::MAX_INTERVAL {
             return Err("interval must be 1 to 1000");
-        }
-        if self.until.is_some() && self.count.is_some() {
-            return Err("give `until` or `count`, not both");
         }
         if matches!(self.count, Some(0)) || self.count.is_some_and(|c| c > Self::MAX_COUNT) {
             return Err("count must be 1 to 10000");
@@ -58,7 +56,7 @@ impl Recurrence {
 
     /// The due date of occurrence `occurrence + 1`, given occurrence `occurrence` (1-based) is
     /// due at `due`. `anchor_day` is the day of the month the series started on. `None` when
-    /// the series is over.
+    /// the series is over: after `count` occurrences or past `until`, whichever comes first.
     pub fn next_due(
         &self,
         due: DateTime<FixedOffset>,
@@ -151,5 +149,31 @@ mod tests {
         };
         assert!(rule.next_due(at("2027-01-01T00:00:00Z"), 1, 1).is_some());
         assert!(rule.next_due(at("2027-02-01T00:00:00Z"), 1, 2).is_none());
+    }
+
+    #[test]
+    fn until_and_count_together_end_at_whichever_comes_first() {
+        let rule = Recurrence {
+            count: Some(2),
+            until: Some(at("2027-06-01T00:00:00Z").to_utc()),
+            ..monthly()
+        };
+        assert_eq!(rule.validate(), Ok(()));
+        assert!(rule.next_due(at("2027-01-01T00:00:00Z"), 1, 1).is_some());
+        assert!(
+            rule.next_due(at("2027-02-01T00:00:00Z"), 1, 2).is_none(),
+            "the count ends it before the until"
+        );
+        let rule = Recurrence {
+            count: Some(10),
+            until: Some(at("2027-02-01T00:00:00Z").to_utc()),
+            ..monthly()
+        };
+        assert_eq!(rule.validate(), Ok(()));
+        assert!(rule.next_due(at("2027-01-01T00:00:00Z"), 1, 1).is_some());
+        assert!(
+            rule.next_due(at("2027-02-01T00:00:00Z"), 1, 2).is_none(),
+            "the until ends it before the count"
+        );
     }
 }

@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::is_white_space;
+
 /// A tag as the user wrote it (trimmed); tags compare case-insensitively through [`Tag::key`].
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tag(String);
@@ -12,9 +14,17 @@ impl Tag {
     /// The most tags a task may carry.
     pub const MAX_PER_TASK: usize = 20;
 
-    /// Trims, then checks the length (1 to 32 characters).
+    /// What [`Self::parse`] accepts, as the spec's `pattern` for each tag says it: 1 to 32
+    /// characters once surrounding white space (see [`is_white_space`]) is trimmed, and no NUL.
+    pub const PATTERN: &'static str = r"^\s*[^\s\x00]([^\x00]{0,30}[^\s\x00]\s*|\s*)$";
+
+    /// Trims surrounding white space (as [`is_white_space`] counts it, like titles), then checks
+    /// the length (1 to 32 characters) and refuses NUL, which PostgreSQL cannot store.
     pub fn parse(raw: &str) -> Result<Self, &'static str> {
-        let trimmed = raw.trim();
+        let trimmed = raw.trim_matches(is_white_space);
+        if trimmed.contains('\0') {
+            return Err("a tag must not contain the NUL character (U+0000)");
+        }
         if trimmed.is_empty() {
             return Err("a tag must not be empty or only white space");
         }
@@ -62,5 +72,23 @@ impl Tag {
 
 /// The case-insensitive key of a tag or of a tag filter.
 pub fn key(raw: &str) -> String {
-    raw.trim().to_lowercase()
+    raw.trim_matches(is_white_space).to_lowercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trims_like_titles_and_refuses_nul() {
+        assert_eq!(
+            Tag::parse("\u{feff} work \n").map(|t| t.0),
+            Ok("work".to_owned())
+        );
+        assert_eq!(Tag::parse("\u{85}").map(|t| t.0), Ok("\u{85}".to_owned()));
+        assert!(Tag::parse("a\0b").is_err());
+        assert!(Tag::parse(" \t ").is_err());
+        assert!(Tag::parse(&"x".repeat(33)).is_err());
+        assert!(Tag::parse(&format!("  {}  ", "x".repeat(32))).is_ok());
+    }
 }

@@ -78,18 +78,27 @@ const FREQUENCIES: [(&str, Frequency); 4] = [
 pub struct RecurrenceView {
     /// The unit.
     pub frequency: FrequencyView,
-    /// How many units between occurrences.
-    #[oai(validator(minimum(value = "1"), maximum(value = "1000")))]
+    /// How many units between occurrences (default 1).
+    #[oai(
+        default = "one",
+        validator(minimum(value = "1"), maximum(value = "1000"))
+    )]
     pub interval: u32,
-    /// No occurrence is due after this instant. Excludes `count`.
+    /// No occurrence is due after this instant. With `count`, the series ends at whichever
+    /// comes first.
     #[oai(skip_serializing_if_is_none)]
     pub until: Option<DateTime<Utc>>,
-    /// The total number of occurrences, the first included. Excludes `until`.
+    /// The total number of occurrences, the first included. With `until`, the series ends at
+    /// whichever comes first.
     #[oai(
         skip_serializing_if_is_none,
         validator(minimum(value = "1"), maximum(value = "10000"))
     )]
     pub count: Option<u32>,
+}
+
+fn one() -> u32 {
+    1
 }
 
 impl From<Recurrence> for RecurrenceView {
@@ -177,16 +186,25 @@ pub struct CreateTask {
     /// character.
     #[oai(validator(
         min_length = 1,
-        pattern = r"^\s*[^\s\x00]([^\x00]{0,198}[^\s\x00])?\s*$"
+        pattern = r"^\s*[^\s\x00]([^\x00]{0,198}[^\s\x00]\s*|\s*)$"
     ))]
     pub title: String,
     /// Up to 1000 characters, no NUL character; `null` or omitted for none.
     #[oai(nullable, validator(max_length = 1000, pattern = r"^[^\x00]*$"))]
     pub description: Option<String>,
-    /// Importance (default `medium`).
+    /// Importance; `null` or omitted for `medium`.
+    #[oai(nullable)]
     pub priority: Option<PriorityView>,
-    /// Up to 20 tags, each 1–32 characters after trimming, unique ignoring case.
-    #[oai(validator(max_items = 20))]
+    /// Up to 20 tags, each 1–32 characters after trimming (no NUL), unique ignoring case;
+    /// `null` or omitted for none.
+    #[oai(
+        nullable,
+        validator(
+            max_items = 20,
+            unique_items,
+            pattern = r"^\s*[^\s\x00]([^\x00]{0,30}[^\s\x00]\s*|\s*)$"
+        )
+    )]
     pub tags: Option<Vec<String>>,
     /// When the task is due (RFC 3339, any offset; recurrence follows that offset's calendar).
     #[oai(nullable)]
@@ -262,6 +280,13 @@ impl TaskFields {
     }
 }
 
+/// The fields of a rule are not nullable (the spec says so): `null` is refused, not read as
+/// "omitted".
+fn omit_instead_of_null<T>(fields: &mut Fields<'_>, name: &str) -> Option<T> {
+    fields.error(name, "cannot be null: omit it instead");
+    None
+}
+
 fn parse_recurrence(fields: &mut Fields<'_>) -> Option<Recurrence> {
     let names: Vec<&str> = FREQUENCIES.iter().map(|(name, _)| *name).collect();
     let frequency = match fields.choice("frequency", &names)? {
@@ -273,21 +298,24 @@ fn parse_recurrence(fields: &mut Fields<'_>) -> Option<Recurrence> {
     };
     let interval = match fields.integer("interval", 1, Recurrence::MAX_INTERVAL)? {
         Field::Value(n) => Some(n),
-        Field::Absent | Field::Null => Some(1),
+        Field::Absent => Some(1),
+        Field::Null => omit_instead_of_null(fields, "interval"),
     };
     let until = match fields.timestamp("until")? {
-        Field::Value(at) => Some(at.to_utc()),
-        Field::Absent | Field::Null => None,
+        Field::Value(at) => Some(Some(at.to_utc())),
+        Field::Absent => Some(None),
+        Field::Null => omit_instead_of_null(fields, "until"),
     };
     let count = match fields.integer("count", 1, Recurrence::MAX_COUNT)? {
-        Field::Value(n) => Some(n),
-        Field::Absent | Field::Null => None,
+        Field::Value(n) => Some(Some(n)),
+        Field::Absent => Some(None),
+        Field::Null => omit_instead_of_null(fields, "count"),
     };
     let rule = Recurrence {
         frequency: frequency?,
         interval: interval?,
-        until,
-        count,
+        until: until?,
+        count: count?,
     };
     rule.validate()
         .map_err(|why| fields.error("count", why))
@@ -349,7 +377,7 @@ pub struct UpdateTask {
     /// A new title: 1–200 characters after trimming surrounding white space; no NUL character.
     #[oai(validator(
         min_length = 1,
-        pattern = r"^\s*[^\s\x00]([^\x00]{0,198}[^\s\x00])?\s*$"
+        pattern = r"^\s*[^\s\x00]([^\x00]{0,198}[^\s\x00]\s*|\s*)$"
     ))]
     pub title: Option<String>,
     /// A new description (up to 1000 characters, no NUL character), or `null` to clear it.
@@ -357,8 +385,16 @@ pub struct UpdateTask {
     pub description: Option<String>,
     /// A new priority.
     pub priority: Option<PriorityView>,
-    /// New tags, replacing the old ones (`[]` removes them all).
-    #[oai(validator(max_items = 20))]
+    /// New tags, replacing the old ones (`[]` or `null` removes them all); each 1–32
+    /// characters after trimming (no NUL), unique ignoring case.
+    #[oai(
+        nullable,
+        validator(
+            max_items = 20,
+            unique_items,
+            pattern = r"^\s*[^\s\x00]([^\x00]{0,30}[^\s\x00]\s*|\s*)$"
+        )
+    )]
     pub tags: Option<Vec<String>>,
     /// A new due time, or `null` to clear it.
     #[oai(nullable)]
@@ -449,6 +485,15 @@ pub enum TaskStatus {
     All,
     /// Tasks not completed yet.
     Pending,
+    /// Completed tasks.
+    Completed,
+}
+
+/// Which tasks `DELETE /api/{user_id}/tasks` deletes: only completed ones, named explicitly so
+/// that a bare `DELETE` of the collection deletes nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename = "ClearStatus", rename_all = "lowercase")]
+pub enum ClearStatus {
     /// Completed tasks.
     Completed,
 }

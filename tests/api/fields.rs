@@ -8,6 +8,7 @@ use crate::helpers::{TestApp, assert_problem, error_fields, on_both_backends, ts
 on_both_backends!(
     new_fields_default_sensibly,
     new_fields_round_trip_and_update,
+    nulls_in_a_new_task_mean_the_default,
     invalid_new_fields_are_422_naming_each_field,
     schedule_rules_apply_to_the_merged_task,
     completed_at_follows_completion,
@@ -30,6 +31,32 @@ async fn new_fields_default_sensibly(app: TestApp) {
             "{field} is always present"
         );
     }
+}
+
+/// `null` in a new task is the same as leaving the field out, as the spec says.
+async fn nulls_in_a_new_task_mean_the_default(app: TestApp) {
+    let response = app
+        .post_task(
+            "alice",
+            json!({ "title": "t", "priority": null, "tags": null, "description": null }),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let task: Value = response.json().await.unwrap();
+    assert_eq!(task["priority"], "medium");
+    assert_eq!(task["tags"], json!([]));
+    assert_eq!(task["description"], Value::Null);
+
+    // Tags are trimmed of the same white space as titles (U+FEFF included).
+    let response = app
+        .post_task(
+            "alice",
+            json!({ "title": "t", "tags": ["\u{feff} work \n"] }),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let task: Value = response.json().await.unwrap();
+    assert_eq!(task["tags"], json!(["work"]));
 }
 
 async fn new_fields_round_trip_and_update(app: TestApp) {
@@ -143,13 +170,26 @@ async fn invalid_new_fields_are_422_naming_each_field(app: TestApp) {
             vec!["recurrence.interval"],
         ),
         (
-            json!({ "title": "t", "due_at": "2030-01-01T10:00:00Z", "recurrence": { "frequency": "daily", "count": 3, "until": "2030-02-01T00:00:00Z" } }),
+            json!({ "title": "t", "due_at": "2030-01-01T10:00:00Z", "recurrence": { "frequency": "daily", "count": 10001, "until": "2030-02-01T00:00:00Z" } }),
             vec!["recurrence.count"],
         ),
         (
             json!({ "title": "t", "due_at": "2030-01-01T10:00:00Z", "recurrence": "daily" }),
             vec!["recurrence"],
         ),
+        (
+            json!({ "title": "t", "due_at": "2030-01-01T10:00:00Z", "recurrence": { "frequency": "daily", "count": null } }),
+            vec!["recurrence.count"],
+        ),
+        (
+            json!({ "title": "t", "due_at": "2030-01-01T10:00:00Z", "recurrence": { "frequency": "daily", "until": null } }),
+            vec!["recurrence.until"],
+        ),
+        (
+            json!({ "title": "t", "due_at": "2030-01-01T10:00:00Z", "recurrence": { "frequency": "daily", "interval": null } }),
+            vec!["recurrence.interval"],
+        ),
+        (json!({ "title": "t", "tags": ["a\u{0}b"] }), vec!["tags"]),
         (
             json!({ "title": "", "priority": "x", "tags": 5 }),
             vec!["title", "priority", "tags"],

@@ -9,6 +9,7 @@ on_both_backends!(
     completing_creates_the_next_occurrence_once,
     month_ends_leap_years_and_offsets,
     count_and_until_end_the_series,
+    until_and_count_together_end_at_whichever_comes_first,
 );
 
 async fn create(app: &TestApp, body: Value) -> Value {
@@ -213,5 +214,63 @@ async fn count_and_until_end_the_series(app: TestApp) {
     assert_eq!(
         patch(&app, &last, None).await["next_occurrence_id"],
         Value::Null
+    );
+}
+
+async fn until_and_count_together_end_at_whichever_comes_first(app: TestApp) {
+    // `until` first: the second of three days is past it.
+    let by_until = create(
+        &app,
+        json!({
+            "title": "until first", "due_at": "2030-01-01T00:00:00Z",
+            "recurrence": {
+                "frequency": "daily", "interval": 1, "count": 3, "until": "2030-01-02T00:00:00Z"
+            }
+        }),
+    )
+    .await;
+    assert_eq!(by_until["recurrence"]["count"], 3);
+    assert_eq!(
+        ts(&by_until["recurrence"]["until"]),
+        ts(&json!("2030-01-02T00:00:00Z"))
+    );
+    let second = next_of(&app, &by_until).await;
+    assert_eq!(ts(&second["due_at"]), ts(&json!("2030-01-02T00:00:00Z")));
+    assert_eq!(
+        patch(&app, &second, None).await["next_occurrence_id"],
+        Value::Null,
+        "the until ends the series before the count"
+    );
+
+    // `count` first, set with PUT on an existing task.
+    let task = app.create_task("alice", "count first").await;
+    let response = app
+        .request(
+            Method::PUT,
+            "alice",
+            &format!("/api/alice/tasks/{}", task["id"]),
+        )
+        .json(&json!({
+            "due_at": "2030-01-01T00:00:00Z",
+            "recurrence": {
+                "frequency": "daily", "interval": 1, "count": 2, "until": "2030-12-31T00:00:00Z"
+            }
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let updated: Value = response.json().await.unwrap();
+    assert_eq!(updated["recurrence"]["count"], 2);
+    assert_eq!(
+        ts(&updated["recurrence"]["until"]),
+        ts(&json!("2030-12-31T00:00:00Z"))
+    );
+    let second = next_of(&app, &updated).await;
+    assert_eq!(ts(&second["due_at"]), ts(&json!("2030-01-02T00:00:00Z")));
+    assert_eq!(
+        patch(&app, &second, None).await["next_occurrence_id"],
+        Value::Null,
+        "the count ends the series before the until"
     );
 }

@@ -1,6 +1,6 @@
 //! The committed `openapi.yaml` is what the server produces, and it describes every operation.
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 const COMMITTED: &str = include_str!("../../openapi.yaml");
 
@@ -121,7 +121,56 @@ fn request_bodies_are_closed_and_say_what_the_server_checks() {
             "{name}.description"
         );
         assert_eq!(properties["description"]["maxLength"], 1000);
+        assert_eq!(
+            properties["tags"]["items"]["pattern"],
+            todo_api::domain::Tag::PATTERN,
+            "{name}.tags"
+        );
+        let recurrence = &properties["recurrence"];
+        assert_eq!(
+            (&recurrence["type"], &recurrence["nullable"]),
+            (&json!("object"), &json!(true)),
+            "{name}.recurrence: `nullable` needs a `type` beside it"
+        );
+        assert_eq!(
+            recurrence["allOf"],
+            json!([{ "$ref": "#/components/schemas/Recurrence" }]),
+            "{name}.recurrence: one reference, no annotation-only item"
+        );
     }
+    let interval = &schemas["Recurrence"]["properties"]["interval"];
+    assert_eq!(interval["default"], 1, "interval may be omitted");
+    assert!(
+        !schemas["Recurrence"]["required"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("interval"))
+    );
+}
+
+#[test]
+fn parameters_say_what_the_server_accepts() {
+    let spec: Value = serde_yaml::from_str(COMMITTED).unwrap();
+    let parameter = |path: &str, method: &str, name: &str| -> Value {
+        spec["paths"][path][method]["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap_or_else(|| panic!("{method} {path}: no parameter {name}"))
+            .clone()
+    };
+    let status = parameter("/api/{user_id}/tasks", "delete", "status");
+    assert_eq!(status["required"], true);
+    assert_eq!(
+        spec["components"]["schemas"]["ClearStatus"]["enum"],
+        json!(["completed"]),
+        "clearing takes status=completed only"
+    );
+    let cursor = parameter("/api/{user_id}/tasks", "get", "cursor");
+    assert_eq!(cursor["schema"]["pattern"], "^[A-Za-z0-9_-]+$");
+    let q = parameter("/api/{user_id}/tasks", "get", "q");
+    assert_eq!(q["schema"]["maxLength"], 200);
 }
 
 #[test]

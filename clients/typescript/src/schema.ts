@@ -184,6 +184,12 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         /**
+         * @description Which tasks `DELETE /api/{user_id}/tasks` deletes: only completed ones, named explicitly so
+         *     that a bare `DELETE` of the collection deletes nothing.
+         * @enum {string}
+         */
+        ClearStatus: "completed";
+        /**
          * CompleteTask
          * @description Sets the completion state instead of toggling it (safe to retry).
          */
@@ -203,10 +209,13 @@ export interface components {
             title: string;
             /** @description Up to 1000 characters, no NUL character; `null` or omitted for none. */
             description?: string | null;
-            /** @description Importance (default `medium`). */
-            priority?: components["schemas"]["Priority"] & unknown;
-            /** @description Up to 20 tags, each 1–32 characters after trimming, unique ignoring case. */
-            tags?: string[];
+            /** @description Importance; `null` or omitted for `medium`. */
+            priority?: (string & components["schemas"]["Priority"]) | null;
+            /**
+             * @description Up to 20 tags, each 1–32 characters after trimming (no NUL), unique ignoring case;
+             *     `null` or omitted for none.
+             */
+            tags?: string[] | null;
             /**
              * Format: date-time
              * @description When the task is due (RFC 3339, any offset; recurrence follows that offset's calendar).
@@ -218,7 +227,7 @@ export interface components {
              */
             remind_at?: string | null;
             /** @description How the task repeats (needs `due_at`). */
-            recurrence?: (components["schemas"]["Recurrence"] & unknown) | null;
+            recurrence?: components["schemas"]["Recurrence"] | null;
         };
         /**
          * Deleted
@@ -294,7 +303,7 @@ export interface components {
             /** @description `ok`: the database answered. */
             database: string;
             /** @description Better Auth's signing keys (JWKS mode, `BETTER_AUTH_URL`). */
-            jwks: components["schemas"]["JwksReadiness"] & unknown;
+            jwks: components["schemas"]["JwksReadiness"];
         };
         /**
          * Recurrence
@@ -303,20 +312,23 @@ export interface components {
          */
         Recurrence: {
             /** @description The unit. */
-            frequency: components["schemas"]["Frequency"] & unknown;
+            frequency: components["schemas"]["Frequency"];
             /**
              * Format: uint32
-             * @description How many units between occurrences.
+             * @description How many units between occurrences (default 1).
+             * @default 1
              */
             interval: number;
             /**
              * Format: date-time
-             * @description No occurrence is due after this instant. Excludes `count`.
+             * @description No occurrence is due after this instant. With `count`, the series ends at whichever
+             *     comes first.
              */
             until?: string;
             /**
              * Format: uint32
-             * @description The total number of occurrences, the first included. Excludes `until`.
+             * @description The total number of occurrences, the first included. With `until`, the series ends at
+             *     whichever comes first.
              */
             count?: number;
         };
@@ -362,7 +374,7 @@ export interface components {
              */
             completed_at: string | null;
             /** @description Importance. */
-            priority: components["schemas"]["Priority"] & unknown;
+            priority: components["schemas"]["Priority"];
             /** @description Tags, in the order given. */
             tags: string[];
             /**
@@ -376,7 +388,7 @@ export interface components {
              */
             remind_at: string | null;
             /** @description How the task repeats, or `null`. */
-            recurrence: (components["schemas"]["Recurrence"] & unknown) | null;
+            recurrence: components["schemas"]["Recurrence"] | null;
             /**
              * Format: int64
              * @description For a completed recurring task: the id of the occurrence its completion created.
@@ -414,9 +426,12 @@ export interface components {
             /** @description A new description (up to 1000 characters, no NUL character), or `null` to clear it. */
             description?: string | null;
             /** @description A new priority. */
-            priority?: components["schemas"]["Priority"] & unknown;
-            /** @description New tags, replacing the old ones (`[]` removes them all). */
-            tags?: string[];
+            priority?: components["schemas"]["Priority"];
+            /**
+             * @description New tags, replacing the old ones (`[]` or `null` removes them all); each 1–32
+             *     characters after trimming (no NUL), unique ignoring case.
+             */
+            tags?: string[] | null;
             /**
              * Format: date-time
              * @description A new due time, or `null` to clear it.
@@ -428,7 +443,7 @@ export interface components {
              */
             remind_at?: string | null;
             /** @description A new rule, or `null` to stop repeating. */
-            recurrence?: (components["schemas"]["Recurrence"] & unknown) | null;
+            recurrence?: components["schemas"]["Recurrence"] | null;
         };
     };
     responses: never;
@@ -448,7 +463,10 @@ export interface operations {
                 priority?: components["schemas"]["Priority"][];
                 /** @description Only tasks carrying every one of these tags (repeat for several; case-insensitive). */
                 tag?: string[];
-                /** @description A keyword to find in the title or description (case-insensitive). */
+                /**
+                 * @description A keyword to find in the title or description (case-insensitive; at most 200
+                 *     characters).
+                 */
                 q?: string;
                 /** @description Only tasks due before this instant. */
                 due_before?: string;
@@ -465,7 +483,11 @@ export interface operations {
                 order?: components["schemas"]["SortOrder"];
                 /** @description Page size (default 500). */
                 limit?: number;
-                /** @description Where to continue: copy it from the `Link` header of the previous page. */
+                /**
+                 * @description Where to continue: copy it from the `Link` header of the previous page. Opaque
+                 *     (base64url); a cursor this server did not issue for the same filters and sort is a
+                 *     422.
+                 */
                 cursor?: string;
             };
             header?: never;
@@ -676,8 +698,8 @@ export interface operations {
     clearCompletedTasks: {
         parameters: {
             query: {
-                /** @description Must be `completed`. */
-                status: components["schemas"]["TaskStatus"];
+                /** @description Must be `completed` (the only value): a bare `DELETE` deletes nothing. */
+                status: components["schemas"]["ClearStatus"];
             };
             header?: never;
             path: {
@@ -763,7 +785,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description An `ETag` from an earlier answer: 304 if the task is still at that version. */
+                /**
+                 * @description `ETag`s from earlier answers (or `*`): 304 if the task is still at one of those
+                 *     versions.
+                 */
                 "If-None-Match"?: string;
             };
             path: {
@@ -871,7 +896,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The `ETag` the task must still have. */
+                /** @description The `ETag` the task must still have (or `*`): any other entity tag is a 412. */
                 "If-Match"?: string;
             };
             path: {
@@ -1010,7 +1035,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The `ETag` the task must still have. */
+                /** @description The `ETag` the task must still have (or `*`): any other entity tag is a 412. */
                 "If-Match"?: string;
             };
             path: {
@@ -1114,7 +1139,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The `ETag` the task must still have. */
+                /** @description The `ETag` the task must still have (or `*`): any other entity tag is a 412. */
                 "If-Match"?: string;
             };
             path: {

@@ -16,8 +16,8 @@ use crate::http::problem::{
     ChangeErrors, CreateErrors, DeleteErrors, Failure, FieldError, ListErrors, ReadErrors,
 };
 use crate::http::schemas::{
-    CompleteTask, CreateTask, DeletedCount, PriorityView, SortOrder, TagCount, TaskSort,
-    TaskStatus, TaskView, UpdateTask,
+    ClearStatus, CompleteTask, CreateTask, DeletedCount, PriorityView, SortOrder, TagCount,
+    TaskSort, TaskStatus, TaskView, UpdateTask,
 };
 use crate::http::security::BearerAuth;
 use crate::store::{Created, IdempotencyKey, Outcome};
@@ -144,6 +144,7 @@ fn entity_tags(header: &str) -> Option<Vec<String>> {
 }
 
 /// The version `If-Match` requires, if any. A tag this server never issues can match nothing.
+/// Of a list of tags, the first counts.
 fn expected_version(if_match: Option<&str>) -> Option<i64> {
     let tags = entity_tags(if_match?)?;
     Some(
@@ -201,7 +202,9 @@ impl TasksApi {
         /// Only tasks carrying every one of these tags (repeat for several; case-insensitive).
         #[oai(default)]
         tag: Query<Vec<String>>,
-        /// A keyword to find in the title or description (case-insensitive).
+        /// A keyword to find in the title or description (case-insensitive; at most 200
+        /// characters).
+        #[oai(validator(max_length = 200))]
         q: Query<Option<String>>,
         /// Only tasks due before this instant.
         due_before: Query<Option<DateTime<Utc>>>,
@@ -218,7 +221,10 @@ impl TasksApi {
         /// Page size (default 500).
         #[oai(validator(minimum(value = "1"), maximum(value = "1000")))]
         limit: Query<Option<u32>>,
-        /// Where to continue: copy it from the `Link` header of the previous page.
+        /// Where to continue: copy it from the `Link` header of the previous page. Opaque
+        /// (base64url); a cursor this server did not issue for the same filters and sort is a
+        /// 422.
+        #[oai(validator(pattern = "^[A-Za-z0-9_-]+$"))]
         cursor: Query<Option<String>>,
     ) -> Result<TaskPage, Failure<ListErrors>> {
         let owner = auth.owner(&user_id)?;
@@ -305,7 +311,8 @@ impl TasksApi {
         user_id: Path<String>,
         /// The task's id.
         id: Path<i64>,
-        /// An `ETag` from an earlier answer: 304 if the task is still at that version.
+        /// `ETag`s from earlier answers (or `*`): 304 if the task is still at one of those
+        /// versions.
         #[oai(name = "If-None-Match")]
         if_none_match: Header<Option<String>>,
     ) -> Result<TaskFound, Failure<ReadErrors>> {
@@ -345,7 +352,7 @@ impl TasksApi {
         user_id: Path<String>,
         /// The task's id.
         id: Path<i64>,
-        /// The `ETag` the task must still have.
+        /// The `ETag` the task must still have (or `*`): any other entity tag is a 412.
         #[oai(name = "If-Match")]
         if_match: Header<Option<String>>,
         body: JsonBody<UpdateTask>,
@@ -378,7 +385,7 @@ impl TasksApi {
         user_id: Path<String>,
         /// The task's id.
         id: Path<i64>,
-        /// The `ETag` the task must still have.
+        /// The `ETag` the task must still have (or `*`): any other entity tag is a 412.
         #[oai(name = "If-Match")]
         if_match: Header<Option<String>>,
     ) -> Result<Deleted, Failure<DeleteErrors>> {
@@ -407,7 +414,7 @@ impl TasksApi {
         user_id: Path<String>,
         /// The task's id.
         id: Path<i64>,
-        /// The `ETag` the task must still have.
+        /// The `ETag` the task must still have (or `*`): any other entity tag is a 412.
         #[oai(name = "If-Match")]
         if_match: Header<Option<String>>,
         body: OptionalJsonBody<CompleteTask>,
@@ -436,15 +443,11 @@ impl TasksApi {
         auth: BearerAuth,
         /// The user's id: must equal the token's `sub`.
         user_id: Path<String>,
-        /// Must be `completed`.
-        status: Query<TaskStatus>,
+        /// Must be `completed` (the only value): a bare `DELETE` deletes nothing.
+        #[oai(name = "status")]
+        _status: Query<ClearStatus>,
     ) -> Result<Cleared, Failure<ListErrors>> {
         let owner = auth.owner(&user_id)?;
-        if status.0 != TaskStatus::Completed {
-            return Err(
-                ApiError::invalid("status", "only `completed` tasks can be cleared").into(),
-            );
-        }
         let deleted = state.store.delete_completed(owner).await?;
         Ok(Cleared::Ok(Json(DeletedCount { deleted })))
     }
