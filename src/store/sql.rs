@@ -41,7 +41,7 @@ macro_rules! sql_task_store {
             use $crate::domain::listing::{ListQuery, Page, Position};
             use $crate::domain::{NewTask, Tag, Task, TaskChanges, TaskId, UserId, now};
             use $crate::store::listing;
-            use $crate::store::row::{Encoded, TaskRow, columns};
+            use $crate::store::row::{Encoded, INSERT_TASK, TaskRow, columns};
             use $crate::store::{
                 Completion, Created, IDEMPOTENCY_WINDOW, IdempotencyKey, Outcome, StoreError,
                 TaskStore,
@@ -123,14 +123,7 @@ macro_rules! sql_task_store {
                     task.occurrence,
                     task.anchor_day,
                 );
-                let row: TaskRow = sqlx::query_as(concat!(
-                    "INSERT INTO tasks (user_id, title, description, completed, priority, due_at, \
-                     due_offset, remind_at, recurrence, occurrence, anchor_day, version, title_key, \
-                     search_text, created_at, updated_at) \
-                     VALUES ($1, $2, $3, FALSE, $4, $5, $6, $7, $8, $9, $10, 1, $11, $12, $13, $13) \
-                     RETURNING ",
-                    columns!()
-                ))
+                let row: TaskRow = sqlx::query_as(INSERT_TASK)
                 .bind(owner.as_str())
                 .bind(task.title.as_str())
                 .bind(description)
