@@ -197,12 +197,14 @@ macro_rules! sql_task_store {
             #[async_trait]
             impl TaskStore for $store {
                 async fn list(&self, owner: &UserId, query: &ListQuery) -> Result<Page, StoreError> {
+                    // One connection for the three queries: one trip through the pool, not three.
+                    let mut conn = self.pool.acquire().await?;
                     let sql = listing::page_sql(owner, query);
                     let mut rows: Vec<TaskRow> = bind_params!(
                         sqlx::query_as(AssertSqlSafe(sql.text)),
                         sql.params
                     )
-                    .fetch_all(&self.pool)
+                    .fetch_all(&mut *conn)
                     .await?;
                     let limit = usize::try_from(query.limit).unwrap_or(usize::MAX);
                     let more = rows.len() > limit;
@@ -212,9 +214,9 @@ macro_rules! sql_task_store {
                         sqlx::query_scalar(AssertSqlSafe(count.text)),
                         count.params
                     )
-                    .fetch_one(&self.pool)
+                    .fetch_one(&mut *conn)
                     .await?;
-                    let tasks = with_tags(&self.pool, rows).await?;
+                    let tasks = with_tags(&mut *conn, rows).await?;
                     let next = if more {
                         tasks.last().map(|task| Position::of(task, query.sort))
                     } else {
@@ -273,6 +275,7 @@ macro_rules! sql_task_store {
                 }
 
                 async fn get(&self, owner: &UserId, id: TaskId) -> Result<Option<Task>, StoreError> {
+                    let mut conn = self.pool.acquire().await?;
                     let row: Option<TaskRow> = sqlx::query_as(concat!(
                         "SELECT ",
                         columns!(),
@@ -280,10 +283,10 @@ macro_rules! sql_task_store {
                     ))
                     .bind(id.0)
                     .bind(owner.as_str())
-                    .fetch_optional(&self.pool)
+                    .fetch_optional(&mut *conn)
                     .await?;
                     Ok(match row {
-                        Some(row) => with_tags(&self.pool, vec![row]).await?.pop(),
+                        Some(row) => with_tags(&mut *conn, vec![row]).await?.pop(),
                         None => None,
                     })
                 }

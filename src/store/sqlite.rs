@@ -33,6 +33,8 @@ impl SqliteStore {
             SqlitePoolOptions::new().max_connections(8)
         }
         .acquire_timeout(Duration::from_secs(5))
+        // A connection to a local file does not go stale: no ping before each use.
+        .test_before_acquire(false)
         .connect_lazy_with(options);
         Ok(Self { pool })
     }
