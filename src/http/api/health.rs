@@ -12,14 +12,14 @@ use crate::http::problem::{Failure, ReadyErrors};
 pub struct HealthApi;
 
 /// The process is up.
-#[derive(Debug, Object)]
+#[derive(Debug, Object, serde::Serialize)]
 pub struct Health {
     /// Always `ok`.
     pub status: String,
 }
 
 /// The server can serve requests.
-#[derive(Debug, Object)]
+#[derive(Debug, Object, serde::Serialize)]
 pub struct Readiness {
     /// Always `ready` (when not ready, the answer is a 503 problem).
     pub status: String,
