@@ -1,8 +1,9 @@
 -- What the server sends for `GET /api/{user_id}/tasks` without parameters, statement for
--- statement (src/store/listing.rs: page_sql, count_sql, tags_sql): the page (LIMIT 500 + 1),
--- the count for X-Total-Count, and the tags of the page's 50 tasks, each statement on its own
--- as the server runs them (no transaction). A unit test (src/store/bench_sql.rs) checks that
--- these statements are the server's, each :name standing for one $N placeholder.
+-- statement (src/store/listing.rs: page_sql, tags_sql): the page (LIMIT 500 + 1) and the tags
+-- of its 50 tasks, each statement on its own as the server runs them (no transaction). The
+-- page holds every task (no next page), so the server takes X-Total-Count from it and sends no
+-- count query. A unit test (src/store/bench_sql.rs) checks that these statements are the
+-- server's, each :name standing for one $N placeholder.
 --
 -- Each transaction picks a user from :first_user..:last_user (set by bench/run.sh with -D).
 -- User ids are digits because pgbench computes only numbers: it binds the text the server
@@ -62,5 +63,4 @@
 \set t49 :newest - 48
 \set t50 :newest - 49
 SELECT id, user_id, title, description, completed, completed_at, priority, due_at, due_offset, remind_at, recurrence, occurrence, anchor_day, next_task_id, version, created_at, updated_at FROM tasks WHERE user_id = :uid ORDER BY created_at DESC, id DESC LIMIT :limit;
-SELECT count(*) FROM tasks WHERE user_id = :uid;
 SELECT task_id, tag FROM task_tags WHERE task_id IN (:t1, :t2, :t3, :t4, :t5, :t6, :t7, :t8, :t9, :t10, :t11, :t12, :t13, :t14, :t15, :t16, :t17, :t18, :t19, :t20, :t21, :t22, :t23, :t24, :t25, :t26, :t27, :t28, :t29, :t30, :t31, :t32, :t33, :t34, :t35, :t36, :t37, :t38, :t39, :t40, :t41, :t42, :t43, :t44, :t45, :t46, :t47, :t48, :t49, :t50) ORDER BY task_id, position;
