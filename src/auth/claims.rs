@@ -20,6 +20,9 @@ impl Claims {
     pub fn into_identity(self) -> Result<Identity, AuthError> {
         let user_id = UserId::parse(&self.sub)
             .map_err(|why| AuthError::InvalidClaims(format!("`sub` {why}")))?;
-        Ok(Identity { user_id })
+        Ok(Identity {
+            user_id,
+            expires_at: self.exp,
+        })
     }
 }

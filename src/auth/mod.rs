@@ -5,6 +5,7 @@
 //! Auth's key set ([`Jwks`]) comes first, so a token naming one of its keys is decided by it even
 //! if it claims HS256; the shared secret ([`SharedSecret`]) decides the remaining HS256 tokens.
 
+mod cache;
 mod claims;
 mod error;
 mod jwk;
@@ -16,6 +17,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use jsonwebtoken::Header;
 
+use self::cache::TokenCache;
 pub use self::claims::Claims;
 pub use self::error::AuthError;
 pub use self::jwks::{Jwks, KeysNotLoaded};
@@ -30,6 +32,8 @@ pub const LEEWAY_SECS: u64 = 30;
 pub struct Identity {
     /// The token's `sub`.
     pub user_id: UserId,
+    /// The token's `exp`, in seconds since the epoch.
+    pub expires_at: u64,
 }
 
 /// One source of trust (a shared secret, a key set).
@@ -45,16 +49,21 @@ pub trait TokenVerifier: Send + Sync {
     async fn verify(&self, token: &str, header: &Header) -> Result<Identity, AuthError>;
 }
 
-/// The ordered chain of verifiers the server trusts.
+/// The ordered chain of verifiers the server trusts, in front of a cache of the tokens they
+/// verified (see [`cache`](self::cache)).
 #[derive(Clone, Default)]
 pub struct Authenticator {
     verifiers: Vec<Arc<dyn TokenVerifier>>,
+    verified: Arc<TokenCache>,
 }
 
 impl Authenticator {
     /// A chain with the given verifiers, asked in order.
     pub fn new(verifiers: Vec<Arc<dyn TokenVerifier>>) -> Self {
-        Self { verifiers }
+        Self {
+            verifiers,
+            verified: Arc::default(),
+        }
     }
 
     /// What each verifier accepts, for start-up logs.
@@ -64,6 +73,9 @@ impl Authenticator {
 
     /// Verifies a bearer token and returns the caller.
     pub async fn authenticate(&self, token: &str) -> Result<Identity, AuthError> {
+        if let Some(identity) = self.verified.get(token) {
+            return Ok(identity);
+        }
         // `alg: none` and unknown algorithms fail here: jsonwebtoken has no such variant.
         let header = jsonwebtoken::decode_header(token).map_err(|_| AuthError::Malformed)?;
         let verifier = self
@@ -71,6 +83,8 @@ impl Authenticator {
             .iter()
             .find(|v| v.handles(&header))
             .ok_or(AuthError::UnsupportedAlgorithm)?;
-        verifier.verify(token, &header).await
+        let identity = verifier.verify(token, &header).await?;
+        self.verified.insert(token, &identity);
+        Ok(identity)
     }
 }

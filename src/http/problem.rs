@@ -7,18 +7,20 @@ use poem::{IntoResponse, Response};
 use poem_openapi::registry::{
     MetaHeader, MetaMediaType, MetaResponse, MetaResponses, MetaSchemaRef, Registry,
 };
-use poem_openapi::types::{ToJSON, Type};
+use poem_openapi::types::Type;
 use poem_openapi::{ApiResponse, Object, payload::Payload};
 
 use crate::error::ApiError;
+use crate::http::json::json_response;
 
 /// An RFC 9457 problem: what went wrong, for people (`title`, `detail`) and programs (`type`,
 /// `status`, `errors`).
-#[derive(Clone, Debug, Object)]
+#[derive(Clone, Debug, Object, serde::Serialize)]
 #[oai(rename = "Problem")]
 pub struct Problem {
     /// A URI naming the kind of problem, e.g. `urn:todo-api:problem:validation`. Stable: branch on it.
     #[oai(rename = "type")]
+    #[serde(rename = "type")]
     pub r#type: String,
     /// A short summary of the kind of problem.
     pub title: String,
@@ -28,11 +30,12 @@ pub struct Problem {
     pub detail: String,
     /// For validation problems (422): one entry per invalid field or parameter.
     #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<FieldError>>,
 }
 
 /// One invalid field of the body, or one invalid parameter.
-#[derive(Clone, Debug, Object, PartialEq, Eq)]
+#[derive(Clone, Debug, Object, PartialEq, Eq, serde::Serialize)]
 pub struct FieldError {
     /// The body field or parameter name, e.g. `title`.
     pub field: String,
@@ -72,14 +75,16 @@ impl Payload for ProblemJson {
 
 impl IntoResponse for ProblemJson {
     fn into_response(self) -> Response {
-        let body = self.0.to_json().unwrap_or_default().to_string();
-        Response::builder()
-            .status(
-                poem::http::StatusCode::from_u16(self.0.status)
-                    .unwrap_or(poem::http::StatusCode::INTERNAL_SERVER_ERROR),
-            )
-            .content_type(Self::CONTENT_TYPE)
-            .body(body)
+        let status = poem::http::StatusCode::from_u16(self.0.status)
+            .unwrap_or(poem::http::StatusCode::INTERNAL_SERVER_ERROR);
+        // Strings and numbers always encode; the fallback only keeps this total.
+        let mut response = json_response(&self.0, Self::CONTENT_TYPE).unwrap_or_else(|_| {
+            Response::builder()
+                .content_type(Self::CONTENT_TYPE)
+                .finish()
+        });
+        response.set_status(status);
+        response
     }
 }
 

@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use poem_openapi::{Enum, Object};
+use serde::Serialize;
 
 use crate::domain::listing::{Order, SortKey};
 use crate::domain::{
@@ -10,11 +11,13 @@ use crate::domain::{
     TaskDescription, TaskTitle,
 };
 use crate::http::body::{Field, Fields, RequestSchema};
+use crate::http::json::rfc3339;
 use crate::http::nullable::Nullable;
 
 /// How important a task is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Serialize)]
 #[oai(rename = "Priority", rename_all = "lowercase")]
+#[serde(rename_all = "lowercase")]
 pub enum PriorityView {
     /// Can wait.
     Low,
@@ -51,8 +54,9 @@ const PRIORITIES: [(&str, Priority); 3] = [
 ];
 
 /// How often a task repeats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Serialize)]
 #[oai(rename = "Frequency", rename_all = "lowercase")]
+#[serde(rename_all = "lowercase")]
 pub enum FrequencyView {
     /// Every `interval` days.
     Daily,
@@ -73,7 +77,7 @@ const FREQUENCIES: [(&str, Frequency); 4] = [
 
 /// A repetition rule. Completing a recurring task creates its next occurrence, due (and
 /// reminded) one `interval` of `frequency` later, in the calendar of the due date's offset.
-#[derive(Debug, Clone, Object)]
+#[derive(Debug, Clone, Object, Serialize)]
 #[oai(rename = "Recurrence")]
 pub struct RecurrenceView {
     /// The unit.
@@ -87,6 +91,10 @@ pub struct RecurrenceView {
     /// No occurrence is due after this instant. With `count`, the series ends at whichever
     /// comes first.
     #[oai(skip_serializing_if_is_none)]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "rfc3339::option"
+    )]
     pub until: Option<DateTime<Utc>>,
     /// The total number of occurrences, the first included. With `until`, the series ends at
     /// whichever comes first.
@@ -94,6 +102,7 @@ pub struct RecurrenceView {
         skip_serializing_if_is_none,
         validator(minimum(value = "1"), maximum(value = "10000"))
     )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub count: Option<u32>,
 }
 
@@ -118,7 +127,7 @@ impl From<Recurrence> for RecurrenceView {
 }
 
 /// A task.
-#[derive(Debug, Object)]
+#[derive(Debug, Object, Serialize)]
 #[oai(rename = "Task")]
 pub struct TaskView {
     /// Assigned by the server; never reused. Always below 2^53, so a JavaScript `number` holds it exactly.
@@ -134,6 +143,7 @@ pub struct TaskView {
     pub completed: bool,
     /// When the task was completed (RFC 3339, UTC); `null` while pending.
     #[oai(nullable)]
+    #[serde(serialize_with = "rfc3339::nullable")]
     pub completed_at: Nullable<DateTime<Utc>>,
     /// Importance.
     pub priority: PriorityView,
@@ -141,9 +151,11 @@ pub struct TaskView {
     pub tags: Vec<String>,
     /// When the task is due (RFC 3339, UTC), or `null`.
     #[oai(nullable)]
+    #[serde(serialize_with = "rfc3339::nullable")]
     pub due_at: Nullable<DateTime<Utc>>,
     /// When to remind the user (RFC 3339, UTC), or `null`. Never after `due_at`.
     #[oai(nullable)]
+    #[serde(serialize_with = "rfc3339::nullable")]
     pub remind_at: Nullable<DateTime<Utc>>,
     /// How the task repeats, or `null`.
     #[oai(nullable)]
@@ -152,8 +164,10 @@ pub struct TaskView {
     #[oai(nullable)]
     pub next_occurrence_id: Nullable<i64>,
     /// When the task was created (RFC 3339, UTC). Never changes.
+    #[serde(serialize_with = "rfc3339::serialize")]
     pub created_at: DateTime<Utc>,
     /// When the task last changed (RFC 3339, UTC).
+    #[serde(serialize_with = "rfc3339::serialize")]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -556,7 +570,7 @@ impl From<SortOrder> for Order {
 }
 
 /// A tag and how many of the user's tasks carry it.
-#[derive(Debug, Object)]
+#[derive(Debug, Object, Serialize)]
 #[oai(rename = "TagCount")]
 pub struct TagCount {
     /// The tag, as first written.
@@ -566,7 +580,7 @@ pub struct TagCount {
 }
 
 /// How many tasks were deleted.
-#[derive(Debug, Object)]
+#[derive(Debug, Object, Serialize)]
 #[oai(rename = "Deleted")]
 pub struct DeletedCount {
     /// The number of tasks deleted.

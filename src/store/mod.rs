@@ -11,6 +11,9 @@ mod sql;
 mod postgres;
 mod sqlite;
 
+#[cfg(test)]
+mod bench_sql;
+
 use std::sync::Arc;
 
 use async_trait::async_trait;

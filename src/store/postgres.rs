@@ -1,3 +1,5 @@
+use std::time::Duration;
+
 use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Connection as _, Executor as _, PgConnection, PgPool, Postgres, Transaction};
@@ -8,6 +10,11 @@ use crate::config::{DatabaseSettings, PoolerMode};
 
 /// The key of the advisory lock that serialises migrations across replicas ("todo_api").
 const MIGRATION_LOCK: i64 = 0x746f_646f_5f61_7069;
+
+/// A pooled connection idle for longer than this is pinged before use: it may have been closed
+/// meanwhile (a restarted server, a scaled-to-zero Neon compute). A connection in steady use is
+/// not, which saves a round trip on every query.
+const PING_IF_IDLE_FOR: Duration = Duration::from_secs(30);
 
 /// The production store: PostgreSQL (Neon, or any PostgreSQL 13+).
 ///
@@ -82,7 +89,18 @@ impl PostgresStore {
             .min_connections(0)
             .acquire_timeout(settings.acquire_timeout)
             .idle_timeout(settings.idle_timeout)
-            .max_lifetime(settings.max_lifetime);
+            .max_lifetime(settings.max_lifetime)
+            // A ping before every query costs a round trip; only a connection idle for a while
+            // is checked before use.
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for > PING_IF_IDLE_FOR {
+                        conn.ping().await?;
+                    }
+                    Ok(true)
+                })
+            });
         if !pooled && settings.statement_timeout.is_some() {
             pool = pool.after_connect(move |conn, _meta| {
                 Box::pin(async move {

@@ -12,6 +12,18 @@ macro_rules! columns {
 }
 pub(super) use columns;
 
+/// Inserts a new task and returns its row. Binds, in order: user id, title, description,
+/// priority, due_at, due_offset, remind_at, recurrence, occurrence, anchor_day, title_key,
+/// search_text and the creation time (`$13`, also the update time).
+pub(super) const INSERT_TASK: &str = concat!(
+    "INSERT INTO tasks (user_id, title, description, completed, priority, due_at, \
+     due_offset, remind_at, recurrence, occurrence, anchor_day, version, title_key, \
+     search_text, created_at, updated_at) \
+     VALUES ($1, $2, $3, FALSE, $4, $5, $6, $7, $8, $9, $10, 1, $11, $12, $13, $13) \
+     RETURNING ",
+    columns!()
+);
+
 /// A `tasks` row as both backends return it.
 #[derive(sqlx::FromRow)]
 pub(super) struct TaskRow {

@@ -41,7 +41,7 @@ macro_rules! sql_task_store {
             use $crate::domain::listing::{ListQuery, Page, Position};
             use $crate::domain::{NewTask, Tag, Task, TaskChanges, TaskId, UserId, now};
             use $crate::store::listing;
-            use $crate::store::row::{Encoded, TaskRow, columns};
+            use $crate::store::row::{Encoded, INSERT_TASK, TaskRow, columns};
             use $crate::store::{
                 Completion, Created, IDEMPOTENCY_WINDOW, IdempotencyKey, Outcome, StoreError,
                 TaskStore,
@@ -136,14 +136,7 @@ macro_rules! sql_task_store {
                     task.occurrence,
                     task.anchor_day,
                 );
-                let row: TaskRow = sqlx::query_as(concat!(
-                    "INSERT INTO tasks (user_id, title, description, completed, priority, due_at, \
-                     due_offset, remind_at, recurrence, occurrence, anchor_day, version, title_key, \
-                     search_text, created_at, updated_at) \
-                     VALUES ($1, $2, $3, FALSE, $4, $5, $6, $7, $8, $9, $10, 1, $11, $12, $13, $13) \
-                     RETURNING ",
-                    columns!()
-                ))
+                let row: TaskRow = sqlx::query_as(INSERT_TASK)
                 .bind(owner.as_str())
                 .bind(task.title.as_str())
                 .bind(description)
@@ -235,14 +228,16 @@ macro_rules! sql_task_store {
                     let limit = usize::try_from(query.limit).unwrap_or(usize::MAX);
                     let more = rows.len() > limit;
                     rows.truncate(limit);
-                    let count = listing::count_sql(owner, query);
-                    let total: i64 = bind_params!(
-                        sqlx::query_scalar(AssertSqlSafe(count.text)),
-                        count.params
-                    )
-                    .persistent(p)
-                    .fetch_one(session.conn())
-                    .await?;
+                    let total: i64 = if query.after.is_none() && !more {
+                        // A first page that is also the last holds every match: no need to count.
+                        i64::try_from(rows.len()).unwrap_or(i64::MAX)
+                    } else {
+                        let count = listing::count_sql(owner, query);
+                        bind_params!(sqlx::query_scalar(AssertSqlSafe(count.text)), count.params)
+                            .persistent(p)
+                            .fetch_one(session.conn())
+                            .await?
+                    };
                     let tasks = with_tags(session.conn(), rows, p).await?;
                     session.finish().await?;
                     let next = if more {

@@ -37,6 +37,8 @@ impl SqliteStore {
             SqlitePoolOptions::new().max_connections(max_connections)
         }
         .acquire_timeout(settings.acquire_timeout.max(Duration::from_secs(5)))
+        // A connection to a local file does not go stale: no ping before each use.
+        .test_before_acquire(false)
         .connect_lazy_with(options);
         Ok(Self {
             pool,

@@ -12,14 +12,14 @@ use crate::http::problem::{Failure, ReadyErrors};
 pub struct HealthApi;
 
 /// The process is up.
-#[derive(Debug, Object)]
+#[derive(Debug, Object, serde::Serialize)]
 pub struct Health {
     /// Always `ok`.
     pub status: String,
 }
 
 /// The server can serve requests.
-#[derive(Debug, Object)]
+#[derive(Debug, Object, serde::Serialize)]
 pub struct Readiness {
     /// Always `ready` (when not ready, the answer is a 503 problem).
     pub status: String,
@@ -30,8 +30,9 @@ pub struct Readiness {
 }
 
 /// Whether the keys that verify Better Auth's tokens are loaded.
-#[derive(Debug, Enum, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Enum, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[oai(rename_all = "lowercase")]
+#[serde(rename_all = "lowercase")]
 pub enum JwksReadiness {
     /// At least one usable key from the JWKS is loaded.
     Loaded,

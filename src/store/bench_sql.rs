@@ -1,0 +1,89 @@
+//! The pgbench scripts of `bench/` run exactly the SQL the server sends: the benchmark's
+//! database ceiling means something only if they do.
+
+use super::listing::{Param, page_sql, tags_sql};
+use super::row::INSERT_TASK;
+use crate::domain::UserId;
+use crate::http::listing::ListParams;
+
+/// White space collapsed to single spaces.
+fn squash(sql: &str) -> String {
+    sql.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Each pgbench `:name` as a `$N` placeholder, numbered by first appearance.
+fn placeholders(sql: &str) -> String {
+    let mut names: Vec<String> = Vec::new();
+    let mut out = String::new();
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != ':' || !chars.peek().is_some_and(char::is_ascii_alphabetic) {
+            out.push(c);
+            continue;
+        }
+        let mut name = String::new();
+        while let Some(&next) = chars
+            .peek()
+            .filter(|n| n.is_ascii_alphanumeric() || **n == '_')
+        {
+            name.push(next);
+            chars.next();
+        }
+        let index = match names.iter().position(|known| *known == name) {
+            Some(i) => i + 1,
+            None => {
+                names.push(name);
+                names.len()
+            }
+        };
+        out.push_str(&format!("${index}"));
+    }
+    out
+}
+
+/// The SQL statements of a pgbench script (comments and meta-commands left out).
+fn statements(script: &str) -> Vec<String> {
+    let sql: Vec<&str> = script
+        .lines()
+        .filter(|line| {
+            let line = line.trim_start();
+            !line.starts_with("--") && !line.starts_with('\\')
+        })
+        .collect();
+    sql.join(" ")
+        .split(';')
+        .map(str::trim)
+        .filter(|statement| !statement.is_empty())
+        .map(|statement| placeholders(&squash(statement)))
+        .collect()
+}
+
+#[test]
+fn the_list_script_runs_what_a_plain_list_sends() {
+    let query = ListParams::default()
+        .to_query()
+        .expect("the default listing is valid");
+    let owner = UserId::parse("user1").expect("a valid user id");
+    let page = page_sql(&owner, &query);
+    let ids: Vec<i64> = (1..=50).collect();
+    let tags = tags_sql(&ids);
+    // 50 tasks fit in the first page, so there is no count query (src/store/sql.rs: list).
+    assert_eq!(
+        statements(include_str!("../../bench/sql/list.sql")),
+        [squash(&page.text), squash(&tags.text)]
+    );
+    // bench/run.sh binds the user id and 501 (the default page size plus one).
+    assert!(
+        matches!(page.params.as_slice(), [Param::Text(user), Param::Int(501)] if user == "user1"),
+        "{:?}",
+        page.params
+    );
+}
+
+#[test]
+fn the_create_script_runs_the_create_transaction() {
+    assert_eq!(
+        statements(include_str!("../../bench/sql/create.sql")),
+        ["BEGIN".to_owned(), squash(INSERT_TASK), "COMMIT".to_owned()]
+    );
+}
