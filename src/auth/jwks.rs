@@ -329,6 +329,11 @@ impl TokenVerifier for Jwks {
 
     /// Every asymmetric token, and any token whose `kid` names a cached key (so an HS256 token
     /// borrowing a JWKS key id is refused here rather than tried against a shared secret).
+    fn cacheable(&self) -> bool {
+        // A rotated-out key must stop working at the next refresh, cached tokens included.
+        false
+    }
+
     fn handles(&self, header: &Header) -> bool {
         let symmetric = matches!(
             header.alg,

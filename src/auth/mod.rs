@@ -47,6 +47,12 @@ pub trait TokenVerifier: Send + Sync {
 
     /// Verifies the signature and claims of a token this verifier [handles](Self::handles).
     async fn verify(&self, token: &str, header: &Header) -> Result<Identity, AuthError>;
+
+    /// Whether a token this verifier accepted stays valid until it expires, so that it may be
+    /// remembered. False for key sets whose keys can be retired while their tokens still live.
+    fn cacheable(&self) -> bool {
+        true
+    }
 }
 
 /// The ordered chain of verifiers the server trusts, in front of a cache of the tokens they
@@ -84,7 +90,9 @@ impl Authenticator {
             .find(|v| v.handles(&header))
             .ok_or(AuthError::UnsupportedAlgorithm)?;
         let identity = verifier.verify(token, &header).await?;
-        self.verified.insert(token, &identity);
+        if verifier.cacheable() {
+            self.verified.insert(token, &identity);
+        }
         Ok(identity)
     }
 }
