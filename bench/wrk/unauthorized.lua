@@ -1,5 +1,6 @@
--- GET /api/{user}/tasks with a well-formed HS256 token signed with another secret: the
--- signature check fails and the answer is a 401 problem. Touches no database.
+-- GET /api/{user}/tasks with a well-formed token signed with the wrong key (HS256: another
+-- secret; EdDSA: another Ed25519 key under the published kid): the signature check fails and
+-- the answer is a 401 problem. Touches no database.
 dofile(os.getenv("BENCH_WRK") .. "/common.lua")
 
 expected_status = 401

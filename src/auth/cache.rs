@@ -5,7 +5,9 @@
 //! Entries are keyed by the SHA-256 of the token, so the cache never holds a token. An entry is
 //! honoured only as long as the token itself would verify (`exp` plus the leeway every verifier
 //! allows), and never longer than [`MAX_AGE`] after it was verified, so that a change of keys
-//! takes effect within that time. Only successes are remembered.
+//! takes effect within that time; a verifier whose keys change (a JWKS refresh that retires a
+//! key) invalidates what it verified at once, through its
+//! [generation](super::TokenVerifier::generation). Only successes are remembered.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -23,8 +25,20 @@ pub const MAX_AGE: Duration = Duration::from_secs(60);
 
 type Key = [u8; 32];
 
+/// A verification worth remembering: who the token names and which verifier, in which
+/// generation of its keys, accepted it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Remembered {
+    /// The caller the token names.
+    pub identity: Identity,
+    /// The index of the verifier in the chain.
+    pub verifier: usize,
+    /// That verifier's generation when it verified the token.
+    pub generation: u64,
+}
+
 struct Entry {
-    identity: Identity,
+    remembered: Remembered,
     /// The last second (since the epoch) this entry may be used in.
     valid_until: u64,
 }
@@ -49,26 +63,28 @@ fn now() -> u64 {
 }
 
 impl TokenCache {
-    /// The caller `token` was verified as, if that is still good.
-    pub fn get(&self, token: &str) -> Option<Identity> {
+    /// How `token` was verified, if that is still recent enough; the caller checks the
+    /// generation.
+    pub fn get(&self, token: &str) -> Option<Remembered> {
         self.get_at(token, now())
     }
 
-    /// Remembers that `token` was just verified as `identity`.
-    pub fn insert(&self, token: &str, identity: &Identity) {
-        self.insert_at(token, identity, now());
+    /// Remembers that `token` was just verified.
+    pub fn insert(&self, token: &str, remembered: Remembered) {
+        self.insert_at(token, remembered, now());
     }
 
-    fn get_at(&self, token: &str, now: u64) -> Option<Identity> {
+    fn get_at(&self, token: &str, now: u64) -> Option<Remembered> {
         let entries = self.entries.lock().ok()?;
         entries
             .get(&key(token))
             .filter(|entry| now <= entry.valid_until)
-            .map(|entry| entry.identity.clone())
+            .map(|entry| entry.remembered.clone())
     }
 
-    fn insert_at(&self, token: &str, identity: &Identity, now: u64) {
-        let valid_until = identity
+    fn insert_at(&self, token: &str, remembered: Remembered, now: u64) {
+        let valid_until = remembered
+            .identity
             .expires_at
             .saturating_add(LEEWAY_SECS)
             .min(now.saturating_add(MAX_AGE.as_secs()));
@@ -84,7 +100,7 @@ impl TokenCache {
         entries.insert(
             key(token),
             Entry {
-                identity: identity.clone(),
+                remembered,
                 valid_until,
             },
         );
@@ -106,10 +122,14 @@ mod tests {
             .unwrap_or(0)
     }
 
-    fn identity(user: &str, expires_at: u64) -> Identity {
-        Identity {
-            user_id: UserId::parse(user).expect("a valid user id"),
-            expires_at,
+    fn identity(user: &str, expires_at: u64) -> Remembered {
+        Remembered {
+            identity: Identity {
+                user_id: UserId::parse(user).expect("a valid user id"),
+                expires_at,
+            },
+            verifier: 0,
+            generation: 0,
         }
     }
 
@@ -117,7 +137,7 @@ mod tests {
     fn a_remembered_token_names_its_caller_and_no_other_token_does() {
         let cache = TokenCache::default();
         let alice = identity("alice", NOW + 600);
-        cache.insert_at("token-a", &alice, NOW);
+        cache.insert_at("token-a", alice.clone(), NOW);
         assert_eq!(cache.get_at("token-a", NOW + 1), Some(alice));
         assert_eq!(cache.get_at("token-b", NOW + 1), None);
     }
@@ -125,7 +145,7 @@ mod tests {
     #[test]
     fn a_token_is_honoured_no_longer_than_it_would_verify() {
         let cache = TokenCache::default();
-        cache.insert_at("token", &identity("alice", NOW + 10), NOW);
+        cache.insert_at("token", identity("alice", NOW + 10), NOW);
         assert!(cache.get_at("token", NOW + 10 + LEEWAY_SECS).is_some());
         assert_eq!(cache.get_at("token", NOW + 11 + LEEWAY_SECS), None);
     }
@@ -133,7 +153,7 @@ mod tests {
     #[test]
     fn a_token_is_verified_again_after_max_age() {
         let cache = TokenCache::default();
-        cache.insert_at("token", &identity("alice", NOW + 86_400), NOW);
+        cache.insert_at("token", identity("alice", NOW + 86_400), NOW);
         assert!(cache.get_at("token", NOW + MAX_AGE.as_secs()).is_some());
         assert_eq!(cache.get_at("token", NOW + MAX_AGE.as_secs() + 1), None);
     }
@@ -144,14 +164,14 @@ mod tests {
         for i in 0..CAPACITY {
             cache.insert_at(
                 &format!("expired-{i}"),
-                &identity("a", NOW - 3600),
+                identity("a", NOW - 3600),
                 NOW - 3600,
             );
         }
-        cache.insert_at("fresh", &identity("b", NOW + 600), NOW);
+        cache.insert_at("fresh", identity("b", NOW + 600), NOW);
         assert_eq!(len(&cache), 1, "expired entries make room first");
         for i in 0..CAPACITY {
-            cache.insert_at(&format!("valid-{i}"), &identity("c", NOW + 600), NOW);
+            cache.insert_at(&format!("valid-{i}"), identity("c", NOW + 600), NOW);
         }
         assert!(len(&cache) <= CAPACITY);
     }

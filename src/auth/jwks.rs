@@ -9,6 +9,7 @@
 //! the JWKS is unreachable the cached keys keep working.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Once, RwLock, Weak};
 use std::time::{Duration, Instant};
 
@@ -37,6 +38,9 @@ pub struct Jwks {
     validation: Validation,
     /// The usable keys of the last successful fetch, by `kid`.
     keys: RwLock<Arc<HashMap<String, Arc<Key>>>>,
+    /// Bumped after a refresh drops or replaces a cached key (see
+    /// [`TokenVerifier::generation`]).
+    generation: AtomicU64,
     /// Held while fetching: concurrent refetches wait for one fetch instead of starting theirs.
     fetches: Mutex<FetchState>,
     /// Where fetches are counted (`todo_api_jwks_refreshes_total`).
@@ -47,6 +51,8 @@ pub struct Jwks {
 struct Key {
     verifying: VerifyingKey,
     validation: Validation,
+    /// The JWK as published, to tell a replaced key from the same key fetched again.
+    published: Value,
 }
 
 #[derive(Default)]
@@ -97,6 +103,7 @@ impl Jwks {
             client,
             validation,
             keys: RwLock::default(),
+            generation: AtomicU64::new(0),
             fetches: Mutex::default(),
             metrics: None,
         })
@@ -242,10 +249,18 @@ impl Jwks {
                     kids.sort_unstable();
                     tracing::info!(url = %self.settings.url, keys = ?kids, "JWKS keys loaded");
                 }
+                let retired = previous.iter().any(|(kid, key)| {
+                    keys.get(kid)
+                        .is_none_or(|now| now.published != key.published)
+                });
                 let keys = Arc::new(keys);
                 match self.keys.write() {
                     Ok(mut cached) => *cached = keys,
                     Err(poisoned) => *poisoned.into_inner() = keys,
+                }
+                if retired {
+                    // After the swap: a verification that read the old generation is stale.
+                    self.generation.fetch_add(1, Ordering::AcqRel);
                 }
             }
             Err(err) => {
@@ -298,6 +313,7 @@ impl Jwks {
                             Arc::new(Key {
                                 verifying,
                                 validation,
+                                published: entry.clone(),
                             }),
                         )
                         .is_some()
@@ -329,11 +345,6 @@ impl TokenVerifier for Jwks {
 
     /// Every asymmetric token, and any token whose `kid` names a cached key (so an HS256 token
     /// borrowing a JWKS key id is refused here rather than tried against a shared secret).
-    fn cacheable(&self) -> bool {
-        // A rotated-out key must stop working at the next refresh, cached tokens included.
-        false
-    }
-
     fn handles(&self, header: &Header) -> bool {
         let symmetric = matches!(
             header.alg,
@@ -344,6 +355,12 @@ impl TokenVerifier for Jwks {
                 .kid
                 .as_deref()
                 .is_some_and(|kid| self.cached(kid).is_some())
+    }
+
+    /// Changes when a refresh drops or replaces a key, so that tokens it verified stop being
+    /// remembered: a retired key stops working at the next refresh, cached tokens included.
+    fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
     }
 
     async fn verify(&self, token: &str, header: &Header) -> Result<Identity, AuthError> {

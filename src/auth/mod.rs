@@ -17,7 +17,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use jsonwebtoken::Header;
 
-use self::cache::TokenCache;
+use self::cache::{Remembered, TokenCache};
 pub use self::claims::Claims;
 pub use self::error::AuthError;
 pub use self::jwks::{Jwks, KeysNotLoaded};
@@ -48,10 +48,12 @@ pub trait TokenVerifier: Send + Sync {
     /// Verifies the signature and claims of a token this verifier [handles](Self::handles).
     async fn verify(&self, token: &str, header: &Header) -> Result<Identity, AuthError>;
 
-    /// Whether a token this verifier accepted stays valid until it expires, so that it may be
-    /// remembered. False for key sets whose keys can be retired while their tokens still live.
-    fn cacheable(&self) -> bool {
-        true
+    /// A number that changes whenever a token this verifier accepted earlier may no longer be
+    /// accepted (a key it trusted was retired or replaced). The [`Authenticator`] remembers
+    /// verified tokens with the generation they were verified in and verifies them again once it
+    /// has changed. A shared secret never changes while the process runs: the default is 0.
+    fn generation(&self) -> u64 {
+        0
     }
 }
 
@@ -79,20 +81,119 @@ impl Authenticator {
 
     /// Verifies a bearer token and returns the caller.
     pub async fn authenticate(&self, token: &str) -> Result<Identity, AuthError> {
-        if let Some(identity) = self.verified.get(token) {
-            return Ok(identity);
+        if let Some(remembered) = self.verified.get(token) {
+            let still_trusted = self
+                .verifiers
+                .get(remembered.verifier)
+                .is_some_and(|v| v.generation() == remembered.generation);
+            if still_trusted {
+                return Ok(remembered.identity);
+            }
         }
         // `alg: none` and unknown algorithms fail here: jsonwebtoken has no such variant.
         let header = jsonwebtoken::decode_header(token).map_err(|_| AuthError::Malformed)?;
-        let verifier = self
+        let (index, verifier) = self
             .verifiers
             .iter()
-            .find(|v| v.handles(&header))
+            .enumerate()
+            .find(|(_, v)| v.handles(&header))
             .ok_or(AuthError::UnsupportedAlgorithm)?;
+        // Read before verifying: if the keys change meanwhile, the entry is already stale.
+        let generation = verifier.generation();
         let identity = verifier.verify(token, &header).await?;
-        if verifier.cacheable() {
-            self.verified.insert(token, &identity);
-        }
+        self.verified.insert(
+            token,
+            Remembered {
+                identity: identity.clone(),
+                verifier: index,
+                generation,
+            },
+        );
         Ok(identity)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+
+    use jsonwebtoken::{Algorithm, EncodingKey, encode};
+
+    use super::*;
+
+    const SECRET: &[u8] = b"a test secret";
+
+    /// Verifies HS256 tokens signed with [`SECRET`] and counts its verifications;
+    /// its generation is whatever the test sets.
+    #[derive(Default)]
+    struct Counting {
+        verifications: AtomicUsize,
+        generation: AtomicU64,
+    }
+
+    #[async_trait]
+    impl TokenVerifier for Counting {
+        fn describe(&self) -> String {
+            "counting".into()
+        }
+
+        fn handles(&self, _header: &Header) -> bool {
+            true
+        }
+
+        async fn verify(&self, token: &str, _header: &Header) -> Result<Identity, AuthError> {
+            self.verifications.fetch_add(1, Ordering::SeqCst);
+            let data = jsonwebtoken::decode::<Claims>(
+                token,
+                &jsonwebtoken::DecodingKey::from_secret(SECRET),
+                &jsonwebtoken::Validation::new(Algorithm::HS256),
+            )
+            .map_err(|_| AuthError::Malformed)?;
+            data.claims.into_identity()
+        }
+
+        fn generation(&self) -> u64 {
+            self.generation.load(Ordering::SeqCst)
+        }
+    }
+
+    fn token(sub: &str) -> String {
+        let exp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("after 1970")
+            .as_secs()
+            + 600;
+        let claims = Claims {
+            sub: sub.into(),
+            exp,
+            iat: None,
+        };
+        encode(
+            &jsonwebtoken::Header::new(Algorithm::HS256),
+            &claims,
+            &EncodingKey::from_secret(SECRET),
+        )
+        .expect("a token")
+    }
+
+    #[tokio::test]
+    async fn a_token_is_verified_once_until_its_verifiers_keys_change() {
+        let verifier = Arc::new(Counting::default());
+        let auth = Authenticator::new(vec![verifier.clone()]);
+        let alice = token("alice");
+        for _ in 0..3 {
+            let identity = auth.authenticate(&alice).await.expect("accepted");
+            assert_eq!(identity.user_id.as_str(), "alice");
+        }
+        assert_eq!(verifier.verifications.load(Ordering::SeqCst), 1);
+
+        auth.authenticate(&token("bob")).await.expect("accepted");
+        assert_eq!(verifier.verifications.load(Ordering::SeqCst), 2);
+
+        // A key was retired: what was verified before is verified again, once.
+        verifier.generation.fetch_add(1, Ordering::SeqCst);
+        auth.authenticate(&alice).await.expect("accepted");
+        auth.authenticate(&alice).await.expect("accepted");
+        assert_eq!(verifier.verifications.load(Ordering::SeqCst), 3);
     }
 }

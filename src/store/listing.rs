@@ -2,7 +2,6 @@
 
 use chrono::{DateTime, Utc};
 
-use super::row::columns;
 use crate::domain::UserId;
 use crate::domain::listing::{ListQuery, Order, Position, SortKey, SortValue};
 
@@ -133,9 +132,10 @@ fn push_keyset(sql: &mut Sql, key: SortKey, order: Order, position: &Position) {
 }
 
 /// The page query: one row more than the limit, to know whether another page follows.
-pub(super) fn page_sql(owner: &UserId, query: &ListQuery) -> Sql {
+/// `columns` is what each row holds (the backend's task columns with their tags).
+pub(super) fn page_sql(owner: &UserId, query: &ListQuery, columns: &str) -> Sql {
     let mut sql = Sql {
-        text: concat!("SELECT ", columns!(), " FROM tasks").to_owned(),
+        text: format!("SELECT {columns} FROM tasks"),
         params: Vec::new(),
     };
     push_filters(&mut sql, owner, query);
@@ -167,16 +167,5 @@ pub(super) fn count_sql(owner: &UserId, query: &ListQuery) -> Sql {
         params: Vec::new(),
     };
     push_filters(&mut sql, owner, query);
-    sql
-}
-
-/// `SELECT task_id, tag … WHERE task_id IN (…)` for the tags of a page.
-pub(super) fn tags_sql(ids: &[i64]) -> Sql {
-    let mut sql = Sql::default();
-    let placeholders: Vec<String> = ids.iter().map(|id| sql.bind(Param::Int(*id))).collect();
-    sql.text = format!(
-        "SELECT task_id, tag FROM task_tags WHERE task_id IN ({}) ORDER BY task_id, position",
-        placeholders.join(", ")
-    );
     sql
 }

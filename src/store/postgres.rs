@@ -1,7 +1,7 @@
 use std::time::Duration;
 
 use sqlx::pool::PoolConnection;
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::postgres::PgPoolOptions;
 use sqlx::{Connection as _, Executor as _, PgConnection, PgPool, Postgres, Transaction};
 
 use super::postgres_url::{self, CHANNEL_BINDING_HINT};
@@ -24,7 +24,6 @@ const PING_IF_IDLE_FOR: Duration = Duration::from_secs(30);
 /// timeout is set once per connection and statements are prepared once and cached.
 pub struct PostgresStore {
     pool: PgPool,
-    options: PgConnectOptions,
     pooled: bool,
     begin: String,
     max_connections: u32,
@@ -110,10 +109,9 @@ impl PostgresStore {
                 })
             });
         }
-        let pool = pool.connect_lazy_with(options.clone());
+        let pool = pool.connect_lazy_with(options);
         Ok(Self {
             pool,
-            options,
             pooled,
             begin,
             max_connections: settings.pool_max,
@@ -136,13 +134,16 @@ impl PostgresStore {
     /// Applies the migrations inside one transaction that holds an advisory lock, so replicas
     /// starting together migrate once, and so it also works through a transaction-mode pooler
     /// (where a session-level lock would not).
+    ///
+    /// It runs on a pooled connection, which then serves requests: at start-up the server opens
+    /// one connection instead of two (a new TLS connection costs tens of milliseconds, see
+    /// bench/README.md).
     async fn migrate_locked(&self) -> Result<(), StoreError> {
-        let connect = PgConnection::connect_with(&self.options);
-        let mut conn = tokio::time::timeout(self.pool.options().get_acquire_timeout(), connect)
-            .await
-            .map_err(|_| StoreError::Unavailable(sqlx::Error::PoolTimedOut))??;
+        let mut conn = self.pool.acquire().await?;
         let result = async {
             let mut tx = conn.begin().await?;
+            // A migration may take longer than requests are allowed to.
+            tx.execute("SET LOCAL statement_timeout = 0").await?;
             if self.pooled {
                 // Statements a failed attempt left on this server connection.
                 tx.execute("DEALLOCATE ALL").await?;
@@ -171,7 +172,11 @@ impl PostgresStore {
             Ok::<_, StoreError>(())
         }
         .await;
-        let _ = conn.close().await;
+        if self.pooled || result.is_err() {
+            // Behind a pooler the statements sqlx cached on this connection were deallocated;
+            // after a failure its state is unknown. Either way it does not go back to the pool.
+            let _ = conn.close().await;
+        }
         result
     }
 }
@@ -231,4 +236,10 @@ impl PostgresStore {
     }
 }
 
-sql_task_store!(super::PostgresStore, sqlx::Postgres, lock = " FOR UPDATE",);
+sql_task_store!(
+    super::PostgresStore,
+    sqlx::Postgres,
+    lock = " FOR UPDATE",
+    // One index probe per task (task_tags' primary key starts with task_id).
+    tags = "(SELECT json_agg(tag ORDER BY position)::text FROM task_tags WHERE task_id = tasks.id)",
+);

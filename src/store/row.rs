@@ -46,6 +46,35 @@ pub(super) struct TaskRow {
     updated_at: DateTime<Utc>,
 }
 
+/// A `tasks` row followed by the task's tags as a JSON array of strings, in their order (`tags`:
+/// `NULL` or `[]` when there are none), so that a task and its tags come in one statement.
+#[derive(sqlx::FromRow)]
+pub(super) struct TaggedRow {
+    #[sqlx(flatten)]
+    row: TaskRow,
+    tags: Option<String>,
+}
+
+impl TaggedRow {
+    /// The row as a domain task.
+    pub(super) fn into_task(self) -> Task {
+        let tags = match self
+            .tags
+            .as_deref()
+            .map(serde_json::from_str::<Vec<String>>)
+        {
+            None => Vec::new(),
+            Some(Ok(tags)) => tags.into_iter().map(Tag::from_stored).collect(),
+            Some(Err(err)) => {
+                // The database built this array itself; this cannot happen short of a bug.
+                tracing::error!(task = self.row.id, %err, "unreadable tags array");
+                Vec::new()
+            }
+        };
+        self.row.into_task(tags)
+    }
+}
+
 impl TaskRow {
     /// The task id of this row.
     pub(super) fn id(&self) -> i64 {

@@ -3,7 +3,8 @@
 //! PostgreSQL and SQLite accept the same SQL here (`$N` placeholders, `RETURNING`), so the
 //! queries are written once; the macro instantiates them for each backend's concrete pool type
 //! (sqlx's generic executor bounds would obscure more than they share). Only the transaction
-//! start (`BEGIN IMMEDIATE` on SQLite), the row lock (`FOR UPDATE` on PostgreSQL) and the
+//! start (`BEGIN IMMEDIATE` on SQLite), the row lock (`FOR UPDATE` on PostgreSQL), the
+//! aggregate that reads a task's tags along with it (`json_agg`, `json_group_array`) and the
 //! migrations differ.
 
 /// Binds [`Param`](super::listing::Param)s to a query in order.
@@ -29,11 +30,10 @@ macro_rules! sql_task_store {
     (
         $store:ty,
         $db:ty,
-        lock = $lock:literal $(,)?
+        lock = $lock:literal,
+        tags = $tags:literal $(,)?
     ) => {
-        mod shared {
-            use std::collections::HashMap;
-
+        pub(super) mod shared {
             use async_trait::async_trait;
             use chrono::{DateTime, Utc};
             use sqlx::{AssertSqlSafe, Executor, Transaction};
@@ -41,7 +41,7 @@ macro_rules! sql_task_store {
             use $crate::domain::listing::{ListQuery, Page, Position};
             use $crate::domain::{NewTask, Tag, Task, TaskChanges, TaskId, UserId, now};
             use $crate::store::listing;
-            use $crate::store::row::{Encoded, INSERT_TASK, TaskRow, columns};
+            use $crate::store::row::{Encoded, INSERT_TASK, TaggedRow, TaskRow, columns};
             use $crate::store::{
                 Completion, Created, IDEMPOTENCY_WINDOW, IdempotencyKey, Outcome, StoreError,
                 TaskStore,
@@ -50,52 +50,9 @@ macro_rules! sql_task_store {
             type Db = $db;
             type Tx = Transaction<'static, Db>;
 
-            /// The tags of the tasks `ids`, by task id.
-            async fn load_tags<'e, E>(
-                executor: E,
-                ids: &[i64],
-                persistent: bool,
-            ) -> Result<HashMap<i64, Vec<Tag>>, StoreError>
-            where
-                E: Executor<'e, Database = Db>,
-            {
-                let mut tags: HashMap<i64, Vec<Tag>> = HashMap::new();
-                if ids.is_empty() {
-                    return Ok(tags);
-                }
-                let sql = listing::tags_sql(ids);
-                let rows: Vec<(i64, String)> = bind_params!(
-                    sqlx::query_as(AssertSqlSafe(sql.text)),
-                    sql.params
-                )
-                .persistent(persistent)
-                .fetch_all(executor)
-                .await?;
-                for (task_id, tag) in rows {
-                    tags.entry(task_id).or_default().push(Tag::from_stored(tag));
-                }
-                Ok(tags)
-            }
-
-            /// Rows as tasks, with their tags.
-            async fn with_tags<'e, E>(
-                executor: E,
-                rows: Vec<TaskRow>,
-                persistent: bool,
-            ) -> Result<Vec<Task>, StoreError>
-            where
-                E: Executor<'e, Database = Db>,
-            {
-                let ids: Vec<i64> = rows.iter().map(TaskRow::id).collect();
-                let mut tags = load_tags(executor, &ids, persistent).await?;
-                Ok(rows
-                    .into_iter()
-                    .map(|row| {
-                        let tags = tags.remove(&row.id()).unwrap_or_default();
-                        row.into_task(tags)
-                    })
-                    .collect())
-            }
+            /// The task columns, then the task's tags as a JSON array ([`TaggedRow`]).
+            pub(in $crate::store) const TAGGED_COLUMNS: &str =
+                concat!(columns!(), ", ", $tags, " AS tags");
 
             async fn insert_tags(
                 tx: &mut Tx,
@@ -164,10 +121,12 @@ macro_rules! sql_task_store {
                 id: TaskId,
                 persistent: bool,
             ) -> Result<Option<Task>, StoreError> {
-                let row: Option<TaskRow> = sqlx::query_as(concat!(
+                let row: Option<TaggedRow> = sqlx::query_as(concat!(
                     "SELECT ",
                     columns!(),
-                    " FROM tasks WHERE id = $1 AND user_id = $2",
+                    ", ",
+                    $tags,
+                    " AS tags FROM tasks WHERE id = $1 AND user_id = $2",
                     $lock
                 ))
                 .bind(id.0)
@@ -175,10 +134,7 @@ macro_rules! sql_task_store {
                 .persistent(persistent)
                 .fetch_optional(&mut **tx)
                 .await?;
-                Ok(match row {
-                    Some(row) => with_tags(&mut **tx, vec![row], persistent).await?.pop(),
-                    None => None,
-                })
+                Ok(row.map(TaggedRow::into_task))
             }
 
             /// The stored answer to an earlier use of `key`, if any.
@@ -217,8 +173,8 @@ macro_rules! sql_task_store {
                 async fn list(&self, owner: &UserId, query: &ListQuery) -> Result<Page, StoreError> {
                     let p = self.persistent();
                     let mut session = self.session().await?;
-                    let sql = listing::page_sql(owner, query);
-                    let mut rows: Vec<TaskRow> = bind_params!(
+                    let sql = listing::page_sql(owner, query, TAGGED_COLUMNS);
+                    let mut rows: Vec<TaggedRow> = bind_params!(
                         sqlx::query_as(AssertSqlSafe(sql.text)),
                         sql.params
                     )
@@ -238,8 +194,8 @@ macro_rules! sql_task_store {
                             .fetch_one(session.conn())
                             .await?
                     };
-                    let tasks = with_tags(session.conn(), rows, p).await?;
                     session.finish().await?;
+                    let tasks: Vec<Task> = rows.into_iter().map(TaggedRow::into_task).collect();
                     let next = if more {
                         tasks.last().map(|task| Position::of(task, query.sort))
                     } else {
@@ -302,22 +258,20 @@ macro_rules! sql_task_store {
 
                 async fn get(&self, owner: &UserId, id: TaskId) -> Result<Option<Task>, StoreError> {
                     let mut session = self.session().await?;
-                    let row: Option<TaskRow> = sqlx::query_as(concat!(
+                    let row: Option<TaggedRow> = sqlx::query_as(concat!(
                         "SELECT ",
                         columns!(),
-                        " FROM tasks WHERE id = $1 AND user_id = $2"
+                        ", ",
+                        $tags,
+                        " AS tags FROM tasks WHERE id = $1 AND user_id = $2"
                     ))
                     .bind(id.0)
                     .bind(owner.as_str())
                     .persistent(self.persistent())
                     .fetch_optional(session.conn())
                     .await?;
-                    let task = match row {
-                        Some(row) => with_tags(session.conn(), vec![row], self.persistent()).await?.pop(),
-                        None => None,
-                    };
                     session.finish().await?;
-                    Ok(task)
+                    Ok(row.map(TaggedRow::into_task))
                 }
 
                 async fn update(
@@ -504,10 +458,12 @@ macro_rules! sql_task_store {
                     limit: u32,
                 ) -> Result<Vec<Task>, StoreError> {
                     let mut session = self.session().await?;
-                    let rows: Vec<TaskRow> = sqlx::query_as(concat!(
+                    let rows: Vec<TaggedRow> = sqlx::query_as(concat!(
                         "SELECT ",
                         columns!(),
-                        " FROM tasks WHERE user_id = $1 AND completed = FALSE \
+                        ", ",
+                        $tags,
+                        " AS tags FROM tasks WHERE user_id = $1 AND completed = FALSE \
                          AND remind_at IS NOT NULL AND remind_at <= $2 \
                          ORDER BY remind_at, id LIMIT $3"
                     ))
@@ -517,9 +473,8 @@ macro_rules! sql_task_store {
                     .persistent(self.persistent())
                     .fetch_all(session.conn())
                     .await?;
-                    let tasks = with_tags(session.conn(), rows, self.persistent()).await?;
                     session.finish().await?;
-                    Ok(tasks)
+                    Ok(rows.into_iter().map(TaggedRow::into_task).collect())
                 }
 
                 async fn ping(&self) -> Result<(), StoreError> {

@@ -97,4 +97,11 @@ impl SqliteStore {
     }
 }
 
-sql_task_store!(super::SqliteStore, sqlx::Sqlite, lock = "");
+sql_task_store!(
+    super::SqliteStore,
+    sqlx::Sqlite,
+    lock = "",
+    // Aggregate ORDER BY: SQLite 3.44 and later (the bundled one is newer).
+    tags =
+        "(SELECT json_group_array(tag ORDER BY position) FROM task_tags WHERE task_id = tasks.id)",
+);
