@@ -17,6 +17,7 @@ on_both_backends!(
     bad_listing_parameters_are_422,
     tags_reminders_and_clearing_completed,
     keyword_and_tag_filters_use_indexes,
+    tags_come_back_as_written_in_their_order_everywhere,
 );
 
 async fn create(app: &TestApp, body: Value) -> Value {
@@ -481,4 +482,61 @@ async fn keyword_and_tag_filters_use_indexes(app: TestApp) {
         .unwrap()
         .join("\n");
     assert!(rows.contains("task_tags_user_tag_idx"), "{rows}");
+}
+
+/// Tags are read along with their task (one aggregate per backend): every operation that returns
+/// a task returns them in the order given, with quotes, backslashes and non-ASCII text intact.
+async fn tags_come_back_as_written_in_their_order_everywhere(app: TestApp) {
+    let tags = json!([
+        "zeta",
+        "Alpha \"quoted\"",
+        "back\\slash",
+        "日本語",
+        "émoji 🎉",
+        "middle"
+    ]);
+    let task = create(
+        &app,
+        json!({ "title": "tagged", "tags": tags, "remind_at": "2020-01-01T00:00:00Z" }),
+    )
+    .await;
+    assert_eq!(task["tags"], tags, "create");
+    create(&app, json!({ "title": "untagged" })).await;
+    let id = task["id"].clone();
+
+    let listed = app.list_tasks("alice", "").await;
+    assert_eq!(listed.len(), 2);
+    for listed in &listed {
+        let expected = if listed["id"] == id {
+            tags.clone()
+        } else {
+            json!([])
+        };
+        assert_eq!(listed["tags"], expected, "list");
+    }
+    let got: Value = app
+        .get_json("alice", &format!("/api/alice/tasks/{id}"))
+        .await;
+    assert_eq!(got["tags"], tags, "get");
+    let reminders: Vec<Value> = app.get_json("alice", "/api/alice/reminders").await;
+    assert_eq!(reminders.len(), 1);
+    assert_eq!(reminders[0]["tags"], tags, "reminders");
+
+    // Toggling reads the task back under a row lock: the tags come along.
+    let response = app
+        .request(
+            Method::PATCH,
+            "alice",
+            &format!("/api/alice/tasks/{id}/complete"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let toggled: Value = response.json().await.unwrap();
+    assert_eq!(toggled["tags"], tags, "toggle");
+
+    let completed = app.list_tasks("alice", "?status=completed").await;
+    assert_eq!(completed.len(), 1);
+    assert_eq!(completed[0]["tags"], tags, "filtered list");
 }
