@@ -574,9 +574,12 @@ load_after=$(cut -d' ' -f1-3 /proc/loadavg)
         if (f[3] == "cold_start_ms") printf "- cold start, %s (%s): %s ms (< 150): %s\n", f[1], f[2], fact[k], verdict(fact[k] < 150)
       }
     }' "$results" | sort
-  # EdDSA against HS256, run by run (they ran back to back): the cost is 1 - EdDSA/HS256.
+  # EdDSA against HS256 list throughput, run by run (they ran back to back): the cost is
+  # 1 - EdDSA/HS256.
   awk -F'\t' '
-    $2 == "hs256" || $2 == "eddsa" { rps[$1, $3, $4, $5, $2] = $6; key[$1 "|" $3 "|" $4] = 1; errors[$1 "|" $3 "|" $4] += $9 }
+    ($2 == "hs256" || $2 == "eddsa") && ($4 == "list_one" || $4 == "list_many") {
+      rps[$1, $3, $4, $5, $2] = $6; key[$1 "|" $3 "|" $4] = 1; errors[$1 "|" $3 "|" $4] += $9
+    }
     END {
       for (k in key) {
         split(k, f, "|"); sum = 0; n = 0

@@ -113,7 +113,7 @@ pub struct DatabaseSettings {
 impl Default for DatabaseSettings {
     fn default() -> Self {
         Self {
-            pool_max: 5,
+            pool_max: 10,
             acquire_timeout: Duration::from_secs(3),
             statement_timeout: Some(Duration::from_secs(10)),
             idle_timeout: Duration::from_secs(60),
@@ -679,7 +679,7 @@ mod operational_tests {
     fn defaults_suit_a_serverless_database() {
         let s = settings(&[]).unwrap();
         assert_eq!(s.database, DatabaseSettings::default());
-        assert_eq!(s.database.pool_max, 5);
+        assert_eq!(s.database.pool_max, 10);
         assert_eq!(s.database.acquire_timeout, Duration::from_secs(3));
         assert_eq!(s.http, HttpSettings::default());
         assert_eq!(s.http.max_body_bytes, 65536);

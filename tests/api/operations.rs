@@ -99,7 +99,7 @@ async fn metrics_count_requests_by_route_template_and_show_the_pool() {
     assert!(!text.contains("/api/alice"), "raw paths are never labels");
     assert!(text.contains("todo_api_db_pool_connections{state=\"in_use\"}"));
     assert!(text.contains("todo_api_db_pool_connections{state=\"idle\"}"));
-    assert!(text.contains("todo_api_db_pool_max_connections 5\n"));
+    assert!(text.contains("todo_api_db_pool_max_connections 10\n"));
     assert!(text.contains("todo_api_ready 1\n"));
     assert!(text.contains("# TYPE todo_api_jwks_refreshes_total counter"));
 }
