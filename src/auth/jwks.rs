@@ -5,8 +5,10 @@
 //! causes a refetch, at most one per cooldown (single-flight: concurrent requests wait for the
 //! same fetch), so a flood of made-up kids cannot make the server hammer the frontend, while a
 //! key Better Auth has just rotated in is picked up at once. A background task refreshes the set
-//! periodically, so keys rotated out of the JWKS stop working. Every fetch has a timeout; when
-//! the JWKS is unreachable the cached keys keep working.
+//! periodically, so keys rotated out of the JWKS stop working, remembered tokens included: a
+//! refresh that drops or replaces a key bumps the verifier's
+//! [generation](TokenVerifier::generation). Every fetch has a timeout; when the JWKS is
+//! unreachable the cached keys keep working.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};

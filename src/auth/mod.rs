@@ -58,7 +58,7 @@ pub trait TokenVerifier: Send + Sync {
 }
 
 /// The ordered chain of verifiers the server trusts, in front of a cache of the tokens they
-/// verified (see [`cache`](self::cache)).
+/// verified (the `cache` module).
 #[derive(Clone, Default)]
 pub struct Authenticator {
     verifiers: Vec<Arc<dyn TokenVerifier>>,
