@@ -3,10 +3,10 @@
 use std::time::Duration;
 
 use anyhow::Context as _;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
 
 use crate::auth::SharedSecret;
-use crate::config::Settings;
+use crate::config::{Environment, Settings};
 use crate::startup::{Application, shutdown_signal};
 use crate::{http, store};
 
@@ -17,6 +17,23 @@ pub struct Cli {
     /// What to do (default: serve).
     #[command(subcommand)]
     pub command: Option<Command>,
+}
+
+/// Reads the command line and the settings (a `.env` file, then the environment, then flags).
+/// `--help` and `--version` print and exit; a bad setting is an error naming its variable.
+pub fn parse() -> anyhow::Result<(Cli, Settings)> {
+    let _ = dotenvy::dotenv();
+    let command = Environment::command(Cli::command());
+    let matches = match command.try_get_matches() {
+        Ok(matches) => matches,
+        Err(err) if !err.use_stderr() || err.kind() == clap::error::ErrorKind::UnknownArgument => {
+            err.exit()
+        }
+        Err(err) => return Err(crate::config::clap_error(&err).into()),
+    };
+    let cli = Cli::from_arg_matches(&matches)?;
+    let settings = Settings::from_matches(&matches)?;
+    Ok((cli, settings))
 }
 
 /// The subcommands.
@@ -40,14 +57,13 @@ pub enum Command {
 }
 
 /// Runs the command line.
-pub async fn run(cli: Cli) -> anyhow::Result<()> {
+pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Openapi => {
             print!("{}", http::spec_yaml());
             Ok(())
         }
         Command::Token { sub, ttl } => {
-            let settings = Settings::from_env()?;
             let Some(secret) = &settings.auth.shared_secret else {
                 anyhow::bail!(
                     "BETTER_AUTH_SECRET is not set: set it to the secret the server uses \
@@ -60,7 +76,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Migrate => {
-            let settings = Settings::from_env()?;
             crate::telemetry::init(settings.telemetry.log_format);
             let store = store::connect(&settings.database_url, &settings.database)?;
             store.migrate().await.context("migration failed")?;
@@ -68,12 +83,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             tracing::info!("migrations applied");
             Ok(())
         }
-        Command::Serve => serve().await,
+        Command::Serve => serve(settings).await,
     }
 }
 
-async fn serve() -> anyhow::Result<()> {
-    let settings = Settings::from_env()?;
+async fn serve(settings: Settings) -> anyhow::Result<()> {
     crate::telemetry::init(settings.telemetry.log_format);
     let app = Application::build(&settings).await?;
     let host = match settings.host.as_str() {

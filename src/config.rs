@@ -1,14 +1,23 @@
-//! Configuration: defaults, then a `.env` file if present, then the environment (which wins).
-//! A bad value stops start-up with a message naming the variable, never the first request.
+//! Configuration: assembles each layer's settings from the environment. Defaults, then a `.env`
+//! file if present, then the environment (which wins); empty values count as unset. A bad value
+//! stops start-up with a message naming the variable, never the first request.
+//!
+//! The variables are declared once, as clap arguments ([`Environment`]): clap parses, range-checks
+//! and documents them (`todo-api --help` lists each with its default). Each settings type lives
+//! with the module that uses it; this module only assembles them, so it is the one place that
+//! knows the variables' names.
 
 use std::fmt;
 use std::num::NonZeroU32;
 use std::time::Duration;
 
+use clap::{Arg, ArgMatches, Args, Command, FromArgMatches as _};
 use reqwest::Url;
 
-use crate::auth::Secret;
-use crate::store::Backend;
+use crate::auth::{AuthSettings, JwksSettings, Secret};
+use crate::http::HttpSettings;
+use crate::store::{Backend, DatabaseSettings, PoolerMode};
+use crate::telemetry::{LogFormat, TelemetrySettings};
 
 /// The default database: an SQLite file in the working directory, created if missing.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://todo.db";
@@ -20,180 +29,104 @@ pub struct Settings {
     pub database_url: String,
     /// `HOST`: the address to listen on.
     pub host: String,
+    /// `PORT`: the port to listen on (0 picks a free one).
+    pub port: u16,
     /// The connection pool and how queries reach the database.
     pub database: DatabaseSettings,
     /// Logs and metrics.
     pub telemetry: TelemetrySettings,
     /// CORS, limits and shutdown.
     pub http: HttpSettings,
-    /// `PORT`: the port to listen on (0 picks a free one).
-    pub port: u16,
     /// How tokens are verified.
     pub auth: AuthSettings,
 }
 
-/// How tokens are verified. Both modes can be on together; with neither, the server runs in
-/// development mode (a random per-process secret, and a demo token printed at start-up).
-#[derive(Clone, Debug, Default)]
-pub struct AuthSettings {
-    /// `BETTER_AUTH_SECRET`: HS256 with this shared secret.
-    pub shared_secret: Option<Secret>,
-    /// `BETTER_AUTH_URL`: Better Auth's JWT plugin, verified with the keys of its JWKS.
-    pub jwks: Option<JwksSettings>,
-}
+/// The environment variables, as clap arguments (each also a `--flag` of the command line).
+#[derive(Args, Clone, Debug)]
+#[command(next_help_heading = "Settings (environment variables; a flag wins over its variable)")]
+pub struct Environment {
+    /// `postgres://…` / `postgresql://…` (Neon's connection string) or `sqlite://path.db`
+    /// (created if missing).
+    #[arg(long, env = "DATABASE_URL", value_name = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, value_parser = database_url)]
+    database_url: String,
+    /// The address to listen on (`0.0.0.0` in a container).
+    #[arg(long, env = "HOST", value_name = "HOST", default_value = "127.0.0.1", value_parser = host)]
+    host: String,
+    /// The port to listen on (`0` picks a free one).
+    #[arg(long, env = "PORT", value_name = "PORT", default_value_t = 8080, value_parser = number::<u16>(0, 65535))]
+    port: u16,
 
-impl AuthSettings {
-    /// Neither a shared secret nor a JWKS is configured.
-    pub fn is_development(&self) -> bool {
-        self.shared_secret.is_none() && self.jwks.is_none()
-    }
-}
+    /// Verify HS256 tokens signed with this secret (its raw UTF-8 bytes; at least 32 bytes).
+    #[arg(
+        long,
+        env = "BETTER_AUTH_SECRET",
+        value_name = "BETTER_AUTH_SECRET",
+        hide_env_values = true
+    )]
+    better_auth_secret: Option<String>,
+    /// The Better Auth base URL (e.g. `https://app.example.com`): verify its JWT plugin's tokens
+    /// with its JWKS.
+    #[arg(long, env = "BETTER_AUTH_URL", value_name = "BETTER_AUTH_URL", value_parser = http_url)]
+    better_auth_url: Option<Url>,
+    /// Where the public keys are fetched [default: {BETTER_AUTH_URL}/api/auth/jwks].
+    #[arg(long, env = "AUTH_JWKS_URL", value_name = "AUTH_JWKS_URL", value_parser = http_url)]
+    auth_jwks_url: Option<Url>,
+    /// The `iss` tokens must have [default: the origin of BETTER_AUTH_URL].
+    #[arg(long, env = "AUTH_ISSUER", value_name = "AUTH_ISSUER", value_parser = trimmed)]
+    auth_issuer: Option<String>,
+    /// The accepted `aud` values, comma-separated [default: the origin of BETTER_AUTH_URL].
+    #[arg(long, env = "AUTH_AUDIENCE", value_name = "AUTH_AUDIENCE", value_parser = audiences)]
+    auth_audience: Option<Audiences>,
 
-/// Where Better Auth publishes its public keys, and what its tokens must say.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct JwksSettings {
-    /// `AUTH_JWKS_URL`, by default `{BETTER_AUTH_URL}/api/auth/jwks`.
-    pub url: Url,
-    /// `AUTH_ISSUER`: the required `iss`, by default the origin of `BETTER_AUTH_URL`.
-    pub issuer: String,
-    /// `AUTH_AUDIENCE`: `aud` must contain one of these; by default the origin of
-    /// `BETTER_AUTH_URL`.
-    pub audiences: Vec<String>,
-    /// How long one fetch of the key set may take before it is abandoned.
-    pub fetch_timeout: Duration,
-    /// The shortest time between two fetches caused by tokens with an unknown `kid`, so a flood
-    /// of made-up key ids cannot make the server hammer the frontend.
-    pub refetch_cooldown: Duration,
-    /// How often the key set is fetched in the background, so rotated-out keys stop working and
-    /// new ones are known before the first token signed with them arrives.
-    pub refresh_interval: Duration,
-}
+    /// `pretty` (human-readable) or `json` (one JSON object per line).
+    #[arg(long, env = "LOG_FORMAT", value_name = "LOG_FORMAT", default_value = "pretty", value_parser = log_format)]
+    log_format: LogFormat,
+    /// Serve Prometheus metrics at `GET /metrics`.
+    #[arg(long, env = "METRICS_ENABLED", value_name = "METRICS_ENABLED", default_value = "true", value_parser = boolean, action = clap::ArgAction::Set)]
+    metrics_enabled: bool,
 
-impl JwksSettings {
-    /// Default of [`Self::fetch_timeout`].
-    pub const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
-    /// Default of [`Self::refetch_cooldown`].
-    pub const REFETCH_COOLDOWN: Duration = Duration::from_secs(30);
-    /// Default of [`Self::refresh_interval`].
-    pub const REFRESH_INTERVAL: Duration = Duration::from_secs(300);
+    /// Most database connections per process (PostgreSQL).
+    #[arg(long, env = "DB_POOL_MAX", value_name = "DB_POOL_MAX", default_value = "10", value_parser = number::<u32>(1, 1000))]
+    db_pool_max: u32,
+    /// How long a request waits for a connection, connecting included, before a 503.
+    #[arg(long, env = "DB_ACQUIRE_TIMEOUT", value_name = "DB_ACQUIRE_TIMEOUT", default_value = "3s", value_parser = duration)]
+    db_acquire_timeout: Duration,
+    /// The longest a PostgreSQL statement may run; `0` = no limit.
+    #[arg(long, env = "DB_STATEMENT_TIMEOUT", value_name = "DB_STATEMENT_TIMEOUT", default_value = "10s", value_parser = duration_or_zero)]
+    db_statement_timeout: Duration,
+    /// An idle connection is closed after this long (lets Neon's compute suspend).
+    #[arg(long, env = "DB_IDLE_TIMEOUT", value_name = "DB_IDLE_TIMEOUT", default_value = "60s", value_parser = duration)]
+    db_idle_timeout: Duration,
+    /// Every connection is replaced after this long.
+    #[arg(long, env = "DB_MAX_LIFETIME", value_name = "DB_MAX_LIFETIME", default_value = "30m", value_parser = duration)]
+    db_max_lifetime: Duration,
+    /// `auto`, `true` or `false`: whether DATABASE_URL goes through a transaction-mode pooler
+    /// (`auto`: on for Neon's `-pooler` hosts).
+    #[arg(long, env = "DB_TRANSACTION_POOLER", value_name = "DB_TRANSACTION_POOLER", default_value = "auto", value_parser = pooler_mode)]
+    db_transaction_pooler: PoolerMode,
 
-    /// Settings for a key set at `url`, with the default timings.
-    pub fn new(url: Url, issuer: String, audiences: Vec<String>) -> Self {
-        Self {
-            url,
-            issuer,
-            audiences,
-            fetch_timeout: Self::FETCH_TIMEOUT,
-            refetch_cooldown: Self::REFETCH_COOLDOWN,
-            refresh_interval: Self::REFRESH_INTERVAL,
-        }
-    }
-}
-
-/// The connection pool. The defaults suit a serverless PostgreSQL such as Neon: few
-/// connections, a short wait for one, and idle connections closed so the compute can suspend.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DatabaseSettings {
-    /// `DB_POOL_MAX`: the most connections this process opens.
-    pub pool_max: u32,
-    /// `DB_ACQUIRE_TIMEOUT`: how long a request waits for a connection (connecting included)
-    /// before it is answered 503.
-    pub acquire_timeout: Duration,
-    /// `DB_STATEMENT_TIMEOUT`: the longest a statement may run (PostgreSQL; `None` = no limit).
-    pub statement_timeout: Option<Duration>,
-    /// `DB_IDLE_TIMEOUT`: an idle connection is closed after this long.
-    pub idle_timeout: Duration,
-    /// `DB_MAX_LIFETIME`: every connection is replaced after this long.
-    pub max_lifetime: Duration,
-    /// `DB_TRANSACTION_POOLER`: whether `DATABASE_URL` goes through a pooler in transaction
-    /// mode (PgBouncer, Neon's `-pooler` endpoint).
-    pub transaction_pooler: PoolerMode,
-}
-
-impl Default for DatabaseSettings {
-    fn default() -> Self {
-        Self {
-            pool_max: 10,
-            acquire_timeout: Duration::from_secs(3),
-            statement_timeout: Some(Duration::from_secs(10)),
-            idle_timeout: Duration::from_secs(60),
-            max_lifetime: Duration::from_secs(30 * 60),
-            transaction_pooler: PoolerMode::Auto,
-        }
-    }
-}
-
-/// `DB_TRANSACTION_POOLER`: `auto` (the default), `true` or `false`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PoolerMode {
-    /// On when the host name contains `-pooler.` (Neon's pooled endpoint), off otherwise.
-    Auto,
-    /// Every operation runs in its own transaction with unnamed statements, which works
-    /// behind any transaction-mode pooler, with or without prepared-statement support.
-    On,
-    /// A direct connection (or a session-mode pooler): cached prepared statements.
-    Off,
-}
-
-/// Logs and metrics.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TelemetrySettings {
-    /// `LOG_FORMAT`: `pretty` (the default) or `json`.
-    pub log_format: LogFormat,
-    /// `METRICS_ENABLED`: whether `GET /metrics` answers (default true).
-    pub metrics_enabled: bool,
-}
-
-impl Default for TelemetrySettings {
-    fn default() -> Self {
-        Self {
-            log_format: LogFormat::Pretty,
-            metrics_enabled: true,
-        }
-    }
-}
-
-/// How log lines are written.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LogFormat {
-    /// Human-readable lines.
-    Pretty,
-    /// One JSON object per line, for log collectors.
-    Json,
-}
-
-/// CORS, limits and shutdown.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct HttpSettings {
-    /// `CORS_ORIGINS`: the browser origins allowed to call the API (none: no CORS headers).
-    pub cors_origins: Vec<String>,
-    /// `MAX_BODY_BYTES`: the largest request body accepted.
-    pub max_body_bytes: usize,
-    /// `REQUEST_TIMEOUT`: a request still running after this long is answered 503.
-    pub request_timeout: Duration,
-    /// `RATE_LIMIT_PER_MINUTE`: requests per user per minute (`None`: no limit).
-    pub rate_limit_per_minute: Option<NonZeroU32>,
-    /// `SHUTDOWN_GRACE`: how long in-flight requests may run after SIGTERM or SIGINT.
-    pub shutdown_grace: Duration,
-}
-
-impl Default for HttpSettings {
-    fn default() -> Self {
-        Self {
-            cors_origins: Vec::new(),
-            max_body_bytes: 64 * 1024,
-            request_timeout: Duration::from_secs(30),
-            rate_limit_per_minute: None,
-            shutdown_grace: Duration::from_secs(10),
-        }
-    }
+    /// Comma-separated browser origins allowed to call the API (exact origins; no `*`).
+    #[arg(long, env = "CORS_ORIGINS", value_name = "CORS_ORIGINS", value_parser = origins)]
+    cors_origins: Option<Origins>,
+    /// The largest request body, in bytes.
+    #[arg(long, env = "MAX_BODY_BYTES", value_name = "MAX_BODY_BYTES", default_value = "65536", value_parser = number::<usize>(1024, 64 * 1024 * 1024))]
+    max_body_bytes: usize,
+    /// A request still running after this long is answered 503.
+    #[arg(long, env = "REQUEST_TIMEOUT", value_name = "REQUEST_TIMEOUT", default_value = "30s", value_parser = duration)]
+    request_timeout: Duration,
+    /// Requests per user per minute, per process (`0`: no limit).
+    #[arg(long, env = "RATE_LIMIT_PER_MINUTE", value_name = "RATE_LIMIT_PER_MINUTE", default_value = "0", value_parser = number::<u32>(0, 1_000_000))]
+    rate_limit_per_minute: u32,
+    /// After SIGTERM or SIGINT, how long in-flight requests may finish.
+    #[arg(long, env = "SHUTDOWN_GRACE", value_name = "SHUTDOWN_GRACE", default_value = "10s", value_parser = duration_or_zero)]
+    shutdown_grace: Duration,
 }
 
 /// A configuration value that cannot be used.
 #[derive(Debug, PartialEq, Eq)]
 pub struct ConfigError {
     /// The environment variable at fault.
-    pub variable: &'static str,
+    pub variable: String,
     /// What is wrong with it.
     pub message: String,
 }
@@ -206,91 +139,289 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
-fn error(variable: &'static str, message: impl Into<String>) -> ConfigError {
+fn error(variable: &str, message: impl Into<String>) -> ConfigError {
     ConfigError {
-        variable,
+        variable: variable.to_owned(),
         message: message.into(),
     }
 }
 
-/// Reads typed values from a lookup function; empty values count as unset.
-struct Env<F> {
-    lookup: F,
-}
-
-impl<F: Fn(&str) -> Option<String>> Env<F> {
-    fn raw(&self, name: &str) -> Option<String> {
-        (self.lookup)(name)
-            .map(|v| v.trim().to_owned())
-            .filter(|v| !v.is_empty())
-    }
-
-    fn number<T: std::str::FromStr + PartialOrd + fmt::Display>(
-        &self,
-        name: &'static str,
-        default: T,
-        min: T,
-        max: T,
-    ) -> Result<T, ConfigError> {
-        let Some(raw) = self.raw(name) else {
-            return Ok(default);
-        };
-        match raw.parse::<T>() {
-            Ok(value) if value >= min && value <= max => Ok(value),
-            _ => Err(error(
-                name,
-                format!("`{raw}` is not a whole number from {min} to {max}"),
-            )),
-        }
-    }
-
-    /// A duration such as `3s`, `500ms` or `5m` (a bare number is seconds); `0` is allowed
-    /// only when `zero_ok`.
-    fn duration(
-        &self,
-        name: &'static str,
-        default: Duration,
-        zero_ok: bool,
-    ) -> Result<Duration, ConfigError> {
-        let Some(raw) = self.raw(name) else {
-            return Ok(default);
-        };
-        let parsed = match raw.parse::<u64>() {
-            Ok(secs) => Ok(Duration::from_secs(secs)),
-            Err(_) => humantime::parse_duration(&raw),
-        };
-        match parsed {
-            Ok(d) if d.is_zero() && !zero_ok => Err(error(name, "must be more than zero")),
-            Ok(d) if d > Duration::from_secs(24 * 3600) => {
-                Err(error(name, format!("`{raw}` is longer than a day")))
+impl Settings {
+    /// Reads settings through `lookup` instead of the process environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let command = Environment::augment_args(Command::new("todo-api").no_binary_name(true));
+        // Each variable `lookup` gives becomes its flag; clap reads nothing else.
+        let mut argv = Vec::new();
+        let command = command.mut_args(|arg| {
+            if let Some(value) = env_name(&arg).and_then(|name| usable(lookup(&name)))
+                && let Some(long) = arg.get_long()
+            {
+                argv.push(format!("--{long}={value}"));
             }
-            Ok(d) => Ok(d),
-            Err(_) => Err(error(
-                name,
-                format!("`{raw}` is not a duration (e.g. 3s, 500ms, 5m)"),
+            arg.env(None::<&'static str>)
+        });
+        let matches = command
+            .try_get_matches_from(argv)
+            .map_err(|err| clap_error(&err))?;
+        Self::from_matches(&matches)
+    }
+
+    /// The settings from parsed arguments (see [`Environment::command`] for the binary's).
+    pub fn from_matches(matches: &ArgMatches) -> Result<Self, ConfigError> {
+        let env = Environment::from_arg_matches(matches)
+            .map_err(|err| error("the environment", err.to_string()))?;
+        env.assemble()
+    }
+}
+
+impl Environment {
+    /// The variables as a command of their own, reading the process environment (empty values
+    /// count as unset); the binary flattens them into its command line.
+    pub fn command(command: Command) -> Command {
+        Self::augment_args(command).mut_args(|arg| match env_name(&arg) {
+            Some(name) if usable(std::env::var(&name).ok()).is_none() => {
+                arg.env(None::<&'static str>)
+            }
+            _ => arg,
+        })
+    }
+
+    fn assemble(self) -> Result<Settings, ConfigError> {
+        let shared_secret = self
+            .better_auth_secret
+            .and_then(|raw| usable(Some(raw)))
+            .map(|raw| Secret::parse(raw).map_err(|m| error("BETTER_AUTH_SECRET", m)))
+            .transpose()?;
+        let jwks = match &self.better_auth_url {
+            Some(base) => Some(JwksSettings::for_better_auth(
+                base,
+                self.auth_jwks_url,
+                self.auth_issuer,
+                self.auth_audience.map(|a| a.0),
             )),
-        }
-    }
-
-    fn boolean(&self, name: &'static str, default: bool) -> Result<bool, ConfigError> {
-        let Some(raw) = self.raw(name) else {
-            return Ok(default);
+            None => {
+                let orphans = [
+                    ("AUTH_JWKS_URL", self.auth_jwks_url.is_some()),
+                    ("AUTH_ISSUER", self.auth_issuer.is_some()),
+                    ("AUTH_AUDIENCE", self.auth_audience.is_some()),
+                ];
+                if let Some((name, _)) = orphans.iter().find(|(_, set)| *set) {
+                    return Err(error(
+                        name,
+                        "is set but BETTER_AUTH_URL is not: set BETTER_AUTH_URL to the Better \
+                         Auth base URL (e.g. https://app.example.com) too",
+                    ));
+                }
+                None
+            }
         };
-        parse_bool(&raw).ok_or_else(|| error(name, format!("`{raw}` is not true or false")))
+        Ok(Settings {
+            database_url: self.database_url,
+            host: self.host,
+            port: self.port,
+            database: DatabaseSettings {
+                pool_max: self.db_pool_max,
+                acquire_timeout: self.db_acquire_timeout,
+                statement_timeout: (!self.db_statement_timeout.is_zero())
+                    .then_some(self.db_statement_timeout),
+                idle_timeout: self.db_idle_timeout,
+                max_lifetime: self.db_max_lifetime,
+                transaction_pooler: self.db_transaction_pooler,
+            },
+            telemetry: TelemetrySettings {
+                log_format: self.log_format,
+                metrics_enabled: self.metrics_enabled,
+            },
+            http: HttpSettings {
+                cors_origins: self.cors_origins.map(|o| o.0).unwrap_or_default(),
+                max_body_bytes: self.max_body_bytes,
+                request_timeout: self.request_timeout,
+                rate_limit_per_minute: NonZeroU32::new(self.rate_limit_per_minute),
+                shutdown_grace: self.shutdown_grace,
+            },
+            auth: AuthSettings {
+                shared_secret,
+                jwks,
+            },
+        })
     }
 }
 
-fn parse_bool(raw: &str) -> Option<bool> {
-    match raw.to_ascii_lowercase().as_str() {
-        "1" | "true" | "yes" | "on" => Some(true),
-        "0" | "false" | "no" | "off" => Some(false),
-        _ => None,
+/// The environment variable an argument reads.
+fn env_name(arg: &Arg) -> Option<String> {
+    arg.get_env()
+        .map(|name| name.to_string_lossy().into_owned())
+}
+
+/// A value with its surrounding white space trimmed; `None` when it is empty.
+fn usable(value: Option<String>) -> Option<String> {
+    value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+}
+
+/// A clap error as a [`ConfigError`] naming the variable (never the value of a secret: only
+/// checked values reach clap's messages, and the secret is checked after it).
+pub(crate) fn clap_error(err: &clap::Error) -> ConfigError {
+    use clap::error::{ContextKind, ContextValue};
+    let flag = match err.get(ContextKind::InvalidArg) {
+        Some(ContextValue::String(flag)) => flag.clone(),
+        _ => String::new(),
+    };
+    let variables = Environment::augment_args(Command::new("todo-api"));
+    let variable = variables
+        .get_arguments()
+        .find(|arg| {
+            arg.get_long().is_some_and(|long| {
+                flag.starts_with(&format!("--{long} ")) || flag == format!("--{long}")
+            })
+        })
+        .and_then(env_name)
+        .unwrap_or_else(|| "the environment".to_owned());
+    let message = match std::error::Error::source(err) {
+        Some(why) => why.to_string(),
+        None => err.kind().to_string(),
+    };
+    error(&variable, message)
+}
+
+// Value parsers: each says what it expects in words a person configuring a server reads.
+
+/// A whole number within `min..=max`.
+fn number<T>(min: T, max: T) -> impl Fn(&str) -> Result<T, String> + Clone + Send + Sync + 'static
+where
+    T: std::str::FromStr + PartialOrd + fmt::Display + Copy + Send + Sync + 'static,
+{
+    move |raw| match raw.trim().parse::<T>() {
+        Ok(value) if value >= min && value <= max => Ok(value),
+        _ => Err(format!("`{raw}` is not a whole number from {min} to {max}")),
     }
 }
 
-/// Checks one `CORS_ORIGINS` entry: `scheme://host[:port]`, exactly as a browser sends it.
-fn parse_origin(raw: &str) -> Result<String, String> {
-    if raw == "*" || raw.contains('*') {
+/// A duration such as `3s`, `500ms` or `5m` (a bare number is seconds), from 0 to a day.
+fn duration_or_zero(raw: &str) -> Result<Duration, String> {
+    let raw = raw.trim();
+    let parsed = match raw.parse::<u64>() {
+        Ok(secs) => Ok(Duration::from_secs(secs)),
+        Err(_) => humantime::parse_duration(raw),
+    };
+    match parsed {
+        Ok(d) if d > Duration::from_secs(24 * 3600) => Err(format!("`{raw}` is longer than a day")),
+        Ok(d) => Ok(d),
+        Err(_) => Err(format!("`{raw}` is not a duration (e.g. 3s, 500ms, 5m)")),
+    }
+}
+
+/// Like [`duration_or_zero`], more than zero.
+fn duration(raw: &str) -> Result<Duration, String> {
+    match duration_or_zero(raw)? {
+        d if d.is_zero() => Err("must be more than zero".into()),
+        d => Ok(d),
+    }
+}
+
+fn boolean(raw: &str) -> Result<bool, String> {
+    match raw.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        _ => Err(format!("`{raw}` is not true or false")),
+    }
+}
+
+fn trimmed(raw: &str) -> Result<String, String> {
+    Ok(raw.trim().to_owned())
+}
+
+fn database_url(raw: &str) -> Result<String, String> {
+    let raw = raw.trim();
+    Backend::from_url(raw)?;
+    Ok(raw.to_owned())
+}
+
+fn host(raw: &str) -> Result<String, String> {
+    let host = raw.trim();
+    if host != "localhost" && host.parse::<std::net::IpAddr>().is_err() {
+        return Err(format!(
+            "`{host}` is not an IP address (e.g. 127.0.0.1 or 0.0.0.0) or localhost"
+        ));
+    }
+    Ok(host.to_owned())
+}
+
+fn log_format(raw: &str) -> Result<LogFormat, String> {
+    match raw.trim().to_ascii_lowercase().as_str() {
+        "pretty" | "text" => Ok(LogFormat::Pretty),
+        "json" => Ok(LogFormat::Json),
+        other => Err(format!("`{other}` is not json or pretty")),
+    }
+}
+
+fn pooler_mode(raw: &str) -> Result<PoolerMode, String> {
+    if raw.trim().eq_ignore_ascii_case("auto") {
+        return Ok(PoolerMode::Auto);
+    }
+    match boolean(raw) {
+        Ok(true) => Ok(PoolerMode::On),
+        Ok(false) => Ok(PoolerMode::Off),
+        Err(_) => Err(format!("`{raw}` is not auto, true or false")),
+    }
+}
+
+/// An absolute `http://` or `https://` URL with a host, and no query, fragment or credentials.
+fn http_url(raw: &str) -> Result<Url, String> {
+    let raw = raw.trim();
+    let url = Url::parse(raw).map_err(|why| {
+        format!("`{raw}` is not an absolute URL ({why}); expected e.g. https://app.example.com")
+    })?;
+    // Credentials are checked first, so that the message never repeats them.
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err("must not contain credentials".into());
+    }
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(format!("`{raw}` must start with http:// or https://"));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(format!("`{raw}` has no host"));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(format!("`{raw}` must not have a query or a fragment"));
+    }
+    Ok(url)
+}
+
+/// A comma-separated list of `aud` values.
+#[derive(Clone, Debug)]
+struct Audiences(Vec<String>);
+
+fn audiences(raw: &str) -> Result<Audiences, String> {
+    let list: Vec<String> = raw
+        .split(',')
+        .map(str::trim)
+        .filter(|a| !a.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if list.is_empty() {
+        return Err(format!(
+            "`{raw}` names no audience: give one or more, separated by commas"
+        ));
+    }
+    Ok(Audiences(list))
+}
+
+/// A comma-separated list of browser origins.
+#[derive(Clone, Debug)]
+struct Origins(Vec<String>);
+
+fn origins(raw: &str) -> Result<Origins, String> {
+    raw.split(',')
+        .map(str::trim)
+        .filter(|o| !o.is_empty())
+        .map(origin)
+        .collect::<Result<Vec<_>, _>>()
+        .map(Origins)
+}
+
+/// One origin: `scheme://host[:port]`, exactly as a browser sends it.
+fn origin(raw: &str) -> Result<String, String> {
+    if raw.contains('*') {
         return Err(
             "wildcards are not allowed: list each origin, e.g. https://app.example.com".into(),
         );
@@ -309,444 +440,5 @@ fn parse_origin(raw: &str) -> Result<String, String> {
     Ok(raw.to_ascii_lowercase())
 }
 
-impl Settings {
-    /// Reads the process environment (after loading `.env`, which never overrides it).
-    pub fn from_env() -> Result<Self, ConfigError> {
-        let _ = dotenvy::dotenv();
-        Self::from_lookup(|name| std::env::var(name).ok())
-    }
-
-    /// Reads settings through `lookup`; empty values count as unset.
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let env = Env { lookup };
-        let var = |name: &str| env.raw(name);
-
-        let database_url = var("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into());
-        Backend::from_url(&database_url).map_err(|m| error("DATABASE_URL", m))?;
-
-        let host = var("HOST").unwrap_or_else(|| "127.0.0.1".into());
-        if host != "localhost" && host.parse::<std::net::IpAddr>().is_err() {
-            return Err(error(
-                "HOST",
-                format!("`{host}` is not an IP address (e.g. 127.0.0.1 or 0.0.0.0) or localhost"),
-            ));
-        }
-
-        let port = match var("PORT") {
-            None => 8080,
-            Some(raw) => raw
-                .parse::<u16>()
-                .map_err(|_| error("PORT", format!("`{raw}` is not a port number (0-65535)")))?,
-        };
-
-        let shared_secret = var("BETTER_AUTH_SECRET")
-            .map(|raw| Secret::parse(raw).map_err(|m| error("BETTER_AUTH_SECRET", m)))
-            .transpose()?;
-        let jwks = jwks_settings(&var)?;
-
-        let auth = AuthSettings {
-            shared_secret,
-            jwks,
-        };
-        Ok(Self {
-            database_url,
-            host,
-            database: database_settings(&env)?,
-            telemetry: telemetry_settings(&env)?,
-            http: http_settings(&env)?,
-            port,
-            auth,
-        })
-    }
-}
-
-/// Where Better Auth's JWT plugin serves its keys, relative to its base URL.
-const JWKS_PATH: &str = "/api/auth/jwks";
-
-/// JWKS mode from `BETTER_AUTH_URL` and its overrides; `None` when `BETTER_AUTH_URL` is unset.
-///
-/// Mirrors how Better Auth reads the same variable: a bare origin (`https://app.example.com`)
-/// serves the auth routes under `/api/auth`, a URL with a path (`…/api/auth`) is the auth base
-/// itself, and the JWT plugin's default `iss` and `aud` are the URL's origin.
-fn jwks_settings(
-    var: &impl Fn(&str) -> Option<String>,
-) -> Result<Option<JwksSettings>, ConfigError> {
-    let Some(raw) = var("BETTER_AUTH_URL") else {
-        for name in ["AUTH_JWKS_URL", "AUTH_ISSUER", "AUTH_AUDIENCE"] {
-            if var(name).is_some() {
-                return Err(ConfigError {
-                    variable: name,
-                    message: "is set but BETTER_AUTH_URL is not: set BETTER_AUTH_URL to the \
-                              Better Auth base URL (e.g. https://app.example.com) too"
-                        .into(),
-                });
-            }
-        }
-        return Ok(None);
-    };
-    let base = http_url("BETTER_AUTH_URL", &raw)?;
-    let origin = base.origin().ascii_serialization();
-
-    let url = match var("AUTH_JWKS_URL") {
-        Some(raw) => http_url("AUTH_JWKS_URL", &raw)?,
-        None => {
-            let base_path = base.path().trim_end_matches('/');
-            let joined = if base_path.is_empty() {
-                format!("{origin}{JWKS_PATH}")
-            } else {
-                format!("{origin}{base_path}/jwks")
-            };
-            http_url("BETTER_AUTH_URL", &joined)?
-        }
-    };
-
-    let issuer = var("AUTH_ISSUER")
-        .map(|v| v.trim().to_owned())
-        .unwrap_or_else(|| origin.clone());
-
-    let audiences = match var("AUTH_AUDIENCE") {
-        None => vec![origin],
-        Some(raw) => {
-            let list: Vec<String> = raw
-                .split(',')
-                .map(str::trim)
-                .filter(|a| !a.is_empty())
-                .map(str::to_owned)
-                .collect();
-            if list.is_empty() {
-                return Err(ConfigError {
-                    variable: "AUTH_AUDIENCE",
-                    message: format!(
-                        "`{raw}` names no audience: give one or more, separated by commas"
-                    ),
-                });
-            }
-            list
-        }
-    };
-
-    Ok(Some(JwksSettings::new(url, issuer, audiences)))
-}
-
-/// An absolute `http://` or `https://` URL with a host, and no query, fragment or credentials.
-fn http_url(variable: &'static str, raw: &str) -> Result<Url, ConfigError> {
-    let error = |message: String| ConfigError { variable, message };
-    let raw = raw.trim();
-    let url = Url::parse(raw).map_err(|why| {
-        error(format!(
-            "`{raw}` is not an absolute URL ({why}); expected e.g. https://app.example.com"
-        ))
-    })?;
-    if !matches!(url.scheme(), "http" | "https") {
-        return Err(error(format!(
-            "`{raw}` must start with http:// or https://"
-        )));
-    }
-    if url.host_str().is_none_or(str::is_empty) {
-        return Err(error(format!("`{raw}` has no host")));
-    }
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err(error(format!(
-            "`{raw}` must not have a query or a fragment"
-        )));
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(error("must not contain credentials".into()));
-    }
-    Ok(url)
-}
-
-fn database_settings<F: Fn(&str) -> Option<String>>(
-    env: &Env<F>,
-) -> Result<DatabaseSettings, ConfigError> {
-    let d = DatabaseSettings::default();
-    let statement_timeout = env.duration(
-        "DB_STATEMENT_TIMEOUT",
-        d.statement_timeout.unwrap_or_default(),
-        true,
-    )?;
-    let transaction_pooler = match env.raw("DB_TRANSACTION_POOLER") {
-        None => PoolerMode::Auto,
-        Some(raw) if raw.eq_ignore_ascii_case("auto") => PoolerMode::Auto,
-        Some(raw) => match parse_bool(&raw) {
-            Some(true) => PoolerMode::On,
-            Some(false) => PoolerMode::Off,
-            None => {
-                return Err(error(
-                    "DB_TRANSACTION_POOLER",
-                    format!("`{raw}` is not auto, true or false"),
-                ));
-            }
-        },
-    };
-    Ok(DatabaseSettings {
-        pool_max: env.number("DB_POOL_MAX", d.pool_max, 1, 1000)?,
-        acquire_timeout: env.duration("DB_ACQUIRE_TIMEOUT", d.acquire_timeout, false)?,
-        statement_timeout: (!statement_timeout.is_zero()).then_some(statement_timeout),
-        idle_timeout: env.duration("DB_IDLE_TIMEOUT", d.idle_timeout, false)?,
-        max_lifetime: env.duration("DB_MAX_LIFETIME", d.max_lifetime, false)?,
-        transaction_pooler,
-    })
-}
-
-fn telemetry_settings<F: Fn(&str) -> Option<String>>(
-    env: &Env<F>,
-) -> Result<TelemetrySettings, ConfigError> {
-    let log_format = match env.raw("LOG_FORMAT").map(|v| v.to_ascii_lowercase()) {
-        None => LogFormat::Pretty,
-        Some(v) if v == "pretty" || v == "text" => LogFormat::Pretty,
-        Some(v) if v == "json" => LogFormat::Json,
-        Some(v) => return Err(error("LOG_FORMAT", format!("`{v}` is not json or pretty"))),
-    };
-    Ok(TelemetrySettings {
-        log_format,
-        metrics_enabled: env.boolean("METRICS_ENABLED", true)?,
-    })
-}
-
-fn http_settings<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<HttpSettings, ConfigError> {
-    let d = HttpSettings::default();
-    let cors_origins = match env.raw("CORS_ORIGINS") {
-        None => Vec::new(),
-        Some(raw) => raw
-            .split(',')
-            .map(str::trim)
-            .filter(|o| !o.is_empty())
-            .map(parse_origin)
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|m| error("CORS_ORIGINS", m))?,
-    };
-    let rate = env.number("RATE_LIMIT_PER_MINUTE", 0u32, 0, 1_000_000)?;
-    Ok(HttpSettings {
-        cors_origins,
-        max_body_bytes: env.number("MAX_BODY_BYTES", d.max_body_bytes, 1024, 64 * 1024 * 1024)?,
-        request_timeout: env.duration("REQUEST_TIMEOUT", d.request_timeout, false)?,
-        rate_limit_per_minute: NonZeroU32::new(rate),
-        shutdown_grace: env.duration("SHUTDOWN_GRACE", d.shutdown_grace, true)?,
-    })
-}
-
 #[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used)]
-
-    use std::collections::HashMap;
-
-    use super::*;
-
-    fn settings(vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
-        let vars: HashMap<String, String> = vars
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
-        Settings::from_lookup(|name| vars.get(name).cloned())
-    }
-
-    fn jwks(vars: &[(&str, &str)]) -> JwksSettings {
-        settings(vars).unwrap().auth.jwks.unwrap()
-    }
-
-    fn failing_variable(vars: &[(&str, &str)]) -> &'static str {
-        settings(vars).unwrap_err().variable
-    }
-
-    #[test]
-    fn nothing_configured_is_development_mode() {
-        let auth = settings(&[]).unwrap().auth;
-        assert!(auth.is_development());
-    }
-
-    #[test]
-    fn better_auth_url_alone_turns_on_jwks_mode_with_better_auths_defaults() {
-        let origin = jwks(&[("BETTER_AUTH_URL", "https://app.example.com")]);
-        assert_eq!(origin.url.as_str(), "https://app.example.com/api/auth/jwks");
-        assert_eq!(origin.issuer, "https://app.example.com");
-        assert_eq!(origin.audiences, ["https://app.example.com"]);
-        assert_eq!(origin.fetch_timeout, JwksSettings::FETCH_TIMEOUT);
-
-        // A trailing slash changes nothing: Better Auth uses the origin.
-        let slash = jwks(&[("BETTER_AUTH_URL", "http://localhost:3000/")]);
-        assert_eq!(slash.url.as_str(), "http://localhost:3000/api/auth/jwks");
-        assert_eq!(slash.issuer, "http://localhost:3000");
-    }
-
-    #[test]
-    fn a_better_auth_url_with_a_path_is_the_auth_base() {
-        let jwks = jwks(&[("BETTER_AUTH_URL", "https://example.com/api/auth/")]);
-        assert_eq!(jwks.url.as_str(), "https://example.com/api/auth/jwks");
-        assert_eq!(jwks.issuer, "https://example.com");
-        assert_eq!(jwks.audiences, ["https://example.com"]);
-    }
-
-    #[test]
-    fn the_overrides_win() {
-        let jwks = jwks(&[
-            ("BETTER_AUTH_URL", "https://app.example.com"),
-            (
-                "AUTH_JWKS_URL",
-                "https://keys.example.com/.well-known/jwks.json",
-            ),
-            ("AUTH_ISSUER", "https://issuer.example.com"),
-            ("AUTH_AUDIENCE", " https://api.example.com , todo-api,,"),
-        ]);
-        assert_eq!(
-            jwks.url.as_str(),
-            "https://keys.example.com/.well-known/jwks.json"
-        );
-        assert_eq!(jwks.issuer, "https://issuer.example.com");
-        assert_eq!(jwks.audiences, ["https://api.example.com", "todo-api"]);
-    }
-
-    #[test]
-    fn both_modes_can_be_on_together() {
-        let auth = settings(&[
-            ("BETTER_AUTH_URL", "https://app.example.com"),
-            (
-                "BETTER_AUTH_SECRET",
-                "a-shared-secret-that-is-long-enough-for-hs256",
-            ),
-        ])
-        .unwrap()
-        .auth;
-        assert!(auth.shared_secret.is_some());
-        assert!(auth.jwks.is_some());
-        assert!(!auth.is_development());
-    }
-
-    #[test]
-    fn bad_values_name_their_variable() {
-        for bad in [
-            "app.example.com",
-            "ftp://app.example.com",
-            "https://",
-            "https://app.example.com/?x=1",
-            "https://user:pass@app.example.com",
-        ] {
-            assert_eq!(
-                failing_variable(&[("BETTER_AUTH_URL", bad)]),
-                "BETTER_AUTH_URL",
-                "{bad}"
-            );
-        }
-        assert_eq!(
-            failing_variable(&[
-                ("BETTER_AUTH_URL", "https://app.example.com"),
-                ("AUTH_JWKS_URL", "/api/auth/jwks"),
-            ]),
-            "AUTH_JWKS_URL"
-        );
-        assert_eq!(
-            failing_variable(&[
-                ("BETTER_AUTH_URL", "https://app.example.com"),
-                ("AUTH_AUDIENCE", " , "),
-            ]),
-            "AUTH_AUDIENCE"
-        );
-        for orphan in ["AUTH_JWKS_URL", "AUTH_ISSUER", "AUTH_AUDIENCE"] {
-            assert_eq!(
-                failing_variable(&[(orphan, "https://keys.example.com")]),
-                orphan
-            );
-        }
-        let message = settings(&[("BETTER_AUTH_URL", "https://user:hunter2@app.example.com")])
-            .unwrap_err()
-            .to_string();
-        assert!(!message.contains("hunter2"), "{message}");
-    }
-}
-
-#[cfg(test)]
-mod operational_tests {
-    #![allow(clippy::unwrap_used)]
-
-    use super::*;
-
-    fn settings(vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
-        Settings::from_lookup(|name| {
-            vars.iter()
-                .find(|(n, _)| *n == name)
-                .map(|(_, v)| (*v).to_owned())
-        })
-    }
-
-    fn fails(name: &'static str, value: &str) {
-        let err = settings(&[(name, value)]).expect_err(value);
-        assert_eq!(err.variable, name, "{err}");
-        assert!(err.to_string().contains(name), "{err}");
-    }
-
-    #[test]
-    fn defaults_suit_a_serverless_database() {
-        let s = settings(&[]).unwrap();
-        assert_eq!(s.database, DatabaseSettings::default());
-        assert_eq!(s.database.pool_max, 10);
-        assert_eq!(s.database.acquire_timeout, Duration::from_secs(3));
-        assert_eq!(s.http, HttpSettings::default());
-        assert_eq!(s.http.max_body_bytes, 65536);
-        assert_eq!(s.http.rate_limit_per_minute, None);
-        assert_eq!(s.telemetry, TelemetrySettings::default());
-    }
-
-    #[test]
-    fn every_variable_is_read() {
-        let s = settings(&[
-            ("DB_POOL_MAX", "12"),
-            ("DB_ACQUIRE_TIMEOUT", "750ms"),
-            ("DB_STATEMENT_TIMEOUT", "0"),
-            ("DB_IDLE_TIMEOUT", "2m"),
-            ("DB_MAX_LIFETIME", "600"),
-            ("DB_TRANSACTION_POOLER", "true"),
-            ("LOG_FORMAT", "JSON"),
-            ("METRICS_ENABLED", "false"),
-            (
-                "CORS_ORIGINS",
-                "https://app.example.com, http://localhost:3000",
-            ),
-            ("MAX_BODY_BYTES", "2048"),
-            ("REQUEST_TIMEOUT", "5s"),
-            ("RATE_LIMIT_PER_MINUTE", "120"),
-            ("SHUTDOWN_GRACE", "20s"),
-        ])
-        .unwrap();
-        assert_eq!(s.database.pool_max, 12);
-        assert_eq!(s.database.acquire_timeout, Duration::from_millis(750));
-        assert_eq!(s.database.statement_timeout, None);
-        assert_eq!(s.database.idle_timeout, Duration::from_secs(120));
-        assert_eq!(s.database.max_lifetime, Duration::from_secs(600));
-        assert_eq!(s.database.transaction_pooler, PoolerMode::On);
-        assert_eq!(s.telemetry.log_format, LogFormat::Json);
-        assert!(!s.telemetry.metrics_enabled);
-        assert_eq!(
-            s.http.cors_origins,
-            ["https://app.example.com", "http://localhost:3000"]
-        );
-        assert_eq!(s.http.max_body_bytes, 2048);
-        assert_eq!(s.http.request_timeout, Duration::from_secs(5));
-        assert_eq!(s.http.rate_limit_per_minute.map(NonZeroU32::get), Some(120));
-        assert_eq!(s.http.shutdown_grace, Duration::from_secs(20));
-    }
-
-    #[test]
-    fn bad_values_name_their_variable() {
-        fails("DB_POOL_MAX", "0");
-        fails("DB_POOL_MAX", "many");
-        fails("DB_ACQUIRE_TIMEOUT", "0");
-        fails("DB_ACQUIRE_TIMEOUT", "soon");
-        fails("DB_STATEMENT_TIMEOUT", "-1");
-        fails("DB_IDLE_TIMEOUT", "3 parsecs");
-        fails("DB_MAX_LIFETIME", "0");
-        fails("DB_TRANSACTION_POOLER", "sometimes");
-        fails("LOG_FORMAT", "xml");
-        fails("METRICS_ENABLED", "maybe");
-        fails("CORS_ORIGINS", "*");
-        fails("CORS_ORIGINS", "https://app.example.com/");
-        fails("CORS_ORIGINS", "app.example.com");
-        fails("CORS_ORIGINS", "ftp://files.example.com");
-        fails("MAX_BODY_BYTES", "10");
-        fails("MAX_BODY_BYTES", "1e6");
-        fails("REQUEST_TIMEOUT", "0");
-        fails("REQUEST_TIMEOUT", "2d");
-        fails("RATE_LIMIT_PER_MINUTE", "-5");
-        fails("SHUTDOWN_GRACE", "forever");
-    }
-}
+mod tests;

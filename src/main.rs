@@ -1,10 +1,12 @@
 //! The `todo-api` binary: a thin shell over the library.
 
-use clap::Parser as _;
-
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    match todo_api::cli::run(todo_api::cli::Cli::parse()).await {
+    let result = match todo_api::cli::parse() {
+        Ok((cli, settings)) => todo_api::cli::run(cli, settings).await,
+        Err(err) => Err(err),
+    };
+    match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err:#}");

@@ -21,9 +21,9 @@ use jsonwebtoken::{Algorithm, Header, Validation};
 use serde_json::Value;
 use tokio::sync::Mutex;
 
+use super::JwksSettings;
 use super::jwk::{self, VerifyingKey};
 use super::{AuthError, Claims, Identity, LEEWAY_SECS, TokenVerifier};
-use crate::config::JwksSettings;
 use crate::telemetry::metrics::Metrics;
 
 /// The largest key set accepted, in bytes.

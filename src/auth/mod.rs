@@ -10,6 +10,7 @@ mod claims;
 mod error;
 mod jwk;
 mod jwks;
+mod settings;
 mod shared_secret;
 
 use std::sync::Arc;
@@ -21,6 +22,7 @@ use self::cache::{Remembered, TokenCache};
 pub use self::claims::Claims;
 pub use self::error::AuthError;
 pub use self::jwks::{Jwks, KeysNotLoaded};
+pub use self::settings::{AuthSettings, JwksSettings};
 pub use self::shared_secret::{Secret, SharedSecret};
 use crate::domain::UserId;
 

@@ -14,6 +14,7 @@ pub mod observe;
 pub mod problem;
 pub mod schemas;
 pub mod security;
+mod settings;
 pub mod spec;
 
 use std::sync::Arc;
@@ -28,9 +29,9 @@ use self::api::health::HealthApi;
 use self::api::tasks::TasksApi;
 use self::limits::{RateLimiter, RequestTimeout};
 use self::observe::{Observe, RouteTable};
+pub use self::settings::HttpSettings;
 use self::spec::Spec;
 use crate::auth::{Authenticator, Jwks};
-use crate::config::HttpSettings;
 use crate::store::{MigrationGate, TaskStore};
 use crate::telemetry::metrics::{Gauges, Metrics};
 

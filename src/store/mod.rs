@@ -6,6 +6,7 @@ mod gate;
 mod listing;
 pub mod postgres_url;
 mod row;
+mod settings;
 #[macro_use]
 mod sql;
 mod postgres;
@@ -21,6 +22,7 @@ use async_trait::async_trait;
 pub use self::error::StoreError;
 pub use self::gate::{MigrationGate, migrate_until_done};
 pub use self::postgres::PostgresStore;
+pub use self::settings::{DatabaseSettings, PoolerMode};
 pub use self::sqlite::SqliteStore;
 use chrono::{DateTime, Utc};
 
@@ -71,7 +73,6 @@ pub struct Completion {
 
 /// How long an idempotency key is remembered.
 pub const IDEMPOTENCY_WINDOW: chrono::TimeDelta = chrono::TimeDelta::hours(24);
-use crate::config::DatabaseSettings;
 
 /// Every operation the API needs from storage. Each one is scoped by the owner's id: a task
 /// that belongs to someone else is indistinguishable from one that does not exist.

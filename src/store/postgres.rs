@@ -5,8 +5,8 @@ use sqlx::postgres::PgPoolOptions;
 use sqlx::{Connection as _, Executor as _, PgConnection, PgPool, Postgres, Transaction};
 
 use super::postgres_url::{self, CHANNEL_BINDING_HINT};
+use super::{DatabaseSettings, PoolerMode};
 use super::{PoolStats, StoreError};
-use crate::config::{DatabaseSettings, PoolerMode};
 
 /// The key of the advisory lock that serialises migrations across replicas ("todo_api").
 const MIGRATION_LOCK: i64 = 0x746f_646f_5f61_7069;

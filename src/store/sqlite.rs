@@ -5,8 +5,8 @@ use sqlx::pool::PoolConnection;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqliteConnection, SqlitePool, Transaction};
 
+use super::DatabaseSettings;
 use super::{PoolStats, StoreError};
-use crate::config::DatabaseSettings;
 
 /// The embedded store: one SQLite file (WAL mode), created if missing.
 pub struct SqliteStore {

@@ -13,7 +13,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
-use todo_api::config::{AuthSettings, JwksSettings, Settings};
+use todo_api::auth::{AuthSettings, JwksSettings};
+use todo_api::config::Settings;
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 use self::fixture::BetterAuth;
