@@ -1,31 +1,18 @@
 //! 401 for every token that is missing, malformed, badly signed, expired or of the wrong kind.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use jsonwebtoken::Algorithm;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{SECRET, TestApp, assert_problem, on_both_backends};
+use crate::support::{SECRET, TestApp, assert_problem, now, on_both_backends, sign};
 
 on_both_backends!(
     a_missing_token_is_401_on_every_operation,
     bad_tokens_are_401_and_never_echoed,
     a_token_within_the_clock_leeway_is_accepted,
 );
-
-fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
-}
-
-fn sign(alg: Algorithm, key: &[u8], claims: &Value) -> String {
-    jsonwebtoken::encode(&Header::new(alg), claims, &EncodingKey::from_secret(key)).unwrap()
-}
 
 /// An unsigned token (`alg: none`).
 fn unsigned(claims: &Value) -> String {

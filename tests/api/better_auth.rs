@@ -1,65 +1,51 @@
 //! Interop with a real Better Auth (npm `better-auth`, its jwt() plugin): the tokens a frontend
 //! gets from `/api/auth/token` are verified against the keys of `/api/auth/jwks`, with nothing
-//! but `BETTER_AUTH_URL` configured. Needs `npm ci --prefix tests/better-auth`.
+//! but `BETTER_AUTH_URL` configured. Needs `npm ci --prefix tests/better-auth`. Which tokens
+//! are accepted is here; how the key set changes over time is in [`keys`].
 
 mod fixture;
+mod keys;
 
-use std::collections::HashMap;
 use std::process::Stdio;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
-use todo_api::auth::{AuthSettings, JwksSettings};
-use todo_api::config::Settings;
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 use self::fixture::BetterAuth;
 use crate::cli::todo_api;
-use crate::helpers::{Backend, SECRET, TestApp, assert_problem, spawn_app_with_auth};
+use crate::support::{
+    Backend, Readiness, SECRET, ServerConfig, Task, TestApp, assert_problem, assert_unavailable,
+    now, spawn_app_with,
+};
 
 /// How long a test waits for something that must happen (a request that must not hang, a
 /// background refresh) before failing.
 const PATIENCE: Duration = Duration::from_secs(30);
 
-/// The auth settings the server derives from `BETTER_AUTH_URL` (and `BETTER_AUTH_SECRET` when
+/// A server in JWKS mode for `better_auth`: `BETTER_AUTH_URL` (and `BETTER_AUTH_SECRET` when
 /// `with_secret`), with the default timings.
-fn auth_for(better_auth: &BetterAuth, with_secret: bool) -> AuthSettings {
-    let mut vars = HashMap::from([("BETTER_AUTH_URL", better_auth.url.clone())]);
+fn config_for(better_auth: &BetterAuth, with_secret: bool) -> ServerConfig {
+    let config = ServerConfig::default().var("BETTER_AUTH_URL", better_auth.url.as_str());
     if with_secret {
-        vars.insert("BETTER_AUTH_SECRET", SECRET.to_owned());
+        config
+    } else {
+        config.unset("BETTER_AUTH_SECRET")
     }
-    Settings::from_lookup(|name| vars.get(name).cloned())
-        .unwrap()
-        .auth
 }
 
-/// [`auth_for`] without a cooldown: every unknown kid refetches (for tests that need several
+/// [`config_for`] without a cooldown: every unknown kid refetches (for tests that need several
 /// refetches in a row).
-fn auth_without_cooldown(better_auth: &BetterAuth, with_secret: bool) -> AuthSettings {
-    let mut auth = auth_for(better_auth, with_secret);
-    jwks(&mut auth).refetch_cooldown = Duration::ZERO;
-    auth
+fn config_without_cooldown(better_auth: &BetterAuth, with_secret: bool) -> ServerConfig {
+    config_for(better_auth, with_secret).jwks_refetch_cooldown(Duration::ZERO)
 }
 
-fn jwks(auth: &mut AuthSettings) -> &mut JwksSettings {
-    auth.jwks
-        .as_mut()
-        .expect("BETTER_AUTH_URL turns on JWKS mode")
-}
-
-async fn server(auth: AuthSettings) -> TestApp {
-    spawn_app_with_auth(Backend::Sqlite, auth).await.unwrap()
-}
-
-fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
+async fn server(config: ServerConfig) -> TestApp {
+    spawn_app_with(Backend::Sqlite, config).await.unwrap()
 }
 
 /// The decoded header of a JWT.
@@ -111,8 +97,7 @@ async fn assert_refused(app: &TestApp, user_id: &str, token: &str, reason: &str)
 
 /// Asserts a 503 (the keys cannot be fetched) with a `Retry-After`.
 async fn assert_keys_unavailable(response: Response) {
-    assert!(response.headers().contains_key("retry-after"));
-    let problem = assert_problem(response, 503).await;
+    let problem = assert_unavailable(response).await;
     assert!(
         problem["detail"].as_str().unwrap().contains("JWKS"),
         "{problem}"
@@ -129,7 +114,7 @@ async fn readiness(app: &TestApp) -> Response {
 /// A user signs up on Better Auth, gets a token as a frontend does, and uses the API with it.
 async fn better_auth_tokens_work(alg: &str) {
     let better_auth = BetterAuth::start(alg).await;
-    let app = server(auth_for(&better_auth, false)).await;
+    let app = server(config_for(&better_auth, false)).await;
 
     let alice = better_auth.sign_up("alice").await;
     let token = better_auth.token(&alice).await;
@@ -144,14 +129,14 @@ async fn better_auth_tokens_work(alg: &str) {
         .await
         .unwrap();
     assert_eq!(created.status(), StatusCode::CREATED);
-    let created: Value = created.json().await.unwrap();
-    assert_eq!(created["user_id"], alice.user_id.as_str());
+    let created: Task = created.json().await.unwrap();
+    assert_eq!(created.user_id, alice.user_id);
 
     // The token from the `set-auth-jwt` header of get-session works the same way.
     let header_token = better_auth.session_header_token(&alice).await;
     let listed = list(&app, &alice.user_id, &header_token).await;
     assert_eq!(listed.status(), StatusCode::OK);
-    let listed: Vec<Value> = listed.json().await.unwrap();
+    let listed: Vec<Task> = listed.json().await.unwrap();
     assert_eq!(listed.len(), 1);
 
     // Identity is the token's `sub`: another Better Auth user cannot reach alice's tasks.
@@ -163,8 +148,8 @@ async fn better_auth_tokens_work(alg: &str) {
 
     let ready = readiness(&app).await;
     assert_eq!(ready.status(), StatusCode::OK);
-    let ready: Value = ready.json().await.unwrap();
-    assert_eq!(ready["jwks"], "loaded");
+    let ready: Readiness = ready.json().await.unwrap();
+    assert_eq!(ready.jwks, "loaded");
 
     // The fetch of the key set is counted in the metrics.
     let metrics = app.client.get(app.url("/metrics")).send().await.unwrap();
@@ -201,7 +186,7 @@ async fn tokens_not_issued_by_this_better_auth_for_this_api_are_refused_with_401
     let better_auth = BetterAuth::start("EdDSA").await;
     // Both modes on: HS256 tokens are verifiable too, so the HS256 cases prove the JWKS
     // verifier decides tokens naming its keys.
-    let app = server(auth_for(&better_auth, true)).await;
+    let app = server(config_for(&better_auth, true)).await;
     let alice = better_auth.sign_up("alice").await;
     let user = alice.user_id.as_str();
     let valid = better_auth.token(&alice).await;
@@ -290,200 +275,6 @@ async fn tokens_not_issued_by_this_better_auth_for_this_api_are_refused_with_401
     assert_accepted(&app, user, &valid).await;
     let plain_hs256 = app.token(user);
     assert_accepted(&app, user, &plain_hs256).await;
-}
-
-#[tokio::test]
-async fn a_rotated_key_is_picked_up_and_a_retired_key_stops_working_without_a_restart() {
-    let better_auth = BetterAuth::start("EdDSA").await;
-    let app = server(auth_without_cooldown(&better_auth, false)).await;
-    let alice = better_auth.sign_up("alice").await;
-    let user = alice.user_id.as_str();
-    let old = better_auth.token(&alice).await;
-    assert_accepted(&app, user, &old).await;
-
-    assert_eq!(better_auth.rotate().await, [kid_of(&old)]);
-    let new = better_auth.token(&alice).await;
-    assert_ne!(
-        kid_of(&new),
-        kid_of(&old),
-        "Better Auth signs with a new key"
-    );
-    assert_accepted(&app, user, &new).await;
-    // The old key is still published (grace period), so its tokens still work.
-    assert_accepted(&app, user, &old).await;
-
-    assert_eq!(better_auth.retire().await, [kid_of(&old)]);
-    // The next fetch (here caused by a token with an unknown kid) drops the retired key.
-    let unknown = better_auth.sign_foreign(json!({ "sub": user })).await;
-    assert_refused(&app, user, &unknown, "unknown `kid`").await;
-    assert_refused(&app, user, &old, "unknown `kid`").await;
-    assert_accepted(&app, user, &new).await;
-}
-
-#[tokio::test]
-async fn the_key_set_is_refreshed_in_the_background() {
-    let better_auth = BetterAuth::start("EdDSA").await;
-    let mut auth = auth_for(&better_auth, false);
-    // No refetch for unknown kids during this test: only the periodic refresh can help.
-    jwks(&mut auth).refetch_cooldown = Duration::from_secs(3600);
-    jwks(&mut auth).refresh_interval = Duration::from_millis(100);
-    let app = server(auth).await;
-    let alice = better_auth.sign_up("alice").await;
-    let user = alice.user_id.as_str();
-    let old = better_auth.token(&alice).await;
-    assert_accepted(&app, user, &old).await;
-    // Spend the one refetch the cooldown allows.
-    let forged = with_header(&old, &json!({ "alg": "EdDSA", "kid": "made-up" }));
-    assert_refused(&app, user, &forged, "unknown `kid`").await;
-
-    better_auth.rotate().await;
-    let new = better_auth.token(&alice).await;
-    better_auth.retire().await;
-    assert_eq!(better_auth.published_kids().await, [kid_of(&new)]);
-
-    let refreshed = tokio::time::timeout(PATIENCE, async {
-        loop {
-            let old_status = list(&app, user, &old).await.status();
-            let new_status = list(&app, user, &new).await.status();
-            if old_status == StatusCode::UNAUTHORIZED && new_status == StatusCode::OK {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-    })
-    .await;
-    assert!(
-        refreshed.is_ok(),
-        "the background refresh drops the retired key and loads the new one"
-    );
-}
-
-#[tokio::test]
-async fn unknown_kids_cause_at_most_one_fetch_per_cooldown() {
-    let better_auth = BetterAuth::start("EdDSA").await;
-    let mut auth = auth_for(&better_auth, false);
-    jwks(&mut auth).refetch_cooldown = Duration::from_secs(3600);
-    let app = server(auth).await;
-    assert_eq!(better_auth.jwks_requests().await, 1, "fetched at start-up");
-    let alice = better_auth.sign_up("alice").await;
-    let user = alice.user_id.clone();
-    let valid = better_auth.token(&alice).await;
-
-    // A flood of made-up kids, all at once.
-    let requests = (0..40).map(|_| {
-        let forged = with_header(
-            &valid,
-            &json!({ "alg": "EdDSA", "kid": uuid::Uuid::new_v4().simple().to_string() }),
-        );
-        let app = &app;
-        let user = user.as_str();
-        async move { list(app, user, &forged).await.status() }
-    });
-    let statuses = futures_util::future::join_all(requests).await;
-    assert!(
-        statuses.iter().all(|s| *s == StatusCode::UNAUTHORIZED),
-        "{statuses:?}"
-    );
-    assert_eq!(
-        better_auth.jwks_requests().await,
-        2,
-        "one refetch for the whole flood"
-    );
-
-    let forged = with_header(&valid, &json!({ "alg": "EdDSA", "kid": "yet-another-kid" }));
-    assert_refused(&app, &user, &forged, "unknown `kid`").await;
-    assert_eq!(
-        better_auth.jwks_requests().await,
-        2,
-        "none during the cooldown"
-    );
-    assert_accepted(&app, &user, &valid).await;
-}
-
-#[tokio::test]
-async fn keys_the_server_cannot_use_are_skipped_without_losing_the_others() {
-    let better_auth = BetterAuth::start("EdDSA").await;
-    let alice = better_auth.sign_up("alice").await;
-    let user = alice.user_id.as_str();
-    let valid = better_auth.token(&alice).await;
-    // ES512 (P-521), one of Better Auth's algorithms, is one this server does not support.
-    let es512 = better_auth.add_key("ES512").await;
-    assert!(better_auth.published_kids().await.contains(&es512));
-    let app = server(auth_for(&better_auth, false)).await;
-
-    assert_accepted(&app, user, &valid).await;
-    let ready = readiness(&app).await;
-    assert_eq!(ready.status(), StatusCode::OK);
-    let naming_es512 = with_header(&valid, &json!({ "alg": "EdDSA", "kid": es512 }));
-    assert_refused(&app, user, &naming_es512, "unknown `kid`").await;
-}
-
-#[tokio::test]
-async fn when_better_auth_stops_answering_cached_keys_keep_working() {
-    let mut better_auth = BetterAuth::start("EdDSA").await;
-    let mut auth = auth_without_cooldown(&better_auth, false);
-    jwks(&mut auth).fetch_timeout = Duration::from_secs(1);
-    let app = server(auth).await;
-    let alice = better_auth.sign_up("alice").await;
-    let user = alice.user_id.as_str();
-    let cached = better_auth.token(&alice).await;
-    assert_accepted(&app, user, &cached).await;
-    better_auth.rotate().await;
-    let unseen = better_auth.token(&alice).await;
-
-    // Frozen: it accepts connections and never answers. The fetch times out.
-    better_auth.freeze().await;
-    assert_accepted(&app, user, &cached).await;
-    assert_keys_unavailable(list(&app, user, &unseen).await).await;
-    assert_eq!(
-        readiness(&app).await.status(),
-        StatusCode::OK,
-        "keys are cached"
-    );
-
-    better_auth.thaw().await;
-    assert_accepted(&app, user, &unseen).await;
-
-    // Gone: connections are refused.
-    better_auth.stop().await;
-    assert_accepted(&app, user, &cached).await;
-    assert_accepted(&app, user, &unseen).await;
-    let forged = with_header(&cached, &json!({ "alg": "EdDSA", "kid": "not-cached" }));
-    assert_keys_unavailable(list(&app, user, &forged).await).await;
-    assert_eq!(
-        readiness(&app).await.status(),
-        StatusCode::OK,
-        "keys are cached"
-    );
-}
-
-#[tokio::test]
-async fn a_server_started_before_better_auth_is_not_ready_until_it_answers() {
-    let mut better_auth = BetterAuth::start("EdDSA").await;
-    let port = better_auth.port;
-    let auth = auth_without_cooldown(&better_auth, true);
-    better_auth.stop().await;
-
-    let app = server(auth).await;
-    let response = readiness(&app).await;
-    assert_keys_unavailable(response).await;
-    let forged = with_header(
-        &app.token("alice"),
-        &json!({ "alg": "EdDSA", "kid": "no-keys-yet" }),
-    );
-    assert_keys_unavailable(list(&app, "alice", &forged).await).await;
-    // The shared secret works meanwhile.
-    assert_accepted(&app, "alice", &app.token("alice")).await;
-
-    // Better Auth comes up (same address): the server loads its keys.
-    let better_auth = BetterAuth::start_on("EdDSA", port).await;
-    let ready = readiness(&app).await;
-    assert_eq!(ready.status(), StatusCode::OK);
-    let ready: Value = ready.json().await.unwrap();
-    assert_eq!(ready["jwks"], "loaded");
-    let alice = better_auth.sign_up("alice").await;
-    let token = better_auth.token(&alice).await;
-    assert_accepted(&app, &alice.user_id, &token).await;
 }
 
 /// The acceptance test: the real binary, configured with `BETTER_AUTH_URL` alone.

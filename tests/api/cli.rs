@@ -8,7 +8,7 @@ use serde_json::json;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
 
-use crate::helpers::{Backend, SECRET, spawn_app};
+use crate::support::{Backend, SECRET, install_crypto, spawn_app};
 
 const BIN: &str = env!("CARGO_BIN_EXE_todo-api");
 
@@ -36,6 +36,7 @@ pub(crate) fn todo_api(dir: &tempfile::TempDir) -> Command {
 
 #[tokio::test]
 async fn development_mode_prints_a_working_token_and_the_swagger_ui_address() {
+    install_crypto();
     let dir = tempfile::tempdir().unwrap();
     let mut child = todo_api(&dir)
         .stdout(Stdio::piped())

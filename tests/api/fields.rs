@@ -1,9 +1,12 @@
 //! Priorities, tags, due dates, reminders and recurrence rules: stored, returned, validated.
 
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, assert_problem, error_fields, on_both_backends, ts};
+use crate::support::{
+    Frequency, Priority, Recurrence, Task, TestApp, assert_problem, at, error_fields,
+    on_both_backends,
+};
 
 on_both_backends!(
     new_fields_default_sensibly,
@@ -15,7 +18,12 @@ on_both_backends!(
 );
 
 async fn new_fields_default_sensibly(app: TestApp) {
-    let task = app.create_task("alice", "Plain").await;
+    // The JSON itself: every field is present, null when unset.
+    let response = app
+        .try_create_task("alice", json!({ "title": "Plain" }))
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let task: Value = response.json().await.unwrap();
     assert_eq!(task["priority"], "medium");
     assert_eq!(task["tags"], json!([]));
     for field in [
@@ -35,33 +43,29 @@ async fn new_fields_default_sensibly(app: TestApp) {
 
 /// `null` in a new task is the same as leaving the field out, as the spec says.
 async fn nulls_in_a_new_task_mean_the_default(app: TestApp) {
-    let response = app
-        .post_task(
+    let task = app
+        .create_task(
             "alice",
             json!({ "title": "t", "priority": null, "tags": null, "description": null }),
         )
         .await;
-    assert_eq!(response.status(), StatusCode::CREATED);
-    let task: Value = response.json().await.unwrap();
-    assert_eq!(task["priority"], "medium");
-    assert_eq!(task["tags"], json!([]));
-    assert_eq!(task["description"], Value::Null);
+    assert_eq!(task.priority, Priority::Medium);
+    assert!(task.tags.is_empty());
+    assert_eq!(task.description, None);
 
     // Tags are trimmed of the same white space as titles (U+FEFF included).
-    let response = app
-        .post_task(
+    let task = app
+        .create_task(
             "alice",
             json!({ "title": "t", "tags": ["\u{feff} work \n"] }),
         )
         .await;
-    assert_eq!(response.status(), StatusCode::CREATED);
-    let task: Value = response.json().await.unwrap();
-    assert_eq!(task["tags"], json!(["work"]));
+    assert_eq!(task.tags, ["work"]);
 }
 
 async fn new_fields_round_trip_and_update(app: TestApp) {
-    let response = app
-        .post_task(
+    let task = app
+        .create_task(
             "alice",
             json!({
                 "title": "Report",
@@ -73,54 +77,42 @@ async fn new_fields_round_trip_and_update(app: TestApp) {
             }),
         )
         .await;
-    assert_eq!(response.status(), StatusCode::CREATED);
-    let task: Value = response.json().await.unwrap();
-    assert_eq!(task["priority"], "high");
-    assert_eq!(
-        task["tags"],
-        json!(["Work", "urgent", "Q3"]),
-        "trimmed, order kept"
-    );
-    assert_eq!(ts(&task["due_at"]), ts(&json!("2030-06-30T15:00:00Z")));
+    assert_eq!(task.priority, Priority::High);
+    assert_eq!(task.tags, ["Work", "urgent", "Q3"], "trimmed, order kept");
+    assert_eq!(task.due(), Some(at("2030-06-30T15:00:00Z")));
     assert!(
-        task["due_at"].as_str().unwrap().ends_with("+00:00"),
+        task.due_at.as_ref().unwrap().as_str().ends_with("+00:00"),
         "answers in UTC"
     );
-    assert_eq!(ts(&task["remind_at"]), ts(&json!("2030-06-30T09:00:00Z")));
+    assert_eq!(task.remind(), Some(at("2030-06-30T09:00:00Z")));
     assert_eq!(
-        task["recurrence"],
-        json!({ "frequency": "weekly", "interval": 2, "count": 5 })
+        task.recurrence,
+        Some(Recurrence {
+            frequency: Frequency::Weekly,
+            interval: 2,
+            until: None,
+            count: Some(5),
+        })
     );
 
-    let path = format!("/api/alice/tasks/{}", task["id"]);
-    let fetched: Value = app.get_json("alice", &path).await;
+    let fetched = app.get_task("alice", task.id).await;
     assert_eq!(fetched, task);
 
-    let put = |body: Value| {
-        let request = app.request(Method::PUT, "alice", &path).json(&body);
-        async move {
-            let response = request.send().await.unwrap();
-            assert_eq!(response.status(), StatusCode::OK);
-            response.json::<Value>().await.unwrap()
-        }
-    };
+    let put = |body: Value| app.update_task("alice", task.id, body);
     let updated = put(json!({ "priority": "low", "tags": ["home"] })).await;
-    assert_eq!(updated["priority"], "low");
-    assert_eq!(updated["tags"], json!(["home"]));
-    assert_eq!(
-        updated["due_at"], task["due_at"],
-        "omitted fields are unchanged"
-    );
-    assert_eq!(updated["recurrence"], task["recurrence"]);
+    assert_eq!(updated.priority, Priority::Low);
+    assert_eq!(updated.tags, ["home"]);
+    assert_eq!(updated.due_at, task.due_at, "omitted fields are unchanged");
+    assert_eq!(updated.recurrence, task.recurrence);
 
     let cleared = put(json!({ "recurrence": null, "remind_at": null, "tags": [] })).await;
-    assert_eq!(cleared["recurrence"], Value::Null);
-    assert_eq!(cleared["remind_at"], Value::Null);
-    assert_eq!(cleared["tags"], json!([]));
-    assert_eq!(cleared["due_at"], task["due_at"]);
+    assert_eq!(cleared.recurrence, None);
+    assert_eq!(cleared.remind_at, None);
+    assert!(cleared.tags.is_empty());
+    assert_eq!(cleared.due_at, task.due_at);
 
     let undue = put(json!({ "due_at": null })).await;
-    assert_eq!(undue["due_at"], Value::Null);
+    assert_eq!(undue.due_at, None);
 }
 
 async fn invalid_new_fields_are_422_naming_each_field(app: TestApp) {
@@ -196,7 +188,7 @@ async fn invalid_new_fields_are_422_naming_each_field(app: TestApp) {
         ),
     ];
     for (body, fields) in cases {
-        let problem = assert_problem(app.post_task("alice", body.clone()).await, 422).await;
+        let problem = assert_problem(app.try_create_task("alice", body.clone()).await, 422).await;
         assert_eq!(error_fields(&problem), fields, "{body}");
     }
     assert!(
@@ -204,101 +196,79 @@ async fn invalid_new_fields_are_422_naming_each_field(app: TestApp) {
         "nothing stored"
     );
 
-    // Exactly 20 tags, 32 characters each, is fine.
+    // Exactly 20 tags, 32 characters each, is fine (asserts the 201).
     let tags: Vec<String> = (0..20).map(|i| format!("{i:0>32}")).collect();
-    let response = app
-        .post_task("alice", json!({ "title": "t", "tags": tags }))
+    app.create_task("alice", json!({ "title": "t", "tags": tags }))
         .await;
-    assert_eq!(response.status(), StatusCode::CREATED);
 }
 
 async fn schedule_rules_apply_to_the_merged_task(app: TestApp) {
-    let response = app
-        .post_task(
+    let task = app
+        .create_task(
             "alice",
             json!({ "title": "t", "due_at": "2030-01-01T10:00:00Z" }),
         )
         .await;
-    let task: Value = response.json().await.unwrap();
-    let path = format!("/api/alice/tasks/{}", task["id"]);
-    let put = |body: Value| app.request(Method::PUT, "alice", &path).json(&body).send();
+    let try_put = |body: Value| app.try_update_task("alice", task.id, body);
 
     // The stored due time makes a later reminder invalid, though the body alone is fine.
     let problem = assert_problem(
-        put(json!({ "remind_at": "2030-01-02T00:00:00Z" }))
-            .await
-            .unwrap(),
+        try_put(json!({ "remind_at": "2030-01-02T00:00:00Z" })).await,
         422,
     )
     .await;
     assert_eq!(error_fields(&problem), ["remind_at"]);
     // Moving the due time before an existing reminder is refused the same way.
-    let ok = put(json!({ "remind_at": "2030-01-01T09:00:00Z" }))
-        .await
-        .unwrap();
-    assert_eq!(ok.status(), StatusCode::OK);
+    app.update_task(
+        "alice",
+        task.id,
+        json!({ "remind_at": "2030-01-01T09:00:00Z" }),
+    )
+    .await;
     let problem = assert_problem(
-        put(json!({ "due_at": "2030-01-01T08:00:00Z" }))
-            .await
-            .unwrap(),
+        try_put(json!({ "due_at": "2030-01-01T08:00:00Z" })).await,
         422,
     )
     .await;
     assert_eq!(error_fields(&problem), ["remind_at"]);
     // Clearing the due time of a recurring task is refused.
-    let ok = put(json!({ "recurrence": { "frequency": "daily" } }))
-        .await
-        .unwrap();
-    assert_eq!(ok.status(), StatusCode::OK);
+    app.update_task(
+        "alice",
+        task.id,
+        json!({ "recurrence": { "frequency": "daily" } }),
+    )
+    .await;
     let problem = assert_problem(
-        put(json!({ "due_at": null, "remind_at": null }))
-            .await
-            .unwrap(),
+        try_put(json!({ "due_at": null, "remind_at": null })).await,
         422,
     )
     .await;
     assert_eq!(error_fields(&problem), ["recurrence"]);
 
-    let unchanged: Value = app.get_json("alice", &path).await;
-    assert_eq!(ts(&unchanged["due_at"]), ts(&json!("2030-01-01T10:00:00Z")));
-    assert_eq!(
-        ts(&unchanged["remind_at"]),
-        ts(&json!("2030-01-01T09:00:00Z"))
-    );
+    let unchanged = app.get_task("alice", task.id).await;
+    assert_eq!(unchanged.due(), Some(at("2030-01-01T10:00:00Z")));
+    assert_eq!(unchanged.remind(), Some(at("2030-01-01T09:00:00Z")));
 }
 
 async fn completed_at_follows_completion(app: TestApp) {
-    let task = app.create_task("alice", "t").await;
-    let path = format!("/api/alice/tasks/{}/complete", task["id"]);
-    let done: Value = app
-        .request(Method::PATCH, "alice", &path)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(done["completed"], true);
-    assert_eq!(done["completed_at"], done["updated_at"]);
-    let reopened: Value = app
-        .request(Method::PATCH, "alice", &path)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(reopened["completed"], false);
-    assert_eq!(reopened["completed_at"], Value::Null);
+    let task = app.create_titled("alice", "t").await;
+    let done = app.complete_task("alice", task.id).await;
+    assert!(done.completed);
+    assert_eq!(done.completed_at, Some(done.updated_at.clone()));
+    let reopened = app.complete_task("alice", task.id).await;
+    assert!(!reopened.completed);
+    assert_eq!(reopened.completed_at, None);
     // A client cannot set it.
     let response = app
-        .post_task(
+        .try_create_task(
             "alice",
             json!({ "title": "t", "completed_at": "2000-01-01T00:00:00Z" }),
         )
         .await;
-    assert_eq!(
-        response.json::<Value>().await.unwrap()["completed_at"],
-        Value::Null
-    );
+    // It is no field of a new task: refused, naming it, and the answer carries no such value.
+    let problem = assert_problem(response, 422).await;
+    assert_eq!(error_fields(&problem), ["completed_at"]);
+    assert_eq!(problem["completed_at"], Value::Null);
+    let stored: Vec<Task> = app.list_tasks("alice", "").await;
+    assert_eq!(stored.len(), 1, "nothing stored: {stored:?}");
 }

@@ -1,9 +1,9 @@
 //! Two users never see or touch each other's tasks.
 
-use reqwest::{Method, StatusCode};
+use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, assert_problem, on_both_backends};
+use crate::support::{Task, TestApp, assert_problem, on_both_backends};
 
 on_both_backends!(
     another_users_task_is_not_found_on_every_operation,
@@ -26,46 +26,31 @@ fn task_operations() -> Vec<(Method, &'static str, Option<Value>)> {
 }
 
 async fn another_users_task_is_not_found_on_every_operation(app: TestApp) {
-    let alices = app.create_task("alice", "Alice's secret").await;
-    let bobs = app.create_task("bob", "Bob's").await;
+    let alices = app.create_titled("alice", "Alice's secret").await;
+    let bobs = app.create_titled("bob", "Bob's").await;
 
     for (method, suffix, body) in task_operations() {
         // Bob, on his own path, naming Alice's task id: indistinguishable from a missing task.
-        let path = format!("/api/bob/tasks/{}{suffix}", alices["id"]);
+        let path = format!("/api/bob/tasks/{}{suffix}", alices.id);
         let mut request = app.request(method.clone(), "bob", &path);
         if let Some(body) = body {
             request = request.json(&body);
         }
         let problem = assert_problem(request.send().await.unwrap(), 404).await;
-        let missing = app
-            .request(Method::GET, "bob", "/api/bob/tasks/999999999")
-            .send()
-            .await
-            .unwrap();
-        let missing = assert_problem(missing, 404).await;
+        let missing = assert_problem(app.try_get_task("bob", 999999999).await, 404).await;
         assert_eq!(problem["detail"], missing["detail"], "{method} {path}");
     }
 
-    let bob_sees: Vec<Value> = app.list_tasks("bob", "").await;
+    let bob_sees: Vec<Task> = app.list_tasks("bob", "").await;
     assert_eq!(bob_sees.len(), 1);
-    assert_eq!(bob_sees[0]["id"], bobs["id"]);
+    assert_eq!(bob_sees[0].id, bobs.id);
 
     // Alice's task is untouched.
-    let response = app
-        .request(
-            Method::GET,
-            "alice",
-            &format!("/api/alice/tasks/{}", alices["id"]),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    assert_eq!(response.json::<Value>().await.unwrap(), alices);
+    assert_eq!(app.get_task("alice", alices.id).await, alices);
 }
 
 async fn another_users_path_is_forbidden_on_every_operation(app: TestApp) {
-    let alices = app.create_task("alice", "Alice's").await;
+    let alices = app.create_titled("alice", "Alice's").await;
 
     let mut operations = vec![
         (Method::GET, "/api/alice/tasks".to_owned(), None),
@@ -78,7 +63,7 @@ async fn another_users_path_is_forbidden_on_every_operation(app: TestApp) {
     for (method, suffix, body) in task_operations() {
         operations.push((
             method,
-            format!("/api/alice/tasks/{}{suffix}", alices["id"]),
+            format!("/api/alice/tasks/{}{suffix}", alices.id),
             body,
         ));
     }

@@ -7,14 +7,13 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde_json::Value;
-use todo_api::auth::{Secret, SharedSecret};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 use tokio::process::{Child, Command};
 use tokio::sync::Notify;
 
 use crate::cli::{fails_naming, todo_api};
-use crate::helpers::{SECRET, install_crypto};
+use crate::support::{SECRET, install_crypto, token};
 
 /// A running binary and the log lines it has written so far.
 struct Running {
@@ -109,12 +108,6 @@ impl Running {
             .unwrap();
         assert!(killed.success());
     }
-}
-
-fn token(user: &str) -> String {
-    SharedSecret::new(&Secret::parse(SECRET.into()).unwrap())
-        .issue(user, Duration::from_secs(600))
-        .unwrap()
 }
 
 #[tokio::test]

@@ -3,10 +3,11 @@
 
 use std::collections::HashSet;
 
-use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestApp, assert_problem, error_fields, on_both_backends};
+use crate::support::{
+    Backend, TagCount, Task, TestApp, assert_problem, error_fields, ids, on_both_backends, titles,
+};
 
 on_both_backends!(
     filters_combine,
@@ -20,27 +21,19 @@ on_both_backends!(
     tags_come_back_as_written_in_their_order_everywhere,
 );
 
-async fn create(app: &TestApp, body: Value) -> Value {
-    let response = app.post_task("alice", body).await;
-    assert_eq!(response.status(), StatusCode::CREATED);
-    response.json().await.unwrap()
+/// Creates one of alice's tasks (asserting 201).
+async fn create(app: &TestApp, body: Value) -> Task {
+    app.create_task("alice", body).await
 }
 
-fn titles(tasks: &[Value]) -> Vec<&str> {
-    tasks.iter().map(|t| t["title"].as_str().unwrap()).collect()
+/// Each tag with its count, in order.
+fn counts(tags: &[TagCount]) -> Vec<(&str, u64)> {
+    tags.iter().map(|t| (t.tag.as_str(), t.count)).collect()
 }
 
-async fn complete(app: &TestApp, task: &Value) {
-    let response = app
-        .request(
-            Method::PATCH,
-            "alice",
-            &format!("/api/alice/tasks/{}/complete", task["id"]),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
+/// Toggles one of alice's tasks to completed (asserting 200).
+async fn complete(app: &TestApp, task: &Task) {
+    assert!(app.complete_task("alice", task.id).await.completed);
 }
 
 async fn filters_combine(app: TestApp) {
@@ -54,7 +47,7 @@ async fn filters_combine(app: TestApp) {
     let d = create(&app, json!({ "title": "d", "priority": "high", "tags": ["WORK"], "due_at": "2021-06-01T00:00:00Z" })).await;
     complete(&app, &d).await;
     // Someone else's matching task never shows.
-    app.post_task(
+    app.create_task(
         "bob",
         json!({ "title": "x", "priority": "high", "tags": ["work"] }),
     )
@@ -78,20 +71,10 @@ async fn filters_combine(app: TestApp) {
         ("?tag=nothing", vec![]),
     ];
     for (query, expected) in cases {
-        let response = app
-            .request(Method::GET, "alice", &format!("/api/alice/tasks{query}"))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), StatusCode::OK, "{query}");
-        let total = response.headers()["x-total-count"]
-            .to_str()
-            .unwrap()
-            .to_owned();
-        assert!(response.headers().get("link").is_none(), "one page only");
-        let tasks: Vec<Value> = response.json().await.unwrap();
-        assert_eq!(titles(&tasks), expected, "{query}");
-        assert_eq!(total, expected.len().to_string(), "{query}");
+        let page = app.list_page("alice", query).await;
+        assert!(page.next.is_none(), "one page only");
+        assert_eq!(page.titles(), expected, "{query}");
+        assert_eq!(page.total, expected.len() as u64, "{query}");
     }
     let _ = b;
 }
@@ -142,17 +125,8 @@ async fn every_sort_key_in_both_orders(app: TestApp) {
     )
     .await;
     // Touch `a` so that it is the most recently updated.
-    let response = app
-        .request(
-            Method::PUT,
-            "alice",
-            &format!("/api/alice/tasks/{}", a["id"]),
-        )
-        .json(&json!({ "description": "touched" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
+    app.update_task("alice", a.id, json!({ "description": "touched" }))
+        .await;
     let _ = (b, c, d);
 
     let cases = [
@@ -208,30 +182,11 @@ async fn walk(
     let mut next = Some(first.to_owned());
     let mut page = 0;
     while let Some(path) = next {
-        let response = app
-            .request(Method::GET, "alice", &path)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), StatusCode::OK, "{path}");
-        totals.push(
-            response.headers()["x-total-count"]
-                .to_str()
-                .unwrap()
-                .parse()
-                .unwrap(),
-        );
-        next = response.headers().get("link").map(|link| {
-            let link = link.to_str().unwrap();
-            assert!(link.ends_with(">; rel=\"next\""), "{link}");
-            link.trim_start_matches('<')
-                .split('>')
-                .next()
-                .unwrap()
-                .to_owned()
-        });
-        let tasks: Vec<Value> = response.json().await.unwrap();
-        ids.extend(tasks.iter().map(|t| t["id"].as_i64().unwrap()));
+        // Asserts the 200, and that a `Link` is `<…>; rel="next"`.
+        let listed = app.list_page_at("alice", &path).await;
+        totals.push(listed.total);
+        next = listed.next;
+        ids.extend(listed.tasks.iter().map(|t| t.id));
         page += 1;
         between_pages(page).await;
         assert!(page < 100, "paging does not end");
@@ -258,18 +213,15 @@ async fn pages_walk_every_task_exactly_once(app: TestApp) {
             }),
         )
         .await;
-        all.push(task["id"].as_i64().unwrap());
+        all.push(task.id);
     }
     for sort in ["created", "updated", "title", "due_date", "priority"] {
         for order in ["asc", "desc"] {
             let query = format!("/api/alice/tasks?sort={sort}&order={order}&limit=4");
             let (paged, totals) = walk(&app, &query, async |_| {}).await;
-            let unpaged: Vec<i64> = app
+            let unpaged: Vec<i64> = ids(&app
                 .list_tasks("alice", &format!("?sort={sort}&order={order}"))
-                .await
-                .iter()
-                .map(|t| t["id"].as_i64().unwrap())
-                .collect();
+                .await);
             assert_eq!(
                 paged, unpaged,
                 "{query}: pages concatenate to the full list"
@@ -290,9 +242,9 @@ async fn paging_is_stable_under_concurrent_inserts(app: TestApp) {
     let mut before = Vec::new();
     for i in 0..20 {
         before.push(
-            create(&app, json!({ "title": format!("before {i:02}") })).await["id"]
-                .as_i64()
-                .unwrap(),
+            create(&app, json!({ "title": format!("before {i:02}") }))
+                .await
+                .id,
         );
     }
     // Newest first: tasks inserted while walking are newer than the position reached, so
@@ -323,12 +275,8 @@ async fn bad_listing_parameters_are_422(app: TestApp) {
     for _ in 0..3 {
         create(&app, json!({ "title": "t" })).await;
     }
-    let first = app
-        .request(Method::GET, "alice", "/api/alice/tasks?limit=1")
-        .send()
-        .await
-        .unwrap();
-    let link = first.headers()["link"].to_str().unwrap().to_owned();
+    let first = app.list_page("alice", "?limit=1").await;
+    let link = first.next.expect("a next page");
     let cursor = link
         .split("cursor=")
         .nth(1)
@@ -354,11 +302,7 @@ async fn bad_listing_parameters_are_422(app: TestApp) {
         (format!("?q={}", "x".repeat(201)), "q"),
     ];
     for (query, field) in cases {
-        let response = app
-            .request(Method::GET, "alice", &format!("/api/alice/tasks{query}"))
-            .send()
-            .await
-            .unwrap();
+        let response = app.try_list_tasks("alice", &query).await;
         let problem = assert_problem(response, 422).await;
         assert_eq!(error_fields(&problem), [field], "{query}");
     }
@@ -367,12 +311,8 @@ async fn bad_listing_parameters_are_422(app: TestApp) {
         format!("?limit=1&cursor={cursor}"),
         format!("?limit=2&cursor={cursor}"),
     ] {
-        let response = app
-            .request(Method::GET, "alice", &format!("/api/alice/tasks{query}"))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), StatusCode::OK, "{query}");
+        // Asserts the 200.
+        app.list_tasks("alice", &query).await;
     }
 }
 
@@ -382,34 +322,18 @@ async fn tags_reminders_and_clearing_completed(app: TestApp) {
     create(&app, json!({ "title": "c", "tags": ["home"], "due_at": "2099-01-02T00:00:00Z", "remind_at": "2099-01-01T00:00:00Z" })).await;
     let d = create(&app, json!({ "title": "d", "due_at": "2030-01-02T00:00:00Z", "remind_at": "2018-01-01T00:00:00Z" })).await;
     complete(&app, &d).await;
-    app.post_task("bob", json!({ "title": "x", "tags": ["work"], "due_at": "2030-01-02T00:00:00Z", "remind_at": "2018-01-01T00:00:00Z" })).await;
+    app.create_task("bob", json!({ "title": "x", "tags": ["work"], "due_at": "2030-01-02T00:00:00Z", "remind_at": "2018-01-01T00:00:00Z" })).await;
 
-    let tags: Value = app.get_json("alice", "/api/alice/tags").await;
-    assert_eq!(
-        tags,
-        json!([{ "tag": "home", "count": 1 }, { "tag": "urgent", "count": 1 }, { "tag": "Work", "count": 2 }])
-    );
+    let tags = app.list_tags("alice").await;
+    assert_eq!(counts(&tags), [("home", 1), ("urgent", 1), ("Work", 2)]);
 
-    let due: Vec<Value> = app.get_json("alice", "/api/alice/reminders").await;
+    let due = app.list_reminders("alice", "").await;
     assert_eq!(titles(&due), ["b", "a"], "pending, due, soonest first");
-    let due: Vec<Value> = app
-        .request(
-            Method::GET,
-            "alice",
-            "/api/alice/reminders?before=2019-06-01T00:00:00Z",
-        )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let due = app
+        .list_reminders("alice", "?before=2019-06-01T00:00:00Z")
+        .await;
     assert_eq!(titles(&due), ["b"]);
-    let response = app
-        .request(Method::GET, "alice", "/api/alice/reminders?before=soon")
-        .send()
-        .await
-        .unwrap();
+    let response = app.try_list_reminders("alice", "?before=soon").await;
     assert_eq!(
         error_fields(&assert_problem(response, 422).await),
         ["before"]
@@ -417,11 +341,7 @@ async fn tags_reminders_and_clearing_completed(app: TestApp) {
 
     complete(&app, &b).await;
     for query in ["", "?status=all", "?status=pending"] {
-        let response = app
-            .request(Method::DELETE, "alice", &format!("/api/alice/tasks{query}"))
-            .send()
-            .await
-            .unwrap();
+        let response = app.try_clear_completed("alice", query).await;
         assert_eq!(
             response.status().as_u16(),
             422,
@@ -429,26 +349,15 @@ async fn tags_reminders_and_clearing_completed(app: TestApp) {
         );
     }
     assert_eq!(app.list_tasks("alice", "").await.len(), 4);
-    let cleared: Value = app
-        .request(Method::DELETE, "alice", "/api/alice/tasks?status=completed")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(cleared, json!({ "deleted": 2 }));
+    assert_eq!(app.clear_completed("alice").await, 2);
     assert_eq!(titles(&app.list_tasks("alice", "").await), ["c", "a"]);
     assert_eq!(
         app.list_tasks("bob", "").await.len(),
         1,
         "other users untouched"
     );
-    let tags: Value = app.get_json("alice", "/api/alice/tags").await;
-    assert_eq!(
-        tags,
-        json!([{ "tag": "home", "count": 1 }, { "tag": "urgent", "count": 1 }, { "tag": "Work", "count": 1 }])
-    );
+    let tags = app.list_tags("alice").await;
+    assert_eq!(counts(&tags), [("home", 1), ("urgent", 1), ("Work", 1)]);
 }
 
 /// On PostgreSQL, keyword search and tag filters are served by indexes.
@@ -487,56 +396,40 @@ async fn keyword_and_tag_filters_use_indexes(app: TestApp) {
 /// Tags are read along with their task (one aggregate per backend): every operation that returns
 /// a task returns them in the order given, with quotes, backslashes and non-ASCII text intact.
 async fn tags_come_back_as_written_in_their_order_everywhere(app: TestApp) {
-    let tags = json!([
+    let tags = [
         "zeta",
         "Alpha \"quoted\"",
         "back\\slash",
         "日本語",
         "émoji 🎉",
-        "middle"
-    ]);
+        "middle",
+    ];
     let task = create(
         &app,
         json!({ "title": "tagged", "tags": tags, "remind_at": "2020-01-01T00:00:00Z" }),
     )
     .await;
-    assert_eq!(task["tags"], tags, "create");
+    assert_eq!(task.tags, tags, "create");
     create(&app, json!({ "title": "untagged" })).await;
-    let id = task["id"].clone();
+    let id = task.id;
 
     let listed = app.list_tasks("alice", "").await;
     assert_eq!(listed.len(), 2);
     for listed in &listed {
-        let expected = if listed["id"] == id {
-            tags.clone()
-        } else {
-            json!([])
-        };
-        assert_eq!(listed["tags"], expected, "list");
+        let expected: &[&str] = if listed.id == id { &tags } else { &[] };
+        assert_eq!(listed.tags, expected, "list");
     }
-    let got: Value = app
-        .get_json("alice", &format!("/api/alice/tasks/{id}"))
-        .await;
-    assert_eq!(got["tags"], tags, "get");
-    let reminders: Vec<Value> = app.get_json("alice", "/api/alice/reminders").await;
+    let got = app.get_task("alice", id).await;
+    assert_eq!(got.tags, tags, "get");
+    let reminders = app.list_reminders("alice", "").await;
     assert_eq!(reminders.len(), 1);
-    assert_eq!(reminders[0]["tags"], tags, "reminders");
+    assert_eq!(reminders[0].tags, tags, "reminders");
 
     // Toggling reads the task back under a row lock: the tags come along.
-    let response = app
-        .request(
-            Method::PATCH,
-            "alice",
-            &format!("/api/alice/tasks/{id}/complete"),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    let toggled: Value = response.json().await.unwrap();
-    assert_eq!(toggled["tags"], tags, "toggle");
+    let toggled = app.complete_task("alice", id).await;
+    assert_eq!(toggled.tags, tags, "toggle");
 
     let completed = app.list_tasks("alice", "?status=completed").await;
     assert_eq!(completed.len(), 1);
-    assert_eq!(completed[0]["tags"], tags, "filtered list");
+    assert_eq!(completed[0].tags, tags, "filtered list");
 }

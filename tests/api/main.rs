@@ -1,9 +1,11 @@
 //! Contract tests: the real server, started on port 0, driven over HTTP with reqwest, against
-//! SQLite and PostgreSQL (a fresh database per test).
+//! SQLite and PostgreSQL (a fresh database per test). The harness is `tests/support` (shared
+//! with the fault tests); `TEST_LOG=1` shows the servers' logs.
 
 #![allow(clippy::unwrap_used, missing_docs)]
 
-mod helpers;
+#[path = "../support/mod.rs"]
+mod support;
 
 mod auth;
 mod better_auth;

@@ -1,17 +1,14 @@
 //! Operations features through the real server: request ids, metrics, CORS, the body size
 //! limit, the per-user rate limit, the request time limit, and a concurrent load read back.
 
-use std::num::NonZeroU32;
 use std::sync::Arc;
-use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, assert_problem, spawn_app, spawn_app_with};
-
-#[path = "../support/load.rs"]
-mod load;
+use crate::support::{
+    Backend, ServerConfig, assert_problem, load, spawn_app, spawn_app_with, token,
+};
 
 #[tokio::test]
 async fn request_ids_are_echoed_or_generated() {
@@ -50,21 +47,11 @@ async fn request_ids_are_echoed_or_generated() {
 #[tokio::test]
 async fn metrics_count_requests_by_route_template_and_show_the_pool() {
     let app = spawn_app(Backend::Postgres).await.unwrap();
-    let task = app.create_task("alice", "counted").await;
-    let id = task["id"].as_i64().unwrap();
+    let task = app.create_titled("alice", "counted").await;
     for _ in 0..3 {
-        let r = app
-            .request(Method::GET, "alice", &format!("/api/alice/tasks/{id}"))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), StatusCode::OK);
+        app.get_task("alice", task.id).await;
     }
-    let missing = app
-        .request(Method::GET, "alice", "/api/alice/tasks/999999")
-        .send()
-        .await
-        .unwrap();
+    let missing = app.try_get_task("alice", 999999).await;
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
 
     // Not behind user auth.
@@ -106,9 +93,8 @@ async fn metrics_count_requests_by_route_template_and_show_the_pool() {
 
 #[tokio::test]
 async fn metrics_can_be_turned_off() {
-    let app = spawn_app_with(Backend::Sqlite, |s| s.telemetry.metrics_enabled = false)
-        .await
-        .unwrap();
+    let config = ServerConfig::default().var("METRICS_ENABLED", "false");
+    let app = spawn_app_with(Backend::Sqlite, config).await.unwrap();
     let response = app.client.get(app.url("/metrics")).send().await.unwrap();
     assert_problem(response, 404).await;
 }
@@ -117,11 +103,9 @@ const FRONTEND: &str = "http://localhost:3000";
 
 #[tokio::test]
 async fn cors_answers_preflights_for_listed_origins_only() {
-    let app = spawn_app_with(Backend::Sqlite, |s| {
-        s.http.cors_origins = vec![FRONTEND.into(), "https://app.example.com".into()];
-    })
-    .await
-    .unwrap();
+    let origins = format!("{FRONTEND},https://app.example.com");
+    let config = ServerConfig::default().var("CORS_ORIGINS", origins);
+    let app = spawn_app_with(Backend::Sqlite, config).await.unwrap();
 
     let preflight = app
         .client
@@ -149,10 +133,7 @@ async fn cors_answers_preflights_for_listed_origins_only() {
     assert!(allowed.contains("authorization") && allowed.contains("content-type"));
 
     // The actual request: the origin is allowed and the useful headers are readable.
-    let created = app
-        .post_task("alice", json!({ "title": "from the browser" }))
-        .await;
-    assert_eq!(created.status(), StatusCode::CREATED);
+    app.create_titled("alice", "from the browser").await;
     let listed = app
         .request(Method::GET, "alice", "/api/alice/tasks")
         .header("Origin", FRONTEND)
@@ -200,11 +181,10 @@ async fn cors_answers_preflights_for_listed_origins_only() {
 
 #[tokio::test]
 async fn the_body_limit_is_configurable() {
-    let app = spawn_app_with(Backend::Sqlite, |s| s.http.max_body_bytes = 2048)
-        .await
-        .unwrap();
+    let config = ServerConfig::default().var("MAX_BODY_BYTES", "2048");
+    let app = spawn_app_with(Backend::Sqlite, config).await.unwrap();
     let response = app
-        .post_task(
+        .try_create_task(
             "alice",
             json!({ "title": "t", "description": "x".repeat(3000) }),
         )
@@ -215,7 +195,7 @@ async fn the_body_limit_is_configurable() {
         "{problem}"
     );
     let fits = app
-        .post_task(
+        .try_create_task(
             "alice",
             json!({ "title": "t", "description": "x".repeat(900) }),
         )
@@ -225,11 +205,8 @@ async fn the_body_limit_is_configurable() {
 
 #[tokio::test]
 async fn the_rate_limit_answers_429_per_user_with_retry_after() {
-    let app = spawn_app_with(Backend::Sqlite, |s| {
-        s.http.rate_limit_per_minute = NonZeroU32::new(3);
-    })
-    .await
-    .unwrap();
+    let config = ServerConfig::default().var("RATE_LIMIT_PER_MINUTE", "3");
+    let app = spawn_app_with(Backend::Sqlite, config).await.unwrap();
     for _ in 0..3 {
         let r = app
             .request(Method::GET, "alice", "/api/alice/tasks")
@@ -309,11 +286,8 @@ fn the_spec_declares_429_with_retry_after_on_every_task_operation() {
 
 #[tokio::test]
 async fn a_request_over_the_time_limit_is_answered_503() {
-    let app = spawn_app_with(Backend::Sqlite, |s| {
-        s.http.request_timeout = Duration::from_millis(300);
-    })
-    .await
-    .unwrap();
+    let config = ServerConfig::default().var("REQUEST_TIMEOUT", "300ms");
+    let app = spawn_app_with(Backend::Sqlite, config).await.unwrap();
     // A body that never finishes arriving keeps the request running past the limit.
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(1);
     tx.send(Ok(b"{\"title\": ".to_vec())).await.unwrap();
@@ -340,18 +314,14 @@ pub fn tokio_stream<T: Send + 'static>(
 
 #[tokio::test]
 async fn concurrent_writes_are_never_lost_nor_cross_users() {
-    let Some(app) = spawn_app_with(Backend::Postgres, |s| {
-        // The load is about correctness: give requests room to wait for a connection.
-        s.database.acquire_timeout = Duration::from_secs(20);
-        s.http.request_timeout = Duration::from_secs(60);
-    })
-    .await
-    else {
+    // The load is about correctness: give requests room to wait for a connection.
+    let config = ServerConfig::default()
+        .var("DB_ACQUIRE_TIMEOUT", "20s")
+        .var("REQUEST_TIMEOUT", "60s");
+    let Some(app) = spawn_app_with(Backend::Postgres, config).await else {
         return;
     };
-    let issuer = Arc::new(app.issuer());
-    let token: Arc<dyn Fn(&str) -> String + Send + Sync> =
-        Arc::new(move |user| issuer.issue(user, Duration::from_secs(600)).unwrap());
+    let token: Arc<dyn Fn(&str) -> String + Send + Sync> = Arc::new(token);
     let report = load::run(
         &app.address,
         token,

@@ -1,32 +1,19 @@
 //! Data survives a restart of the server.
 
-use reqwest::Method;
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::helpers::{TestApp, on_both_backends};
+use crate::support::{TestApp, on_both_backends};
 
 on_both_backends!(tasks_survive_a_restart);
 
 async fn tasks_survive_a_restart(app: TestApp) {
-    let response = app
-        .post_task(
+    let task = app
+        .create_task(
             "alice",
             json!({ "title": "Persist me", "description": "really" }),
         )
         .await;
-    let task: Value = response.json().await.unwrap();
-    let completed: Value = app
-        .request(
-            Method::PATCH,
-            "alice",
-            &format!("/api/alice/tasks/{}/complete", task["id"]),
-        )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let completed = app.complete_task("alice", task.id).await;
     let old_address = app.address.clone();
 
     let app = app.restart().await;

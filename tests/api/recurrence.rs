@@ -1,9 +1,8 @@
 //! Completing a recurring task creates its next occurrence.
 
-use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, on_both_backends, ts};
+use crate::support::{Task, TestApp, Timestamp, at, on_both_backends};
 
 on_both_backends!(
     completing_creates_the_next_occurrence_once,
@@ -12,44 +11,23 @@ on_both_backends!(
     until_and_count_together_end_at_whichever_comes_first,
 );
 
-async fn create(app: &TestApp, body: Value) -> Value {
-    let response = app.post_task("alice", body).await;
-    assert_eq!(response.status(), StatusCode::CREATED);
-    response.json().await.unwrap()
+/// Creates one of alice's tasks (asserting 201).
+async fn create(app: &TestApp, body: Value) -> Task {
+    app.create_task("alice", body).await
 }
 
-async fn patch(app: &TestApp, task: &Value, body: Option<Value>) -> Value {
-    let mut request = app.request(
-        Method::PATCH,
-        "alice",
-        &format!("/api/alice/tasks/{}/complete", task["id"]),
-    );
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    response.json().await.unwrap()
-}
-
-async fn get(app: &TestApp, id: &Value) -> Value {
-    let response = app
-        .request(Method::GET, "alice", &format!("/api/alice/tasks/{id}"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    response.json().await.unwrap()
+/// Toggles `task` (asserting 200).
+async fn toggle(app: &TestApp, task: &Task) -> Task {
+    app.complete_task("alice", task.id).await
 }
 
 /// Completes `task` and returns the occurrence it created.
-async fn next_of(app: &TestApp, task: &Value) -> Value {
-    let done = patch(app, task, Some(json!({ "completed": true }))).await;
-    assert!(
-        done["next_occurrence_id"].is_i64(),
-        "a next occurrence was created: {done}"
-    );
-    get(app, &done["next_occurrence_id"]).await
+async fn next_of(app: &TestApp, task: &Task) -> Task {
+    let done = app.set_completed("alice", task.id, true).await;
+    let next = done
+        .next_occurrence_id
+        .unwrap_or_else(|| panic!("a next occurrence was created: {done:?}"));
+    app.get_task("alice", next).await
 }
 
 async fn completing_creates_the_next_occurrence_once(app: TestApp) {
@@ -67,23 +45,33 @@ async fn completing_creates_the_next_occurrence_once(app: TestApp) {
     )
     .await;
 
-    let done = patch(&app, &task, None).await;
-    assert_eq!(done["completed"], true);
-    let next = get(&app, &done["next_occurrence_id"]).await;
-    assert_ne!(next["id"], task["id"]);
-    assert_eq!(next["completed"], false);
-    for field in ["title", "description", "priority", "tags", "recurrence"] {
-        assert_eq!(next[field], task[field], "{field} is carried over");
-    }
-    assert_eq!(ts(&next["due_at"]), ts(&json!("2030-05-17T18:00:00Z")));
-    assert_eq!(ts(&next["remind_at"]), ts(&json!("2030-05-17T17:30:00Z")));
+    let done = toggle(&app, &task).await;
+    assert!(done.completed);
+    let next = app
+        .get_task("alice", done.next_occurrence_id.expect("a next occurrence"))
+        .await;
+    assert_ne!(next.id, task.id);
+    assert!(!next.completed);
+    assert_eq!(next.title, task.title, "title is carried over");
+    assert_eq!(
+        next.description, task.description,
+        "description is carried over"
+    );
+    assert_eq!(next.priority, task.priority, "priority is carried over");
+    assert_eq!(next.tags, task.tags, "tags is carried over");
+    assert_eq!(
+        next.recurrence, task.recurrence,
+        "recurrence is carried over"
+    );
+    assert_eq!(next.due().unwrap(), at("2030-05-17T18:00:00Z"));
+    assert_eq!(next.remind().unwrap(), at("2030-05-17T17:30:00Z"));
 
     // Reopening keeps the occurrence; completing again creates no second one.
-    let reopened = patch(&app, &task, None).await;
-    assert_eq!(reopened["completed"], false);
-    assert_eq!(reopened["next_occurrence_id"], done["next_occurrence_id"]);
-    let again = patch(&app, &task, None).await;
-    assert_eq!(again["next_occurrence_id"], done["next_occurrence_id"]);
+    let reopened = toggle(&app, &task).await;
+    assert!(!reopened.completed);
+    assert_eq!(reopened.next_occurrence_id, done.next_occurrence_id);
+    let again = toggle(&app, &task).await;
+    assert_eq!(again.next_occurrence_id, done.next_occurrence_id);
     assert_eq!(app.list_tasks("alice", "").await.len(), 2);
 
     // A one-off task creates nothing.
@@ -92,10 +80,7 @@ async fn completing_creates_the_next_occurrence_once(app: TestApp) {
         json!({ "title": "once", "due_at": "2030-01-01T00:00:00Z" }),
     )
     .await;
-    assert_eq!(
-        patch(&app, &plain, None).await["next_occurrence_id"],
-        Value::Null
-    );
+    assert_eq!(toggle(&app, &plain).await.next_occurrence_id, None);
     assert_eq!(app.list_tasks("alice", "").await.len(), 3);
 }
 
@@ -107,15 +92,15 @@ async fn month_ends_leap_years_and_offsets(app: TestApp) {
     )
     .await;
     let feb = next_of(&app, &jan).await;
-    assert_eq!(ts(&feb["due_at"]), ts(&json!("2027-02-28T09:00:00Z")));
+    assert_eq!(feb.due().unwrap(), at("2027-02-28T09:00:00Z"));
     let mar = next_of(&app, &feb).await;
     assert_eq!(
-        ts(&mar["due_at"]),
-        ts(&json!("2027-03-31T09:00:00Z")),
+        mar.due().unwrap(),
+        at("2027-03-31T09:00:00Z"),
         "back to the 31st"
     );
     let apr = next_of(&app, &mar).await;
-    assert_eq!(ts(&apr["due_at"]), ts(&json!("2027-04-30T09:00:00Z")));
+    assert_eq!(apr.due().unwrap(), at("2027-04-30T09:00:00Z"));
 
     let leap = create(
         &app,
@@ -123,8 +108,8 @@ async fn month_ends_leap_years_and_offsets(app: TestApp) {
     )
     .await;
     assert_eq!(
-        ts(&next_of(&app, &leap).await["due_at"]),
-        ts(&json!("2028-02-29T12:00:00Z"))
+        next_of(&app, &leap).await.due().unwrap(),
+        at("2028-02-29T12:00:00Z")
     );
 
     let yearly = create(
@@ -136,10 +121,10 @@ async fn month_ends_leap_years_and_offsets(app: TestApp) {
     )
     .await;
     let next_year = next_of(&app, &yearly).await;
-    assert_eq!(ts(&next_year["due_at"]), ts(&json!("2029-02-28T08:00:00Z")));
+    assert_eq!(next_year.due().unwrap(), at("2029-02-28T08:00:00Z"));
     assert_eq!(
-        ts(&next_of(&app, &next_year).await["due_at"]),
-        ts(&json!("2030-02-28T08:00:00Z"))
+        next_of(&app, &next_year).await.due().unwrap(),
+        at("2030-02-28T08:00:00Z")
     );
 
     // The calendar is the one of the offset given: the 31st at 23:30 in UTC-5 is the 1st in UTC.
@@ -151,18 +136,12 @@ async fn month_ends_leap_years_and_offsets(app: TestApp) {
         }),
     )
     .await;
-    assert_eq!(ts(&local["due_at"]), ts(&json!("2027-02-01T04:30:00Z")));
+    assert_eq!(local.due().unwrap(), at("2027-02-01T04:30:00Z"));
     let next = next_of(&app, &local).await;
-    assert_eq!(ts(&next["due_at"]), ts(&json!("2027-02-28T23:30:00-05:00")));
-    assert_eq!(
-        ts(&next["remind_at"]),
-        ts(&json!("2027-02-28T22:30:00-05:00"))
-    );
+    assert_eq!(next.due().unwrap(), at("2027-02-28T23:30:00-05:00"));
+    assert_eq!(next.remind().unwrap(), at("2027-02-28T22:30:00-05:00"));
     let after = next_of(&app, &next).await;
-    assert_eq!(
-        ts(&after["due_at"]),
-        ts(&json!("2027-03-31T23:30:00-05:00"))
-    );
+    assert_eq!(after.due().unwrap(), at("2027-03-31T23:30:00-05:00"));
 
     let daily = create(
         &app,
@@ -173,8 +152,8 @@ async fn month_ends_leap_years_and_offsets(app: TestApp) {
     )
     .await;
     assert_eq!(
-        ts(&next_of(&app, &daily).await["due_at"]),
-        ts(&json!("2031-01-03T10:00:00+05:30"))
+        next_of(&app, &daily).await.due().unwrap(),
+        at("2031-01-03T10:00:00+05:30")
     );
 }
 
@@ -189,11 +168,10 @@ async fn count_and_until_end_the_series(app: TestApp) {
     .await;
     let second = next_of(&app, &counted).await;
     let third = next_of(&app, &second).await;
-    assert_eq!(ts(&third["due_at"]), ts(&json!("2030-01-03T00:00:00Z")));
-    let done = patch(&app, &third, None).await;
+    assert_eq!(third.due().unwrap(), at("2030-01-03T00:00:00Z"));
+    let done = toggle(&app, &third).await;
     assert_eq!(
-        done["next_occurrence_id"],
-        Value::Null,
+        done.next_occurrence_id, None,
         "the third of three is the last"
     );
 
@@ -207,14 +185,11 @@ async fn count_and_until_end_the_series(app: TestApp) {
     .await;
     let last = next_of(&app, &until).await;
     assert_eq!(
-        ts(&last["due_at"]),
-        ts(&json!("2030-01-08T00:00:00Z")),
+        last.due().unwrap(),
+        at("2030-01-08T00:00:00Z"),
         "until is inclusive"
     );
-    assert_eq!(
-        patch(&app, &last, None).await["next_occurrence_id"],
-        Value::Null
-    );
+    assert_eq!(toggle(&app, &last).await.next_occurrence_id, None);
 }
 
 async fn until_and_count_together_end_at_whichever_comes_first(app: TestApp) {
@@ -229,48 +204,45 @@ async fn until_and_count_together_end_at_whichever_comes_first(app: TestApp) {
         }),
     )
     .await;
-    assert_eq!(by_until["recurrence"]["count"], 3);
+    let rule = by_until.recurrence.as_ref().expect("a recurrence");
+    assert_eq!(rule.count, Some(3));
     assert_eq!(
-        ts(&by_until["recurrence"]["until"]),
-        ts(&json!("2030-01-02T00:00:00Z"))
+        rule.until.as_ref().map(Timestamp::instant),
+        Some(at("2030-01-02T00:00:00Z"))
     );
     let second = next_of(&app, &by_until).await;
-    assert_eq!(ts(&second["due_at"]), ts(&json!("2030-01-02T00:00:00Z")));
+    assert_eq!(second.due().unwrap(), at("2030-01-02T00:00:00Z"));
     assert_eq!(
-        patch(&app, &second, None).await["next_occurrence_id"],
-        Value::Null,
+        toggle(&app, &second).await.next_occurrence_id,
+        None,
         "the until ends the series before the count"
     );
 
     // `count` first, set with PUT on an existing task.
-    let task = app.create_task("alice", "count first").await;
-    let response = app
-        .request(
-            Method::PUT,
+    let task = app.create_titled("alice", "count first").await;
+    let updated = app
+        .update_task(
             "alice",
-            &format!("/api/alice/tasks/{}", task["id"]),
+            task.id,
+            json!({
+                "due_at": "2030-01-01T00:00:00Z",
+                "recurrence": {
+                    "frequency": "daily", "interval": 1, "count": 2, "until": "2030-12-31T00:00:00Z"
+                }
+            }),
         )
-        .json(&json!({
-            "due_at": "2030-01-01T00:00:00Z",
-            "recurrence": {
-                "frequency": "daily", "interval": 1, "count": 2, "until": "2030-12-31T00:00:00Z"
-            }
-        }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    let updated: Value = response.json().await.unwrap();
-    assert_eq!(updated["recurrence"]["count"], 2);
+        .await;
+    let rule = updated.recurrence.as_ref().expect("a recurrence");
+    assert_eq!(rule.count, Some(2));
     assert_eq!(
-        ts(&updated["recurrence"]["until"]),
-        ts(&json!("2030-12-31T00:00:00Z"))
+        rule.until.as_ref().map(Timestamp::instant),
+        Some(at("2030-12-31T00:00:00Z"))
     );
     let second = next_of(&app, &updated).await;
-    assert_eq!(ts(&second["due_at"]), ts(&json!("2030-01-02T00:00:00Z")));
+    assert_eq!(second.due().unwrap(), at("2030-01-02T00:00:00Z"));
     assert_eq!(
-        patch(&app, &second, None).await["next_occurrence_id"],
-        Value::Null,
+        toggle(&app, &second).await.next_occurrence_id,
+        None,
         "the count ends the series before the until"
     );
 }

@@ -3,7 +3,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, assert_problem, error_fields, on_both_backends};
+use crate::support::{Task, TestApp, assert_problem, error_fields, on_both_backends};
 
 on_both_backends!(
     an_idempotency_key_creates_once,
@@ -11,6 +11,7 @@ on_both_backends!(
     etags_make_edits_conditional,
 );
 
+/// `createTask` with an `Idempotency-Key`.
 async fn post_with_key(app: &TestApp, user: &str, key: &str, body: Value) -> reqwest::Response {
     app.request(Method::POST, user, &format!("/api/{user}/tasks"))
         .header("idempotency-key", key)
@@ -25,20 +26,11 @@ async fn an_idempotency_key_creates_once(app: TestApp) {
     let first = post_with_key(&app, "alice", "key-1", body.clone()).await;
     assert_eq!(first.status(), StatusCode::CREATED);
     let location = first.headers()["location"].clone();
-    let first: Value = first.json().await.unwrap();
+    let first: Task = first.json().await.unwrap();
 
     // The task changes afterwards; a retry still gets the original answer.
-    let response = app
-        .request(
-            Method::PUT,
-            "alice",
-            &format!("/api/alice/tasks/{}", first["id"]),
-        )
-        .json(&json!({ "title": "Renamed" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
+    app.update_task("alice", first.id, json!({ "title": "Renamed" }))
+        .await;
 
     // Same request, same key (keys order-insensitive JSON): same answer, nothing created.
     let retry = post_with_key(
@@ -50,7 +42,7 @@ async fn an_idempotency_key_creates_once(app: TestApp) {
     .await;
     assert_eq!(retry.status(), StatusCode::CREATED);
     assert_eq!(retry.headers()["location"], location);
-    assert_eq!(retry.json::<Value>().await.unwrap(), first);
+    assert_eq!(retry.json::<Task>().await.unwrap(), first);
     assert_eq!(app.list_tasks("alice", "").await.len(), 1);
 
     // Same key, different request: refused.
@@ -61,12 +53,9 @@ async fn an_idempotency_key_creates_once(app: TestApp) {
     // Keys are per user; without a key every request creates.
     let bobs = post_with_key(&app, "bob", "key-1", body.clone()).await;
     assert_eq!(bobs.status(), StatusCode::CREATED);
-    assert_eq!(bobs.json::<Value>().await.unwrap()["user_id"], "bob");
+    assert_eq!(bobs.json::<Task>().await.unwrap().user_id, "bob");
     for _ in 0..2 {
-        assert_eq!(
-            app.post_task("alice", body.clone()).await.status(),
-            StatusCode::CREATED
-        );
+        app.create_task("alice", body.clone()).await;
     }
     assert_eq!(app.list_tasks("alice", "").await.len(), 3);
 
@@ -83,7 +72,7 @@ async fn concurrent_requests_with_one_key_create_one_task(app: TestApp) {
     let mut ids = Vec::new();
     for response in responses {
         assert_eq!(response.status(), StatusCode::CREATED);
-        ids.push(response.json::<Value>().await.unwrap()["id"].clone());
+        ids.push(response.json::<Task>().await.unwrap().id);
     }
     ids.dedup();
     assert_eq!(ids.len(), 1, "every request got the same task");
@@ -95,16 +84,16 @@ async fn concurrent_requests_with_one_key_create_one_task(app: TestApp) {
 }
 
 async fn etags_make_edits_conditional(app: TestApp) {
-    let created = app.post_task("alice", json!({ "title": "Shared" })).await;
+    let created = app
+        .try_create_task("alice", json!({ "title": "Shared" }))
+        .await;
+    assert_eq!(created.status(), StatusCode::CREATED);
     let etag = created.headers()["etag"].to_str().unwrap().to_owned();
-    let task: Value = created.json().await.unwrap();
-    let path = format!("/api/alice/tasks/{}", task["id"]);
+    let task: Task = created.json().await.unwrap();
+    let path = format!("/api/alice/tasks/{}", task.id);
 
-    let got = app
-        .request(Method::GET, "alice", &path)
-        .send()
-        .await
-        .unwrap();
+    let got = app.try_get_task("alice", task.id).await;
+    assert_eq!(got.status(), StatusCode::OK);
     assert_eq!(got.headers()["etag"].to_str().unwrap(), etag);
     let not_modified = app
         .request(Method::GET, "alice", &path)
@@ -143,9 +132,9 @@ async fn etags_make_edits_conditional(app: TestApp) {
             .unwrap();
         assert_problem(stale, 412).await;
     }
-    let current: Value = app.get_json("alice", &path).await;
-    assert_eq!(current["title"], "Mine");
-    assert_eq!(current["completed"], false);
+    let current = app.get_task("alice", task.id).await;
+    assert_eq!(current.title, "Mine");
+    assert!(!current.completed);
 
     // The old ETag no longer matches If-None-Match.
     let changed = app
@@ -165,13 +154,8 @@ async fn etags_make_edits_conditional(app: TestApp) {
     assert_eq!(toggled.status(), StatusCode::OK);
     let latest = toggled.headers()["etag"].to_str().unwrap().to_owned();
     // Without If-Match, the last write wins as before.
-    let put = app
-        .request(Method::PUT, "alice", &path)
-        .json(&json!({ "title": "Last" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(put.status(), StatusCode::OK);
+    app.update_task("alice", task.id, json!({ "title": "Last" }))
+        .await;
     let stale_delete = app
         .request(Method::DELETE, "alice", &path)
         .header("if-match", &latest)
@@ -179,15 +163,9 @@ async fn etags_make_edits_conditional(app: TestApp) {
         .await
         .unwrap();
     assert_problem(stale_delete, 412).await;
-    let current_etag = app
-        .request(Method::GET, "alice", &path)
-        .send()
-        .await
-        .unwrap()
-        .headers()["etag"]
-        .to_str()
-        .unwrap()
-        .to_owned();
+    let current = app.try_get_task("alice", task.id).await;
+    assert_eq!(current.status(), StatusCode::OK);
+    let current_etag = current.headers()["etag"].to_str().unwrap().to_owned();
     let deleted = app
         .request(Method::DELETE, "alice", &path)
         .header("if-match", &current_etag)

@@ -184,3 +184,66 @@ fn public_operations_say_so() {
         );
     }
 }
+
+/// The typed `Task` the tests read answers into (strictly: every field required, no other) has
+/// exactly the fields of the spec's `Task`, so the contract tests check the documented shape.
+#[test]
+fn the_tests_task_type_has_exactly_the_fields_of_the_spec() {
+    use crate::support::{Priority, Task, Timestamp};
+
+    let spec: Value = serde_yaml::from_str(COMMITTED).unwrap();
+    let schema = &spec["components"]["schemas"]["Task"];
+    let mut declared: Vec<&str> = schema["properties"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    declared.sort_unstable();
+    let mut required: Vec<&str> = schema["required"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    required.sort_unstable();
+    assert_eq!(
+        required, declared,
+        "the spec requires every field of a Task"
+    );
+
+    let now = Timestamp("2030-01-01T00:00:00+00:00".into());
+    let task = Task {
+        id: 1,
+        user_id: "alice".into(),
+        title: "t".into(),
+        description: None,
+        completed: false,
+        completed_at: None,
+        priority: Priority::Medium,
+        tags: vec![],
+        due_at: None,
+        remind_at: None,
+        recurrence: None,
+        next_occurrence_id: None,
+        created_at: now.clone(),
+        updated_at: now,
+    };
+    let typed = serde_json::to_value(&task).unwrap();
+    let mut fields: Vec<&str> = typed
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    fields.sort_unstable();
+    assert_eq!(fields, declared);
+    // And it reads back what it wrote: `null`s included, nothing else accepted.
+    assert_eq!(serde_json::from_value::<Task>(typed.clone()).unwrap(), task);
+    let mut missing = typed.clone();
+    missing.as_object_mut().unwrap().remove("description");
+    assert!(serde_json::from_value::<Task>(missing).is_err());
+    let mut extra = typed;
+    extra["unknown"] = json!(1);
+    assert!(serde_json::from_value::<Task>(extra).is_err());
+}

@@ -3,7 +3,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, assert_problem, error_fields, on_both_backends};
+use crate::support::{Task, TestApp, assert_problem, error_fields, on_both_backends};
 
 const SPEC: &str = include_str!("../../openapi.yaml");
 
@@ -23,8 +23,9 @@ on_both_backends!(
     every_path_of_the_spec_allows_exactly_its_methods,
 );
 
+/// Creates a task from `body`: the status, and the task or (for a 422) the problem.
 async fn create_status(app: &TestApp, body: Value) -> (u16, Value) {
-    let response = app.post_task("alice", body).await;
+    let response = app.try_create_task("alice", body).await;
     let status = response.status().as_u16();
     if status == 422 {
         (status, assert_problem(response, 422).await)
@@ -115,7 +116,7 @@ async fn description_limit_and_type(app: TestApp) {
     assert_eq!(status, 201);
     assert_eq!(task["description"].as_str().unwrap().chars().count(), 1000);
 
-    let path = format!("/api/alice/tasks/{}", task["id"]);
+    let task: Task = serde_json::from_value(task).unwrap();
     for (body, field) in [
         (json!({ "description": "ü".repeat(1001) }), "description"),
         (json!({ "description": 12 }), "description"),
@@ -123,16 +124,11 @@ async fn description_limit_and_type(app: TestApp) {
         (json!({ "title": 12 }), "title"),
         (json!({ "title": "x".repeat(201) }), "title"),
     ] {
-        let response = app
-            .request(Method::PUT, "alice", &path)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
+        let response = app.try_update_task("alice", task.id, body.clone()).await;
         let problem = assert_problem(response, 422).await;
         assert_eq!(error_fields(&problem), [field], "{body}");
     }
-    let unchanged: Value = app.get_json("alice", &path).await;
+    let unchanged = app.get_task("alice", task.id).await;
     assert_eq!(unchanged, task, "a rejected update changes nothing");
 }
 
@@ -151,12 +147,12 @@ async fn malformed_json_is_400(app: TestApp) {
             "{body:?}"
         );
     }
-    let task = app.create_task("alice", "t").await;
+    let task = app.create_titled("alice", "t").await;
     let response = app
         .request(
             Method::PATCH,
             "alice",
-            &format!("/api/alice/tasks/{}/complete", task["id"]),
+            &format!("/api/alice/tasks/{}/complete", task.id),
         )
         .header("content-type", "application/json")
         .body("{")
@@ -193,7 +189,7 @@ async fn wrong_or_missing_content_type_is_415(app: TestApp) {
 
 async fn oversized_body_is_413(app: TestApp) {
     let huge = json!({ "title": "x", "description": "y".repeat(70 * 1024) });
-    let problem = assert_problem(app.post_task("alice", huge).await, 413).await;
+    let problem = assert_problem(app.try_create_task("alice", huge).await, 413).await;
     assert_eq!(problem["type"], "urn:todo-api:problem:payload-too-large");
 
     // Without a Content-Length (chunked), the limit still holds.
@@ -219,11 +215,7 @@ async fn oversized_body_is_413(app: TestApp) {
 }
 
 async fn bad_parameters_are_422_naming_the_parameter(app: TestApp) {
-    let response = app
-        .request(Method::GET, "alice", "/api/alice/tasks?status=done")
-        .send()
-        .await
-        .unwrap();
+    let response = app.try_list_tasks("alice", "?status=done").await;
     let problem = assert_problem(response, 422).await;
     assert_eq!(error_fields(&problem), ["status"]);
 
@@ -294,17 +286,10 @@ async fn nul_characters_are_422_on_every_store(app: TestApp) {
         assert_eq!(status, 422, "{body}");
         assert_eq!(error_fields(&problem), [field], "{body}");
     }
-    let task = app.create_task("alice", "t").await;
+    let task = app.create_titled("alice", "t").await;
     let response = app
-        .request(
-            Method::PUT,
-            "alice",
-            &format!("/api/alice/tasks/{}", task["id"]),
-        )
-        .json(&json!({ "description": "\u{0}" }))
-        .send()
-        .await
-        .unwrap();
+        .try_update_task("alice", task.id, json!({ "description": "\u{0}" }))
+        .await;
     let problem = assert_problem(response, 422).await;
     assert_eq!(error_fields(&problem), ["description"]);
     assert_eq!(
@@ -332,14 +317,10 @@ async fn unknown_fields_are_422_naming_each(app: TestApp) {
         "nothing stored"
     );
 
-    let task = app.create_task("alice", "Tea").await;
-    let path = format!("/api/alice/tasks/{}", task["id"]);
+    let task = app.create_titled("alice", "Tea").await;
     let response = app
-        .request(Method::PUT, "alice", &path)
-        .json(&json!({ "titel": "Coffee" }))
-        .send()
-        .await
-        .unwrap();
+        .try_update_task("alice", task.id, json!({ "titel": "Coffee" }))
+        .await;
     let problem = assert_problem(response, 422).await;
     assert!(
         error_fields(&problem).contains(&"titel".to_owned()),
@@ -347,28 +328,22 @@ async fn unknown_fields_are_422_naming_each(app: TestApp) {
     );
 
     let response = app
-        .request(Method::PATCH, "alice", &format!("{path}/complete"))
-        .json(&json!({ "completed": true, "done": true }))
-        .send()
-        .await
-        .unwrap();
+        .try_complete_task(
+            "alice",
+            task.id,
+            Some(json!({ "completed": true, "done": true })),
+        )
+        .await;
     let problem = assert_problem(response, 422).await;
     assert_eq!(error_fields(&problem), ["done"]);
 
-    let unchanged: Value = app
-        .request(Method::GET, "alice", &path)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let unchanged = app.get_task("alice", task.id).await;
     assert_eq!(unchanged, task, "rejected bodies change nothing");
 }
 
 async fn a_405_lists_the_allowed_methods(app: TestApp) {
-    let task = app.create_task("alice", "t").await;
-    let task_path = format!("/api/alice/tasks/{}", task["id"]);
+    let task = app.create_titled("alice", "t").await;
+    let task_path = format!("/api/alice/tasks/{}", task.id);
     for (method, path, allow) in [
         (
             Method::PUT,

@@ -1,11 +1,11 @@
 //! The database down at start-up, and going away while serving: the server keeps running,
 //! answers 503 problem+json (not a hang), says not ready, and recovers by itself.
 
-use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 use crate::cluster::{Access, Cluster};
-use crate::server::Server;
+use crate::round::exercise;
+use crate::support::{ServerConfig, TestApp, assert_unavailable};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_server_rides_out_a_database_that_is_down_then_comes_back() {
@@ -15,61 +15,36 @@ async fn the_server_rides_out_a_database_that_is_down_then_comes_back() {
 
     // Down at start-up: the server starts anyway.
     let url = format!("postgres://postgres@127.0.0.1:{}/app", cluster.port);
-    let server = Server::start(&[("DATABASE_URL", &url), ("DB_ACQUIRE_TIMEOUT", "1s")]).await;
-    let (status, _, _) = server.call(Method::GET, "/health", None, None).await;
-    assert_eq!(status, StatusCode::OK);
-    server.assert_unavailable(Method::GET, "/ready", None).await;
-    server
-        .assert_unavailable(Method::GET, "/api/alice/tasks", Some("alice"))
+    let config = ServerConfig::default().var("DB_ACQUIRE_TIMEOUT", "1s");
+    let server = TestApp::spawn_on(&url, config).await;
+    server.health().await;
+    assert_unavailable(server.try_ready().await).await;
+    assert_unavailable(server.try_list_tasks("alice", "").await).await;
+    let response = server
+        .try_create_task("alice", json!({"title": "too early"}))
         .await;
-    let (status, body, _) = server
-        .call(
-            Method::POST,
-            "/api/alice/tasks",
-            Some("alice"),
-            Some(json!({"title": "too early"})),
-        )
-        .await;
-    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    let body = assert_unavailable(response).await;
     assert_eq!(body["type"], "urn:todo-api:problem:unavailable");
 
     // It comes back: the migrations are applied in the background and the server serves.
     cluster.resume();
     server.wait_ready().await;
-    let (status, kept, _) = server
-        .call(
-            Method::POST,
-            "/api/alice/tasks",
-            Some("alice"),
-            Some(json!({"title": "written before the outage"})),
-        )
+    let kept = server
+        .create_titled("alice", "written before the outage")
         .await;
-    assert_eq!(status, StatusCode::CREATED);
-    server.exercise("bob").await;
+    exercise(&server, "bob").await;
 
     // It goes away while serving.
     cluster.stop();
-    server
-        .assert_unavailable(Method::GET, "/api/alice/tasks", Some("alice"))
-        .await;
-    server.assert_unavailable(Method::GET, "/ready", None).await;
-    let (status, _, _) = server.call(Method::GET, "/health", None, None).await;
-    assert_eq!(status, StatusCode::OK);
+    assert_unavailable(server.try_list_tasks("alice", "").await).await;
+    assert_unavailable(server.try_ready().await).await;
+    server.health().await;
 
     // And back again: stale connections are replaced, nothing acknowledged is lost.
     cluster.resume();
     server.wait_ready().await;
-    let (status, list, _) = server
-        .call(Method::GET, "/api/alice/tasks", Some("alice"), None)
-        .await;
-    assert_eq!(status, StatusCode::OK);
-    assert!(
-        list.as_array()
-            .unwrap()
-            .iter()
-            .any(|t| t["id"] == kept["id"]),
-        "{list}"
-    );
-    server.exercise("alice").await;
+    let list = server.list_tasks("alice", "").await;
+    assert!(list.iter().any(|t| t.id == kept.id), "{list:?}");
+    exercise(&server, "alice").await;
     server.stop().await;
 }

@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use crate::cluster::{Access, Bouncer, Cluster};
-use crate::load;
-use crate::server::{Server, token};
+use crate::round::exercise;
+use crate::support::{ServerConfig, TestApp, load, token};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn everything_works_through_pgbouncer_in_transaction_mode() {
@@ -15,17 +15,14 @@ async fn everything_works_through_pgbouncer_in_transaction_mode() {
     let url = format!("postgres://postgres@127.0.0.1:{}/app", bouncer.port);
 
     // Two replicas: the first migrates through the pooler, the second finds it done.
-    let pooled = [
-        ("DATABASE_URL", url.as_str()),
-        ("DB_TRANSACTION_POOLER", "true"),
-        ("DB_POOL_MAX", "10"),
-    ];
-    let first = Server::start(&pooled).await;
-    let second = Server::start(&pooled).await;
+    let pooled =
+        ServerConfig::default().vars(&[("DB_TRANSACTION_POOLER", "true"), ("DB_POOL_MAX", "10")]);
+    let first = TestApp::spawn_on(&url, pooled.clone()).await;
+    let second = TestApp::spawn_on(&url, pooled).await;
     first.wait_ready().await;
     second.wait_ready().await;
-    first.exercise("alice").await;
-    second.exercise("bob").await;
+    exercise(&first, "alice").await;
+    exercise(&second, "bob").await;
 
     // More clients than server connections, through both replicas at once.
     let token: Arc<dyn Fn(&str) -> String + Send + Sync> = Arc::new(token);
@@ -36,8 +33,8 @@ async fn everything_works_through_pgbouncer_in_transaction_mode() {
         ops_per_client: 40,
     };
     let (a, b) = tokio::join!(
-        load::run(&first.base, token.clone(), size("first")),
-        load::run(&second.base, token.clone(), size("second"))
+        load::run(&first.address, token.clone(), size("first")),
+        load::run(&second.address, token.clone(), size("second"))
     );
     assert_eq!(a.failed + b.failed, 0, "{:?} {:?}", a.failures, b.failures);
     assert!(a.acknowledged_writes + b.acknowledged_writes >= 2000);

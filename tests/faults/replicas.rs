@@ -10,7 +10,7 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
 use crate::cluster::{Access, Cluster};
-use crate::server::{SECRET, install_crypto, token};
+use crate::support::{SECRET, install_crypto, token};
 
 const BIN: &str = env!("CARGO_BIN_EXE_todo-api");
 

@@ -3,10 +3,9 @@
 
 use std::time::Duration;
 
-use reqwest::Method;
-
 use crate::cluster::{Access, Bouncer, Cluster};
-use crate::server::Server;
+use crate::round::exercise;
+use crate::support::{ServerConfig, TestApp, assert_unavailable};
 
 /// Holds an exclusive lock on `tasks` for a few seconds (from psql, in another thread), and
 /// returns once PostgreSQL shows it held.
@@ -42,24 +41,21 @@ async fn a_statement_over_the_timeout_is_cancelled_and_answered_503() {
     let pooled = format!("postgres://postgres@127.0.0.1:{}/app", bouncer.port);
 
     for (url, pooler) in [(direct, "false"), (pooled, "true")] {
-        let server = Server::start(&[
-            ("DATABASE_URL", &url),
+        let config = ServerConfig::default().vars(&[
             ("DB_TRANSACTION_POOLER", pooler),
             ("DB_STATEMENT_TIMEOUT", "300ms"),
-        ])
-        .await;
+        ]);
+        let server = TestApp::spawn_on(&url, config).await;
         server.wait_ready().await;
-        server.exercise("alice").await;
+        exercise(&server, "alice").await;
 
         let holder = lock_tasks(&cluster).await;
-        server
-            .assert_unavailable(Method::GET, "/api/alice/tasks", Some("alice"))
-            .await;
+        assert_unavailable(server.try_list_tasks("alice", "").await).await;
         let stderr = holder.join().unwrap();
         assert!(stderr.is_empty(), "{stderr}");
 
         // Once the lock is gone, the same request works.
-        server.exercise("alice").await;
+        exercise(&server, "alice").await;
         server.stop().await;
     }
 }

@@ -2,10 +2,9 @@
 //! a CA made on the spot; the server connects with `sslmode=require`, with `verify-full` and
 //! the CA, and with a Neon-style URL (`channel_binding=require`).
 
-use reqwest::{Method, StatusCode};
-
 use crate::cluster::{Access, Cluster, PASSWORD};
-use crate::server::Server;
+use crate::round::exercise;
+use crate::support::{ServerConfig, TestApp, assert_unavailable};
 
 fn url(cluster: &Cluster, host: &str, query: &str) -> String {
     format!(
@@ -38,9 +37,9 @@ async fn the_server_connects_over_tls_with_require_and_verify_full() {
         ("127.0.0.1", format!("sslmode=verify-full&sslrootcert={ca}")),
         ("localhost", format!("sslmode=verify-ca&sslrootcert={ca}")),
     ] {
-        let server = Server::start(&[("DATABASE_URL", &url(&cluster, host, &query))]).await;
+        let server = TestApp::spawn_on(&url(&cluster, host, &query), ServerConfig::default()).await;
         server.wait_ready().await;
-        server.exercise("alice").await;
+        exercise(&server, "alice").await;
         assert!(
             tls_sessions(&cluster) >= 1,
             "{query}: the pool's sessions use TLS"
@@ -50,10 +49,10 @@ async fn the_server_connects_over_tls_with_require_and_verify_full() {
 
     // The cluster refuses plain connections: a refused login is a configuration error, so
     // start-up stops and says why.
-    let refused = Server::try_start(&[(
-        "DATABASE_URL",
+    let refused = TestApp::try_spawn_on(
         &url(&cluster, "127.0.0.1", "sslmode=disable"),
-    )])
+        ServerConfig::default(),
+    )
     .await
     .err()
     .expect("a server the database refuses does not start");
@@ -64,22 +63,15 @@ async fn the_server_connects_over_tls_with_require_and_verify_full() {
 
     // A certificate from another CA is refused: the server starts, says not ready and
     // answers 503 (a TLS failure may be a network problem, so it keeps retrying).
-    let server = Server::start(&[
-        (
-            "DATABASE_URL",
-            &url(
-                &cluster,
-                "localhost",
-                &format!("sslmode=verify-full&sslrootcert={other_ca}"),
-            ),
-        ),
-        ("DB_ACQUIRE_TIMEOUT", "1s"),
-    ])
-    .await;
-    server.assert_unavailable(Method::GET, "/ready", None).await;
-    server
-        .assert_unavailable(Method::GET, "/api/alice/tasks", Some("alice"))
-        .await;
+    let other = url(
+        &cluster,
+        "localhost",
+        &format!("sslmode=verify-full&sslrootcert={other_ca}"),
+    );
+    let config = ServerConfig::default().var("DB_ACQUIRE_TIMEOUT", "1s");
+    let server = TestApp::spawn_on(&other, config).await;
+    assert_unavailable(server.try_ready().await).await;
+    assert_unavailable(server.try_list_tasks("alice", "").await).await;
     server.stop().await;
 }
 
@@ -96,9 +88,9 @@ async fn a_neon_style_url_with_channel_binding_connects_with_the_certificate_ver
         "localhost",
         &format!("sslmode=require&channel_binding=require&sslrootcert={ca}"),
     );
-    let server = Server::start(&[("DATABASE_URL", &neon)]).await;
+    let server = TestApp::spawn_on(&neon, ServerConfig::default()).await;
     server.wait_ready().await;
-    server.exercise("alice").await;
+    exercise(&server, "alice").await;
     assert!(tls_sessions(&cluster) >= 1);
     server.stop().await;
 
@@ -109,13 +101,10 @@ async fn a_neon_style_url_with_channel_binding_connects_with_the_certificate_ver
         "localhost",
         "sslmode=require&channel_binding=require",
     );
-    let server = Server::start(&[
-        ("DATABASE_URL", &unverifiable),
-        ("DB_ACQUIRE_TIMEOUT", "1s"),
-    ])
-    .await;
-    server.assert_unavailable(Method::GET, "/ready", None).await;
-    let (status, _, _) = server.call(Method::GET, "/health", None, None).await;
-    assert_eq!(status, StatusCode::OK, "the process itself is up");
+    let config = ServerConfig::default().var("DB_ACQUIRE_TIMEOUT", "1s");
+    let server = TestApp::spawn_on(&unverifiable, config).await;
+    assert_unavailable(server.try_ready().await).await;
+    // The process itself is up (asserts the 200).
+    server.health().await;
     server.stop().await;
 }

@@ -66,7 +66,7 @@ impl BetterAuth {
 
     /// Starts Better Auth signing with `alg` on `port` (0: a free one).
     pub async fn start_on(alg: &str, port: u16) -> Self {
-        crate::helpers::install_crypto();
+        crate::support::install_crypto();
         ensure_installed();
         let mut child = Command::new("node")
             .args(["server.mjs", "--alg", alg, "--port", &port.to_string()])
