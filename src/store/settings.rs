@@ -1,0 +1,49 @@
+//! The database settings: the connection pool and how queries reach the server. Read from the
+//! environment by `crate::config`; used by the store to open its pool.
+
+use std::time::Duration;
+
+/// The connection pool. The defaults suit a serverless PostgreSQL such as Neon: few
+/// connections, a short wait for one, and idle connections closed so the compute can suspend.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DatabaseSettings {
+    /// `DB_POOL_MAX`: the most connections this process opens.
+    pub pool_max: u32,
+    /// `DB_ACQUIRE_TIMEOUT`: how long a request waits for a connection (connecting included)
+    /// before it is answered 503.
+    pub acquire_timeout: Duration,
+    /// `DB_STATEMENT_TIMEOUT`: the longest a statement may run (PostgreSQL; `None` = no limit).
+    pub statement_timeout: Option<Duration>,
+    /// `DB_IDLE_TIMEOUT`: an idle connection is closed after this long.
+    pub idle_timeout: Duration,
+    /// `DB_MAX_LIFETIME`: every connection is replaced after this long.
+    pub max_lifetime: Duration,
+    /// `DB_TRANSACTION_POOLER`: whether `DATABASE_URL` goes through a pooler in transaction
+    /// mode (PgBouncer, Neon's `-pooler` endpoint).
+    pub transaction_pooler: PoolerMode,
+}
+
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        Self {
+            pool_max: 10,
+            acquire_timeout: Duration::from_secs(3),
+            statement_timeout: Some(Duration::from_secs(10)),
+            idle_timeout: Duration::from_secs(60),
+            max_lifetime: Duration::from_secs(30 * 60),
+            transaction_pooler: PoolerMode::Auto,
+        }
+    }
+}
+
+/// `DB_TRANSACTION_POOLER`: `auto` (the default), `true` or `false`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PoolerMode {
+    /// On when the host name contains `-pooler.` (Neon's pooled endpoint), off otherwise.
+    Auto,
+    /// Every operation runs in its own transaction with unnamed statements, which works
+    /// behind any transaction-mode pooler, with or without prepared-statement support.
+    On,
+    /// A direct connection (or a session-mode pooler): cached prepared statements.
+    Off,
+}
