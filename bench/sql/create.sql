@@ -1,8 +1,8 @@
--- What the server runs for `POST /api/{user_id}/tasks` (src/store/sql.rs: create and
--- insert_task) with the body bench/run.sh sends: one transaction with one INSERT … RETURNING
--- (the body has no tags and no Idempotency-Key, so nothing else). A unit test
--- (src/store/bench_sql.rs) checks that these statements are the server's, each :name standing
--- for one $N placeholder (:now is $13; pgbench binds it twice).
+-- What the server runs for `POST /api/{user_id}/tasks` (src/store/sql.rs: create, and
+-- src/store/statements.rs: insert_task) with the body bench/run.sh sends: one transaction with
+-- one INSERT … RETURNING (the body has no tags and no Idempotency-Key, so nothing else). A unit
+-- test (src/store/bench_sql.rs) checks that these statements are the server's, each :name
+-- standing for one $N placeholder (:now is $13; pgbench binds it twice).
 --
 -- bench/run.sh passes, with -D, the values the server binds for that body, and the range of
 -- writers: each transaction picks one, as the create workload does.

@@ -1,9 +1,10 @@
 -- What the server sends for `GET /api/{user_id}/tasks` without parameters (src/store/listing.rs:
--- page_sql, with the PostgreSQL store's columns from src/store/postgres.rs): one statement
--- reading the page (LIMIT 500 + 1) with each task's tags, aggregated by a subquery that probes
--- task_tags' primary key once per task. The page holds every task (no next page), so the server
--- takes X-Total-Count from it and sends no count query. A unit test (src/store/bench_sql.rs)
--- checks that this statement is the server's, each :name standing for one $N placeholder.
+-- page_sql, with the task columns and PostgreSQL's tag aggregate, composed by
+-- src/store/statements.rs: Texts): one statement reading the page (LIMIT 500 + 1) with each
+-- task's tags, aggregated by a subquery that probes task_tags' primary key once per task. The
+-- page holds every task (no next page), so the server takes X-Total-Count from it and sends no
+-- count query. A unit test (src/store/bench_sql.rs) checks that this statement is the server's,
+-- each :name standing for one $N placeholder.
 --
 -- Each transaction picks a user from :first_user..:last_user (set by bench/run.sh with -D).
 -- User ids are digits because pgbench computes only numbers: it binds the text the server

@@ -2,10 +2,10 @@
 //! database ceiling means something only if they do.
 
 use super::listing::{Param, page_sql};
-use super::postgres::shared::TAGGED_COLUMNS;
-use super::row::INSERT_TASK;
+use super::postgres::PostgresDialect;
+use super::statements::{INSERT_TASK, Texts};
 use crate::domain::UserId;
-use crate::http::listing::ListParams;
+use crate::domain::listing::ListQuery;
 
 /// White space collapsed to single spaces.
 fn squash(sql: &str) -> String {
@@ -67,11 +67,13 @@ fn statements(script: &str) -> Vec<String> {
 
 #[test]
 fn the_list_script_runs_what_a_plain_list_sends() {
-    let query = ListParams::default()
-        .to_query()
-        .expect("the default listing is valid");
+    // A listing without parameters: every task, newest first, the API's default page size (500).
+    let query = ListQuery {
+        limit: 500,
+        ..ListQuery::default()
+    };
     let owner = UserId::parse("user1").expect("a valid user id");
-    let page = page_sql(&owner, &query, TAGGED_COLUMNS);
+    let page = page_sql(&owner, &query, &Texts::new::<PostgresDialect>().select);
     // 50 tasks fit in the first page, so there is no count query, and the tags come with the
     // tasks (src/store/sql.rs: list): one statement.
     assert_eq!(

@@ -1,3 +1,5 @@
+//! [`StoreError`]: what can go wrong in the store, and how sqlx errors map onto it.
+
 use thiserror::Error;
 
 /// What can go wrong in the store, sorted by what the client should be told.

@@ -132,10 +132,10 @@ fn push_keyset(sql: &mut Sql, key: SortKey, order: Order, position: &Position) {
 }
 
 /// The page query: one row more than the limit, to know whether another page follows.
-/// `columns` is what each row holds (the backend's task columns with their tags).
-pub(super) fn page_sql(owner: &UserId, query: &ListQuery, columns: &str) -> Sql {
+/// `select` is how it begins: `SELECT` what each row holds `FROM tasks`.
+pub(super) fn page_sql(owner: &UserId, query: &ListQuery, select: &str) -> Sql {
     let mut sql = Sql {
-        text: format!("SELECT {columns} FROM tasks"),
+        text: select.to_owned(),
         params: Vec::new(),
     };
     push_filters(&mut sql, owner, query);

@@ -1,16 +1,24 @@
 //! Persistence. Endpoints talk to a [`TaskStore`]; the backend is chosen from the scheme of
 //! `DATABASE_URL` (`postgres://` / `postgresql://` or `sqlite:`), each with its own migrations.
+//!
+//! This module holds the trait, what its operations return, the backend choice and `connect`.
+//! One SQL implementation (`sql`, its statements in `statements`) serves both databases, each
+//! described by a `Dialect` (`postgres`, `sqlite`); [`MigrationGate`] (on the generic forwarding
+//! of `layer`) holds the operations back until the migrations are applied. The pool settings are
+//! in `settings`, the errors in `error`.
 
+mod dialect;
 mod error;
 mod gate;
+mod layer;
 mod listing;
-pub mod postgres_url;
+mod postgres;
+mod postgres_url;
 mod row;
 mod settings;
-#[macro_use]
 mod sql;
-mod postgres;
 mod sqlite;
+mod statements;
 
 #[cfg(test)]
 mod bench_sql;
@@ -18,14 +26,12 @@ mod bench_sql;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-
-pub use self::error::StoreError;
-pub use self::gate::{MigrationGate, migrate_until_done};
-pub use self::postgres::PostgresStore;
-pub use self::settings::{DatabaseSettings, PoolerMode};
-pub use self::sqlite::SqliteStore;
 use chrono::{DateTime, Utc};
 
+pub use self::error::StoreError;
+pub use self::gate::MigrationGate;
+pub(crate) use self::gate::migrate_until_done;
+pub use self::settings::{DatabaseSettings, PoolerMode};
 use crate::domain::listing::{ListQuery, Page};
 use crate::domain::{FieldIssue, NewTask, Task, TaskChanges, TaskId, UserId};
 
@@ -72,7 +78,7 @@ pub struct Completion {
 }
 
 /// How long an idempotency key is remembered.
-pub const IDEMPOTENCY_WINDOW: chrono::TimeDelta = chrono::TimeDelta::hours(24);
+pub(crate) const IDEMPOTENCY_WINDOW: chrono::TimeDelta = chrono::TimeDelta::hours(24);
 
 /// Every operation the API needs from storage. Each one is scoped by the owner's id: a task
 /// that belongs to someone else is indistinguishable from one that does not exist.
@@ -189,9 +195,12 @@ impl Backend {
 
 /// Opens a connection pool for `url` without waiting for the database: a database that is down
 /// at start-up makes requests fail with 503 until it is back, instead of stopping the server.
-pub fn connect(url: &str, settings: &DatabaseSettings) -> Result<Arc<dyn TaskStore>, StoreError> {
+pub(crate) fn connect(
+    url: &str,
+    settings: &DatabaseSettings,
+) -> Result<Arc<dyn TaskStore>, StoreError> {
     Ok(match Backend::from_url(url).map_err(StoreError::Config)? {
-        Backend::Postgres => Arc::new(PostgresStore::connect_lazy(url, settings)?),
-        Backend::Sqlite => Arc::new(SqliteStore::connect_lazy(url, settings)?),
+        Backend::Postgres => Arc::new(postgres::connect_lazy(url, settings)?),
+        Backend::Sqlite => Arc::new(sqlite::connect_lazy(url, settings)?),
     })
 }

@@ -1,12 +1,19 @@
+//! PostgreSQL, the production database (Neon, or any PostgreSQL 13+): its [`Dialect`], the pool
+//! (with transaction-pooler mode), and migrations under an advisory lock.
+
 use std::time::Duration;
 
-use sqlx::pool::PoolConnection;
-use sqlx::postgres::PgPoolOptions;
-use sqlx::{Connection as _, Executor as _, PgConnection, PgPool, Postgres, Transaction};
+use sqlx::postgres::{PgPoolOptions, PgQueryResult};
+use sqlx::{
+    AssertSqlSafe, Connection as _, Executor as _, PgConnection, PgPool, SqlSafeStr, SqlStr,
+};
 
+use super::StoreError;
+use super::dialect::{Dialect, RowsAffected};
 use super::postgres_url::{self, CHANNEL_BINDING_HINT};
-use super::{DatabaseSettings, PoolerMode};
-use super::{PoolStats, StoreError};
+use super::settings::{DatabaseSettings, PoolerMode};
+use super::sql::SqlStore;
+use super::statements::shared;
 
 /// The key of the advisory lock that serialises migrations across replicas ("todo_api").
 const MIGRATION_LOCK: i64 = 0x746f_646f_5f61_7069;
@@ -16,121 +23,124 @@ const MIGRATION_LOCK: i64 = 0x746f_646f_5f61_7069;
 /// not, which saves a round trip on every query.
 const PING_IF_IDLE_FOR: Duration = Duration::from_secs(30);
 
-/// The production store: PostgreSQL (Neon, or any PostgreSQL 13+).
+/// PostgreSQL's SQL and sessions.
 ///
 /// Behind a transaction-mode pooler (PgBouncer, Neon's `-pooler` endpoint) a session's state
 /// does not survive a transaction, so in that mode every operation runs in a transaction of its
 /// own, with unnamed statements and `SET LOCAL statement_timeout`; directly connected, the
 /// timeout is set once per connection and statements are prepared once and cached.
-pub struct PostgresStore {
-    pool: PgPool,
+pub(crate) struct PostgresDialect {
     pooled: bool,
-    begin: String,
-    max_connections: u32,
+    /// `BEGIN`, with `SET LOCAL statement_timeout` when there is a timeout.
+    begin: SqlStr,
+    /// Whether a TLS failure gets [`CHANNEL_BINDING_HINT`].
     tls_hint: bool,
 }
 
-/// Where one operation runs: a pooled connection, or a transaction of its own.
-enum Session {
-    Direct(PoolConnection<Postgres>),
-    Pooled(Transaction<'static, Postgres>),
+/// The production store.
+pub(crate) type PostgresStore = SqlStore<PostgresDialect>;
+
+/// A store for `url` that connects on first use.
+pub(crate) fn connect_lazy(
+    url: &str,
+    settings: &DatabaseSettings,
+) -> Result<PostgresStore, StoreError> {
+    let target = postgres_url::parse(url).map_err(StoreError::Config)?;
+    for note in &target.notes {
+        tracing::info!("DATABASE_URL: {note}");
+    }
+    let pooled = match settings.transaction_pooler {
+        PoolerMode::On => true,
+        PoolerMode::Off => false,
+        PoolerMode::Auto => target.pooler_host,
+    };
+    let mut options = target.options.application_name("todo-api");
+    if pooled {
+        tracing::info!(
+            "DATABASE_URL goes through a transaction-mode pooler: one transaction per \
+             operation, unnamed statements (DB_TRANSACTION_POOLER)"
+        );
+        // PgBouncer refuses start-up parameters it does not track unless configured to ignore
+        // them; this one only matters for floating-point text output.
+        options = options.extra_float_digits(None);
+    }
+    let timeout_ms = settings
+        .statement_timeout
+        .map(|t| t.as_millis().max(1))
+        .unwrap_or(0);
+    let begin = match settings.statement_timeout {
+        Some(_) => shared(format!("BEGIN; SET LOCAL statement_timeout = {timeout_ms}")),
+        None => "BEGIN".into_sql_str(),
+    };
+    let mut pool = PgPoolOptions::new()
+        .max_connections(settings.pool_max)
+        .min_connections(0)
+        .acquire_timeout(settings.acquire_timeout)
+        .idle_timeout(settings.idle_timeout)
+        .max_lifetime(settings.max_lifetime)
+        // A ping before every query costs a round trip; only a connection idle for a while is
+        // checked before use.
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for > PING_IF_IDLE_FOR {
+                    conn.ping().await?;
+                }
+                Ok(true)
+            })
+        });
+    if !pooled && settings.statement_timeout.is_some() {
+        pool = pool.after_connect(move |conn, _meta| {
+            Box::pin(async move {
+                let sql = format!("SET statement_timeout = {timeout_ms}");
+                conn.execute(AssertSqlSafe(sql)).await?;
+                Ok(())
+            })
+        });
+    }
+    let dialect = PostgresDialect {
+        pooled,
+        begin,
+        tls_hint: target.upgraded_for_channel_binding,
+    };
+    Ok(SqlStore::new(pool.connect_lazy_with(options), dialect))
 }
 
-impl Session {
-    fn conn(&mut self) -> &mut PgConnection {
-        match self {
-            Self::Direct(conn) => conn,
-            Self::Pooled(tx) => tx,
-        }
+impl Dialect for PostgresDialect {
+    type Db = sqlx::Postgres;
+
+    const LOCK: &'static str = " FOR UPDATE";
+
+    // One index probe per task (task_tags' primary key starts with task_id).
+    const TAGS: &'static str =
+        "(SELECT json_agg(tag ORDER BY position)::text FROM task_tags WHERE task_id = tasks.id)";
+
+    fn begin(&self) -> SqlStr {
+        self.begin.clone()
     }
 
-    async fn finish(self) -> Result<(), sqlx::Error> {
-        match self {
-            Self::Direct(_) => Ok(()),
-            Self::Pooled(tx) => tx.commit().await,
+    fn pooled(&self) -> bool {
+        self.pooled
+    }
+
+    async fn migrate(&self, pool: &PgPool) -> Result<(), StoreError> {
+        let result = self.migrate_locked(pool).await;
+        if self.tls_hint
+            && let Err(StoreError::Unavailable(sqlx::Error::Tls(_))) = &result
+        {
+            tracing::error!("{CHANNEL_BINDING_HINT}");
         }
+        result
     }
 }
 
-impl PostgresStore {
-    /// A pool for `url` that connects on first use.
-    pub fn connect_lazy(url: &str, settings: &DatabaseSettings) -> Result<Self, StoreError> {
-        let target = postgres_url::parse(url).map_err(StoreError::Config)?;
-        for note in &target.notes {
-            tracing::info!("DATABASE_URL: {note}");
-        }
-        let pooled = match settings.transaction_pooler {
-            PoolerMode::On => true,
-            PoolerMode::Off => false,
-            PoolerMode::Auto => target.pooler_host,
-        };
-        let mut options = target.options.application_name("todo-api");
-        if pooled {
-            // PgBouncer refuses start-up parameters it does not track unless configured to
-            // ignore them; this one only matters for floating-point text output.
-            options = options.extra_float_digits(None);
-        }
-        if pooled {
-            tracing::info!(
-                "DATABASE_URL goes through a transaction-mode pooler: one transaction per                  operation, unnamed statements (DB_TRANSACTION_POOLER)"
-            );
-        }
-        let timeout_ms = settings
-            .statement_timeout
-            .map(|t| t.as_millis().max(1))
-            .unwrap_or(0);
-        let begin = match settings.statement_timeout {
-            Some(_) => format!("BEGIN; SET LOCAL statement_timeout = {timeout_ms}"),
-            None => "BEGIN".to_owned(),
-        };
-        let mut pool = PgPoolOptions::new()
-            .max_connections(settings.pool_max)
-            .min_connections(0)
-            .acquire_timeout(settings.acquire_timeout)
-            .idle_timeout(settings.idle_timeout)
-            .max_lifetime(settings.max_lifetime)
-            // A ping before every query costs a round trip; only a connection idle for a while
-            // is checked before use.
-            .test_before_acquire(false)
-            .before_acquire(|conn, meta| {
-                Box::pin(async move {
-                    if meta.idle_for > PING_IF_IDLE_FOR {
-                        conn.ping().await?;
-                    }
-                    Ok(true)
-                })
-            });
-        if !pooled && settings.statement_timeout.is_some() {
-            pool = pool.after_connect(move |conn, _meta| {
-                Box::pin(async move {
-                    let sql = format!("SET statement_timeout = {timeout_ms}");
-                    conn.execute(sqlx::AssertSqlSafe(sql)).await?;
-                    Ok(())
-                })
-            });
-        }
-        let pool = pool.connect_lazy_with(options);
-        Ok(Self {
-            pool,
-            pooled,
-            begin,
-            max_connections: settings.pool_max,
-            tls_hint: target.upgraded_for_channel_binding,
-        })
+impl RowsAffected for PgQueryResult {
+    fn rows_affected(&self) -> u64 {
+        PgQueryResult::rows_affected(self)
     }
+}
 
-    async fn session(&self) -> Result<Session, StoreError> {
-        Ok(if self.pooled {
-            Session::Pooled(
-                self.pool
-                    .begin_with(sqlx::AssertSqlSafe(self.begin.clone()))
-                    .await?,
-            )
-        } else {
-            Session::Direct(self.pool.acquire().await?)
-        })
-    }
-
+impl PostgresDialect {
     /// Applies the migrations inside one transaction that holds an advisory lock, so replicas
     /// starting together migrate once, and so it also works through a transaction-mode pooler
     /// (where a session-level lock would not).
@@ -138,8 +148,8 @@ impl PostgresStore {
     /// It runs on a pooled connection, which then serves requests: at start-up the server opens
     /// one connection instead of two (a new TLS connection costs tens of milliseconds, see
     /// bench/README.md).
-    async fn migrate_locked(&self) -> Result<(), StoreError> {
-        let mut conn = self.pool.acquire().await?;
+    async fn migrate_locked(&self, pool: &PgPool) -> Result<(), StoreError> {
+        let mut conn = pool.acquire().await?;
         let result = async {
             let mut tx = conn.begin().await?;
             // A migration may take longer than requests are allowed to.
@@ -195,51 +205,3 @@ async fn applied_migrations(conn: &mut PgConnection) -> Result<i64, sqlx::Error>
         .fetch_one(&mut *conn)
         .await
 }
-
-/// What the shared queries need from this backend.
-impl PostgresStore {
-    /// Whether statements are prepared once and cached (not behind a transaction pooler).
-    fn persistent(&self) -> bool {
-        !self.pooled
-    }
-
-    /// A transaction (with the statement timeout, behind a pooler).
-    async fn begin(&self) -> Result<Transaction<'static, Postgres>, StoreError> {
-        Ok(self
-            .pool
-            .begin_with(sqlx::AssertSqlSafe(self.begin.clone()))
-            .await?)
-    }
-
-    async fn ping_impl(&self) -> Result<(), StoreError> {
-        let mut conn = self.pool.acquire().await?;
-        conn.execute("SELECT 1").await?;
-        Ok(())
-    }
-
-    async fn migrate_impl(&self) -> Result<(), StoreError> {
-        let result = self.migrate_locked().await;
-        if self.tls_hint
-            && let Err(StoreError::Unavailable(sqlx::Error::Tls(_))) = &result
-        {
-            tracing::error!("{CHANNEL_BINDING_HINT}");
-        }
-        result
-    }
-
-    fn pool_stats_impl(&self) -> PoolStats {
-        PoolStats {
-            open: self.pool.size(),
-            idle: u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX),
-            max: self.max_connections,
-        }
-    }
-}
-
-sql_task_store!(
-    super::PostgresStore,
-    sqlx::Postgres,
-    lock = " FOR UPDATE",
-    // One index probe per task (task_tags' primary key starts with task_id).
-    tags = "(SELECT json_agg(tag ORDER BY position)::text FROM task_tags WHERE task_id = tasks.id)",
-);

@@ -12,27 +12,27 @@ use std::str::FromStr;
 use sqlx::postgres::PgConnectOptions;
 
 /// A parsed PostgreSQL URL.
-pub struct PostgresTarget {
+pub(crate) struct PostgresTarget {
     /// What sqlx connects with.
-    pub options: PgConnectOptions,
+    pub(crate) options: PgConnectOptions,
     /// Whether the host is Neon's pooled endpoint (`…-pooler.…`).
-    pub pooler_host: bool,
+    pub(crate) pooler_host: bool,
     /// Said once at start-up: how the URL was read, when that is not obvious.
-    pub notes: Vec<String>,
+    pub(crate) notes: Vec<String>,
     /// Whether `sslmode` was raised to `verify-full` for `channel_binding=require` (a TLS error
     /// then gets a hint on how to fix it).
-    pub upgraded_for_channel_binding: bool,
+    pub(crate) upgraded_for_channel_binding: bool,
 }
 
 /// What to do when the server certificate cannot be verified after the upgrade.
-pub const CHANNEL_BINDING_HINT: &str = "DATABASE_URL has channel_binding=require, which the \
+pub(crate) const CHANNEL_BINDING_HINT: &str = "DATABASE_URL has channel_binding=require, which the \
     PostgreSQL driver cannot do; the server's certificate is verified instead (as with \
     sslmode=verify-full) and that failed. Add sslrootcert=/path/to/ca.pem naming the CA that \
     signed the server's certificate, or remove channel_binding=require to connect without \
     verifying the server";
 
 /// Parses `url`; the error says what to change.
-pub fn parse(url: &str) -> Result<PostgresTarget, String> {
+pub(crate) fn parse(url: &str) -> Result<PostgresTarget, String> {
     let mut parsed =
         url::Url::parse(url).map_err(|err| format!("invalid PostgreSQL URL: {err}"))?;
     let mut notes = Vec::new();

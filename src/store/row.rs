@@ -1,28 +1,9 @@
+//! Tasks as rows: the [`TaskRow`] (and [`TaggedRow`]) both databases return, decoded into domain
+//! tasks, and the [`TaskValues`] a task is written with.
+
 use chrono::{DateTime, FixedOffset, Utc};
 
-use crate::domain::{Priority, Recurrence, Schedule, Tag, Task, TaskId, UserId};
-
-/// The column list every task query returns, in [`TaskRow`]'s order (a macro, so that queries
-/// stay `&'static str` for sqlx).
-macro_rules! columns {
-    () => {
-        "id, user_id, title, description, completed, completed_at, priority, due_at, due_offset, \
-         remind_at, recurrence, occurrence, anchor_day, next_task_id, version, created_at, updated_at"
-    };
-}
-pub(super) use columns;
-
-/// Inserts a new task and returns its row. Binds, in order: user id, title, description,
-/// priority, due_at, due_offset, remind_at, recurrence, occurrence, anchor_day, title_key,
-/// search_text and the creation time (`$13`, also the update time).
-pub(super) const INSERT_TASK: &str = concat!(
-    "INSERT INTO tasks (user_id, title, description, completed, priority, due_at, \
-     due_offset, remind_at, recurrence, occurrence, anchor_day, version, title_key, \
-     search_text, created_at, updated_at) \
-     VALUES ($1, $2, $3, FALSE, $4, $5, $6, $7, $8, $9, $10, 1, $11, $12, $13, $13) \
-     RETURNING ",
-    columns!()
-);
+use crate::domain::{NewTask, Priority, Recurrence, Schedule, Tag, Task, TaskId, UserId};
 
 /// A `tasks` row as both backends return it.
 #[derive(sqlx::FromRow)]
@@ -113,39 +94,77 @@ impl TaskRow {
     }
 }
 
-/// The stored form of a task's derived and encoded columns.
-pub(super) struct Encoded {
-    pub title_key: String,
-    pub search_text: String,
+/// The values a task is written with, the same for INSERT and UPDATE, in the order both bind
+/// them: title, description, priority, due_at, due_offset, remind_at, recurrence, occurrence,
+/// anchor_day, title_key, search_text and the time of the write.
+pub(super) struct TaskValues<'a> {
+    pub title: &'a str,
+    pub description: Option<&'a str>,
     pub priority: i16,
     pub due_at: Option<DateTime<Utc>>,
     pub due_offset: Option<i32>,
+    pub remind_at: Option<DateTime<Utc>>,
     pub recurrence: Option<String>,
     pub occurrence: i32,
     pub anchor_day: i16,
+    pub title_key: String,
+    pub search_text: String,
+    pub at: DateTime<Utc>,
 }
 
-impl Encoded {
-    pub(super) fn new(
-        title: &str,
-        description: Option<&str>,
+impl<'a> TaskValues<'a> {
+    /// The values of a task to create, written at `at`.
+    pub(super) fn of_new(task: &'a NewTask, at: DateTime<Utc>) -> Self {
+        let description = task.description.as_ref().map(|d| d.as_str());
+        Self::new(
+            task.title.as_str(),
+            description,
+            task.priority,
+            &task.schedule,
+            task.occurrence,
+            task.anchor_day,
+            at,
+        )
+    }
+
+    /// The values of a changed task, written at `at`.
+    pub(super) fn of_task(task: &'a Task, at: DateTime<Utc>) -> Self {
+        Self::new(
+            &task.title,
+            task.description.as_deref(),
+            task.priority,
+            &task.schedule,
+            task.occurrence,
+            task.anchor_day,
+            at,
+        )
+    }
+
+    fn new(
+        title: &'a str,
+        description: Option<&'a str>,
         priority: Priority,
         schedule: &Schedule,
         occurrence: u32,
         anchor_day: u32,
+        at: DateTime<Utc>,
     ) -> Self {
         Self {
-            title_key: title.to_lowercase(),
-            search_text: format!("{}\n{}", title, description.unwrap_or_default()).to_lowercase(),
+            title,
+            description,
             priority: priority.rank(),
             due_at: schedule.due_at.map(|due| due.to_utc()),
             due_offset: schedule.due_at.map(|due| due.offset().local_minus_utc()),
+            remind_at: schedule.remind_at,
             recurrence: schedule
                 .recurrence
                 .as_ref()
                 .and_then(|rule| serde_json::to_string(rule).ok()),
             occurrence: i32::try_from(occurrence).unwrap_or(i32::MAX),
             anchor_day: i16::try_from(anchor_day).unwrap_or(1),
+            title_key: title.to_lowercase(),
+            search_text: format!("{}\n{}", title, description.unwrap_or_default()).to_lowercase(),
+            at,
         }
     }
 }

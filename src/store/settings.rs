@@ -1,4 +1,5 @@
-//! How the store reaches its database: the connection pool and the pooler mode.
+//! The database settings: the connection pool and how queries reach the server. Read from the
+//! environment by `crate::config`; used by the store to open its pool.
 
 use std::time::Duration;
 

@@ -1,0 +1,42 @@
+//! What differs between the databases the store runs on: the [`Dialect`] trait, which the
+//! PostgreSQL and SQLite modules implement and the shared SQL ([`super::sql`]) asks.
+
+use std::future::Future;
+
+use sqlx::database::HasStatementCache;
+use sqlx::{Database, IntoArguments, Pool, SqlStr};
+
+use super::StoreError;
+
+/// One database's SQL and sessions: everything the shared statements leave to the backend.
+pub(crate) trait Dialect: Send + Sync + 'static {
+    /// The sqlx driver.
+    type Db: Database<Arguments: IntoArguments<Self::Db>, QueryResult: RowsAffected>
+        + HasStatementCache;
+
+    /// Ends the statement that reads a task to change it: a row lock held to the end of the
+    /// transaction (` FOR UPDATE`), or nothing where a write transaction already excludes others.
+    const LOCK: &'static str;
+
+    /// An expression for the tags of the task in `tasks`, as a JSON array of strings (text) in
+    /// their order: `NULL` or `[]` when there are none.
+    const TAGS: &'static str;
+
+    /// The statement that opens a transaction.
+    fn begin(&self) -> SqlStr;
+
+    /// Whether the server is reached through a pooler in transaction mode, where no session
+    /// state outlives a transaction: each operation then runs in a transaction of its own, and
+    /// statements are not prepared once and cached.
+    fn pooled(&self) -> bool;
+
+    /// Applies the pending migrations.
+    fn migrate(&self, pool: &Pool<Self::Db>)
+    -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// How many rows a statement changed (each driver's result has it, under no common trait).
+pub(crate) trait RowsAffected {
+    /// The number of rows inserted, updated or deleted.
+    fn rows_affected(&self) -> u64;
+}

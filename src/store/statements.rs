@@ -1,0 +1,320 @@
+//! The statements of the SQL store: their text, with the parts that differ composed once per
+//! dialect ([`Texts`]), and the steps several operations share (binding a task's values, writing
+//! a task and its tags, reading one to change it, an idempotency key).
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use sqlx::query::QueryAs;
+use sqlx::{AssertSqlSafe, Database, Encode, Executor, FromRow, SqlSafeStr, SqlStr, Type};
+
+use super::dialect::{Dialect, RowsAffected as _};
+use super::listing::Param;
+use super::row::{TaggedRow, TaskRow, TaskValues};
+use super::sql::SqlStore;
+use super::{Created, IDEMPOTENCY_WINDOW, IdempotencyKey, StoreError};
+use crate::domain::{NewTask, Tag, Task, TaskId, UserId, now};
+
+/// The task columns, in [`TaskRow`]'s order (a macro, so that statements stay `&'static str`).
+macro_rules! columns {
+    () => {
+        "id, user_id, title, description, completed, completed_at, priority, due_at, due_offset, \
+         remind_at, recurrence, occurrence, anchor_day, next_task_id, version, created_at, updated_at"
+    };
+}
+
+/// Inserts a new task and returns its row. Binds the user id, then the [`TaskValues`] (`$13`,
+/// the time of the write, is also the update time).
+pub(super) const INSERT_TASK: &str = concat!(
+    "INSERT INTO tasks (user_id, title, description, completed, priority, due_at, \
+     due_offset, remind_at, recurrence, occurrence, anchor_day, version, title_key, \
+     search_text, created_at, updated_at) \
+     VALUES ($1, $2, $3, FALSE, $4, $5, $6, $7, $8, $9, $10, 1, $11, $12, $13, $13) \
+     RETURNING ",
+    columns!()
+);
+
+/// Rewrites a task and returns its row. Binds the task id and the user id, then the
+/// [`TaskValues`].
+const UPDATE_TASK: &str = concat!(
+    "UPDATE tasks SET title = $3, description = $4, priority = $5, due_at = $6, \
+     due_offset = $7, remind_at = $8, recurrence = $9, occurrence = $10, \
+     anchor_day = $11, title_key = $12, search_text = $13, \
+     version = version + 1, updated_at = $14 \
+     WHERE id = $1 AND user_id = $2 RETURNING ",
+    columns!()
+);
+
+/// Completes or reopens a task and returns its row. Binds the task id, the user id, `completed`,
+/// `completed_at` and the time of the write.
+pub(super) const SET_COMPLETED: &str = concat!(
+    "UPDATE tasks SET completed = $3, completed_at = $4, \
+     version = version + 1, updated_at = $5 \
+     WHERE id = $1 AND user_id = $2 RETURNING ",
+    columns!()
+);
+
+/// Links a completed task to its next occurrence and returns its row. Binds the task id, the
+/// user id and the next occurrence's id.
+pub(super) const SET_NEXT_TASK: &str = concat!(
+    "UPDATE tasks SET next_task_id = $3 WHERE id = $1 AND user_id = $2 RETURNING ",
+    columns!()
+);
+
+/// The statements that read tasks with their tags, whose text depends on the dialect (the tag
+/// aggregate, the row lock): composed once, when the store is built.
+pub(super) struct Texts {
+    /// `SELECT` the task columns and the task's tags `FROM tasks`: how every read of tasks
+    /// begins (rows of [`TaggedRow`]).
+    pub select: String,
+    /// One task of a user.
+    pub get: SqlStr,
+    /// The same, locked for the rest of the transaction.
+    pub get_for_update: SqlStr,
+    /// A user's pending tasks whose reminder is due by `$2`, soonest first, at most `$3`.
+    pub reminders: SqlStr,
+}
+
+impl Texts {
+    pub(super) fn new<D: Dialect>() -> Self {
+        let select = format!("SELECT {}, {} AS tags FROM tasks", columns!(), D::TAGS);
+        let get = format!("{select} WHERE id = $1 AND user_id = $2");
+        Self {
+            get_for_update: shared(format!("{get}{}", D::LOCK)),
+            get: shared(get),
+            reminders: shared(format!(
+                "{select} WHERE user_id = $1 AND completed = FALSE \
+                 AND remind_at IS NOT NULL AND remind_at <= $2 ORDER BY remind_at, id LIMIT $3"
+            )),
+            select,
+        }
+    }
+}
+
+/// Statement text composed from constants only, cheap to clone for each use.
+pub(super) fn shared(text: String) -> SqlStr {
+    AssertSqlSafe(Arc::<str>::from(text)).into_sql_str()
+}
+
+/// A Rust type the driver `DB` binds as a parameter (a trait alias).
+pub(super) trait Bind<DB: Database>: for<'q> Encode<'q, DB> + Type<DB> {}
+
+impl<DB: Database, T: for<'q> Encode<'q, DB> + Type<DB>> Bind<DB> for T {}
+
+/// A row type the driver `DB` decodes (a trait alias).
+pub(super) trait Read<DB: Database>: for<'r> FromRow<'r, DB::Row> + Send + Unpin {}
+
+impl<DB: Database, T: for<'r> FromRow<'r, DB::Row> + Send + Unpin> Read<DB> for T {}
+
+/// A driver connection.
+pub(super) type Conn<D> = <<D as Dialect>::Db as Database>::Connection;
+
+/// A query of the driver of `D` returning rows of `O`.
+type Query<'q, D, O> =
+    QueryAs<'q, <D as Dialect>::Db, O, <<D as Dialect>::Db as Database>::Arguments>;
+
+// The `where` clause below is what the statements need from a driver: connections that execute
+// queries, the rows they decode and the types they bind. `SqlStore`'s `TaskStore` impl repeats it
+// (Rust does not carry a trait's `where` clauses over to the trait's users, so it cannot be named
+// once); both drivers meet it.
+impl<D> SqlStore<D>
+where
+    D: Dialect,
+    for<'c> &'c mut Conn<D>: Executor<'c, Database = D::Db>,
+    TaskRow: Read<D::Db>,
+    TaggedRow: Read<D::Db>,
+    (String, String): Read<D::Db>,
+    (String, i64): Read<D::Db>,
+    (i64,): Read<D::Db>,
+    for<'a> &'a str: Bind<D::Db>,
+    for<'a> Option<&'a str>: Encode<'a, D::Db> + Type<D::Db>,
+    i16: Bind<D::Db>,
+    i32: Bind<D::Db>,
+    i64: Bind<D::Db>,
+    bool: Bind<D::Db>,
+    DateTime<Utc>: Bind<D::Db>,
+    Option<i32>: Bind<D::Db>,
+    Option<i64>: Bind<D::Db>,
+    Option<DateTime<Utc>>: Bind<D::Db>,
+{
+    /// Binds a listing's parameters, in order.
+    pub(super) fn bind_params<'q, O>(
+        mut query: Query<'q, D, O>,
+        params: &'q [Param],
+    ) -> Query<'q, D, O> {
+        for param in params {
+            query = match param {
+                Param::Text(v) => query.bind(v.as_str()),
+                Param::Int(v) => query.bind(*v),
+                Param::Bool(v) => query.bind(*v),
+                Param::Time(v) => query.bind(*v),
+            };
+        }
+        query
+    }
+
+    /// Binds the values both INSERT and UPDATE write, after the parameters already bound.
+    fn bind_values<'q>(
+        query: Query<'q, D, TaskRow>,
+        v: &'q TaskValues<'_>,
+    ) -> Query<'q, D, TaskRow> {
+        query
+            .bind(v.title)
+            .bind(v.description)
+            .bind(v.priority)
+            .bind(v.due_at)
+            .bind(v.due_offset)
+            .bind(v.remind_at)
+            .bind(v.recurrence.as_deref())
+            .bind(v.occurrence)
+            .bind(v.anchor_day)
+            .bind(v.title_key.as_str())
+            .bind(v.search_text.as_str())
+            .bind(v.at)
+    }
+
+    /// Stores a new task with its tags; returns it as stored.
+    pub(super) async fn insert_task(
+        &self,
+        tx: &mut Conn<D>,
+        owner: &UserId,
+        task: &NewTask,
+    ) -> Result<Task, StoreError> {
+        let values = TaskValues::of_new(task, now());
+        let row: TaskRow =
+            Self::bind_values(sqlx::query_as(INSERT_TASK).bind(owner.as_str()), &values)
+                .persistent(self.persistent())
+                .fetch_one(&mut *tx)
+                .await?;
+        self.insert_tags(tx, owner, row.id(), &task.tags).await?;
+        Ok(row.into_task(task.tags.clone()))
+    }
+
+    /// Writes a changed task (its tags too when `tags_changed`); returns its new row.
+    pub(super) async fn update_task(
+        &self,
+        tx: &mut Conn<D>,
+        owner: &UserId,
+        task: &Task,
+        tags_changed: bool,
+    ) -> Result<TaskRow, StoreError> {
+        let p = self.persistent();
+        let values = TaskValues::of_task(task, now());
+        let query = sqlx::query_as(UPDATE_TASK)
+            .bind(task.id.0)
+            .bind(owner.as_str());
+        let row = Self::bind_values(query, &values)
+            .persistent(p)
+            .fetch_one(&mut *tx)
+            .await?;
+        if tags_changed {
+            sqlx::query("DELETE FROM task_tags WHERE task_id = $1")
+                .bind(task.id.0)
+                .persistent(p)
+                .execute(&mut *tx)
+                .await?;
+            self.insert_tags(tx, owner, task.id.0, &task.tags).await?;
+        }
+        Ok(row)
+    }
+
+    async fn insert_tags(
+        &self,
+        tx: &mut Conn<D>,
+        owner: &UserId,
+        task_id: i64,
+        tags: &[Tag],
+    ) -> Result<(), StoreError> {
+        for (position, tag) in tags.iter().enumerate() {
+            let key = tag.key();
+            sqlx::query(
+                "INSERT INTO task_tags (task_id, user_id, tag, tag_key, position) \
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(task_id)
+            .bind(owner.as_str())
+            .bind(tag.as_str())
+            .bind(key.as_str())
+            .bind(i16::try_from(position).unwrap_or(i16::MAX))
+            .persistent(self.persistent())
+            .execute(&mut *tx)
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// The task, locked for the rest of the transaction.
+    pub(super) async fn load_for_update(
+        &self,
+        tx: &mut Conn<D>,
+        owner: &UserId,
+        id: TaskId,
+    ) -> Result<Option<Task>, StoreError> {
+        let row: Option<TaggedRow> = sqlx::query_as(self.texts.get_for_update.clone())
+            .bind(id.0)
+            .bind(owner.as_str())
+            .persistent(self.persistent())
+            .fetch_optional(tx)
+            .await?;
+        Ok(row.map(TaggedRow::into_task))
+    }
+
+    /// The stored answer to an earlier use of `key`, if any.
+    pub(super) async fn replay(
+        &self,
+        conn: &mut Conn<D>,
+        owner: &UserId,
+        key: &IdempotencyKey,
+    ) -> Result<Option<Created>, StoreError> {
+        let row: Option<(String, String)> = sqlx::query_as(
+            "SELECT fingerprint, response FROM idempotency_keys \
+             WHERE user_id = $1 AND key = $2 AND created_at > $3",
+        )
+        .bind(owner.as_str())
+        .bind(key.key.as_str())
+        .bind(now() - IDEMPOTENCY_WINDOW)
+        .persistent(self.persistent())
+        .fetch_optional(conn)
+        .await?;
+        Ok(row.map(|(fingerprint, response)| {
+            if fingerprint != key.fingerprint {
+                return Created::KeyReused;
+            }
+            match serde_json::from_str::<Task>(&response) {
+                Ok(task) => Created::Replayed(task),
+                Err(_) => Created::KeyReused,
+            }
+        }))
+    }
+
+    /// Records `created` as the answer to `key`; `false` when a live use of the key holds it.
+    pub(super) async fn remember(
+        &self,
+        tx: &mut Conn<D>,
+        owner: &UserId,
+        key: &IdempotencyKey,
+        created: &Task,
+    ) -> Result<bool, StoreError> {
+        let response =
+            serde_json::to_string(created).map_err(|err| StoreError::Encode(err.to_string()))?;
+        // An expired use of the key gives way to this one.
+        let stored = sqlx::query(
+            "INSERT INTO idempotency_keys (user_id, key, fingerprint, response, created_at) \
+             VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (user_id, key) DO UPDATE SET \
+               fingerprint = excluded.fingerprint, response = excluded.response, \
+               created_at = excluded.created_at \
+             WHERE idempotency_keys.created_at <= $6",
+        )
+        .bind(owner.as_str())
+        .bind(key.key.as_str())
+        .bind(key.fingerprint.as_str())
+        .bind(response.as_str())
+        .bind(now())
+        .bind(now() - IDEMPOTENCY_WINDOW)
+        .persistent(self.persistent())
+        .execute(tx)
+        .await?;
+        Ok(stored.rows_affected() > 0)
+    }
+}
