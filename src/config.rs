@@ -8,7 +8,9 @@ use std::time::Duration;
 use reqwest::Url;
 
 use crate::auth::Secret;
+use crate::http::HttpSettings;
 use crate::store::Backend;
+use crate::telemetry::{LogFormat, TelemetrySettings};
 
 /// The default database: an SQLite file in the working directory, created if missing.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://todo.db";
@@ -133,60 +135,6 @@ pub enum PoolerMode {
     On,
     /// A direct connection (or a session-mode pooler): cached prepared statements.
     Off,
-}
-
-/// Logs and metrics.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TelemetrySettings {
-    /// `LOG_FORMAT`: `pretty` (the default) or `json`.
-    pub log_format: LogFormat,
-    /// `METRICS_ENABLED`: whether `GET /metrics` answers (default true).
-    pub metrics_enabled: bool,
-}
-
-impl Default for TelemetrySettings {
-    fn default() -> Self {
-        Self {
-            log_format: LogFormat::Pretty,
-            metrics_enabled: true,
-        }
-    }
-}
-
-/// How log lines are written.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LogFormat {
-    /// Human-readable lines.
-    Pretty,
-    /// One JSON object per line, for log collectors.
-    Json,
-}
-
-/// CORS, limits and shutdown.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct HttpSettings {
-    /// `CORS_ORIGINS`: the browser origins allowed to call the API (none: no CORS headers).
-    pub cors_origins: Vec<String>,
-    /// `MAX_BODY_BYTES`: the largest request body accepted.
-    pub max_body_bytes: usize,
-    /// `REQUEST_TIMEOUT`: a request still running after this long is answered 503.
-    pub request_timeout: Duration,
-    /// `RATE_LIMIT_PER_MINUTE`: requests per user per minute (`None`: no limit).
-    pub rate_limit_per_minute: Option<NonZeroU32>,
-    /// `SHUTDOWN_GRACE`: how long in-flight requests may run after SIGTERM or SIGINT.
-    pub shutdown_grace: Duration,
-}
-
-impl Default for HttpSettings {
-    fn default() -> Self {
-        Self {
-            cors_origins: Vec::new(),
-            max_body_bytes: 64 * 1024,
-            request_timeout: Duration::from_secs(30),
-            rate_limit_per_minute: None,
-            shutdown_grace: Duration::from_secs(10),
-        }
-    }
 }
 
 /// A configuration value that cannot be used.

@@ -9,9 +9,8 @@ use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
 use poem::{EndpointExt, Server};
 
 use crate::auth::{Authenticator, Jwks, Secret, SharedSecret, TokenVerifier};
-use crate::config::{AuthSettings, HttpSettings, Settings};
-use crate::http::limits::RateLimiter;
-use crate::http::{AppState, routes};
+use crate::config::{AuthSettings, Settings};
+use crate::http::{AppState, HttpSettings, RateLimiter, routes};
 use crate::store::{self, MigrationGate, StoreError, TaskStore, migrate_until_done};
 use crate::telemetry::metrics::Metrics;
 

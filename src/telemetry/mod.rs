@@ -1,11 +1,13 @@
 //! Logs and metrics. Logs: `RUST_LOG` filters (default `info`), `LOG_FORMAT` picks human lines
-//! or JSON, and lines go to stderr. Metrics: [`metrics::Metrics`], served at `GET /metrics`.
+//! or JSON, and lines go to stderr ([`init`]). Metrics: [`metrics::Metrics`], served at
+//! `GET /metrics`. Their settings: [`TelemetrySettings`].
 
 pub mod metrics;
+mod settings;
+
+pub use settings::{LogFormat, TelemetrySettings};
 
 use tracing_subscriber::EnvFilter;
-
-use crate::config::LogFormat;
 
 /// Installs the global subscriber; later calls are no-ops.
 pub fn init(format: LogFormat) {
