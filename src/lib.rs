@@ -8,7 +8,6 @@ pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod domain;
-pub mod error;
 pub mod http;
 pub mod startup;
 pub mod store;

@@ -8,11 +8,10 @@ use anyhow::Context as _;
 use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
 use poem::{EndpointExt, Server};
 
-use crate::auth::{AuthSettings, Authenticator, Jwks, Secret, SharedSecret, TokenVerifier};
+use crate::auth::AuthSettings;
+use crate::auth::{Authenticator, Jwks, Secret, SharedSecret, TokenVerifier};
 use crate::config::Settings;
-use crate::http::HttpSettings;
-use crate::http::limits::RateLimiter;
-use crate::http::{AppState, routes};
+use crate::http::{AppState, HttpSettings, RateLimiter, routes};
 use crate::store::{self, MigrationGate, StoreError, TaskStore, migrate_until_done};
 use crate::telemetry::metrics::Metrics;
 

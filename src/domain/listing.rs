@@ -5,19 +5,24 @@ use serde::{Deserialize, Serialize};
 
 use super::{Priority, StatusFilter, Task, TaskId};
 
-/// What a listing sorts by.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+// The API's `TaskSort` and `SortOrder` schemas derive from these enums, so their doc comments
+// are the schemas' descriptions, word for word.
+/// What to sort a listing by.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, poem_openapi::Enum,
+)]
+#[oai(rename = "TaskSort", rename_all = "snake_case")]
 pub enum SortKey {
-    /// Creation time (the default).
+    /// Creation time (the default; default order: newest first).
     #[default]
     Created,
-    /// Last change.
+    /// Last change (default: most recent first).
     Updated,
-    /// Title, ignoring case.
+    /// Title, ignoring case (default: A to Z).
     Title,
-    /// Due time; tasks without one come last in either order.
+    /// Due time; tasks without one come last in either order (default: soonest first).
     DueDate,
-    /// Priority (low < medium < high).
+    /// Priority, low < medium < high (default: high first).
     Priority,
 }
 
@@ -31,8 +36,9 @@ impl SortKey {
     }
 }
 
-/// Ascending or descending.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// Sort direction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, poem_openapi::Enum)]
+#[oai(rename = "SortOrder", rename_all = "lowercase")]
 pub enum Order {
     /// Smallest first.
     Asc,

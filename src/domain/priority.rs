@@ -1,10 +1,25 @@
 use serde::{Deserialize, Serialize};
 
-/// How important a task is. Stored as 0, 1, 2 so that it sorts by importance.
+// The one spelling of the values: the API's `Priority` schema derives from this enum, so its doc
+// comment is the schema's description, word for word (hence this note is not a doc comment).
+// Stored as its `rank`.
+/// How important a task is.
 #[derive(
-    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    poem_openapi::Enum,
 )]
 #[serde(rename_all = "lowercase")]
+#[oai(rename = "Priority", rename_all = "lowercase")]
 pub enum Priority {
     /// Can wait.
     Low,
@@ -16,7 +31,7 @@ pub enum Priority {
 }
 
 impl Priority {
-    /// The stored rank: low 0, medium 1, high 2.
+    /// The stored rank: low 0, medium 1, high 2, so that it sorts by importance.
     pub fn rank(self) -> i16 {
         match self {
             Self::Low => 0,

@@ -7,15 +7,18 @@
 use chrono::{DateTime, Datelike, Days, FixedOffset, Months, NaiveDate, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 
+// The one spelling of the values: the API's `Frequency` schema derives from this enum, so its
+// doc comment is the schema's description, word for word (hence this note is not a doc comment).
 /// How often a task repeats.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, poem_openapi::Enum)]
 #[serde(rename_all = "lowercase")]
+#[oai(rename = "Frequency", rename_all = "lowercase")]
 pub enum Frequency {
     /// Every `interval` days.
     Daily,
     /// Every `interval` weeks.
     Weekly,
-    /// Every `interval` months.
+    /// Every `interval` months (month ends stick: Jan 31 → Feb 28/29 → Mar 31).
     Monthly,
     /// Every `interval` years.
     Yearly,

@@ -304,8 +304,11 @@ impl TaskChanges {
     }
 }
 
-/// Which tasks a listing returns.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+// The API's `TaskStatus` schema derives from this enum, so its doc comment is the schema's
+// description, word for word.
+/// Which tasks to list.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, poem_openapi::Enum)]
+#[oai(rename = "TaskStatus", rename_all = "lowercase")]
 pub enum StatusFilter {
     /// Every task.
     #[default]

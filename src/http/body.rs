@@ -1,35 +1,36 @@
 //! JSON request bodies, parsed strictly: malformed JSON is a 400, and a body that parses but
 //! is invalid is a 422 naming every bad field, unknown fields included (the spec says
 //! `additionalProperties: false`). (poem-openapi's own `Json` turns `5` into `"5"` for a string
-//! field and cannot name fields, so bodies go through [`Fields`] instead.)
+//! field and cannot name fields, so bodies go through [`Fields`] instead: serde's derive could
+//! not either, as it stops at the first bad field.)
+//!
+//! Also the request [`fingerprint`]: SHA-256 (from `ring`) of the body's canonical JSON.
 
 use chrono::{DateTime, FixedOffset};
 use poem::{Request, RequestBody};
 use poem_openapi::registry::{MetaMediaType, MetaRequest, Registry};
-use poem_openapi::types::Type;
+use poem_openapi::types::{ParseFromJSON, Type};
 use poem_openapi::{ApiExtractor, ApiExtractorType, ExtractParamOptions};
 use serde_json::{Map, Value};
 
-use crate::error::ApiError;
-use crate::http::problem::FieldError;
-
-/// The largest request body accepted by default, in bytes (`MAX_BODY_BYTES` changes it).
-pub const MAX_BODY_BYTES: usize = 64 * 1024;
+use crate::http::error::{ApiError, FieldError};
+use crate::http::settings::MAX_BODY_BYTES;
 
 /// A request body type: its schema (for the spec) comes from `Type`, its parsing from here.
-pub trait RequestSchema: Type {
+pub(crate) trait RequestSchema: Type {
     /// What a valid body becomes.
     type Output: Send;
 
-    /// The fewest fields a valid body has (the schema's `minProperties`).
-    const MIN_PROPERTIES: Option<usize> = None;
-
     /// Reads the body's fields; every problem is recorded in `fields`.
     fn parse(fields: &mut Fields<'_>) -> Option<Self::Output>;
+
+    /// States in the registered schema of `Self` what its derive cannot (rules that live in
+    /// domain types, `minProperties`).
+    fn constrain(_registry: &mut Registry) {}
 }
 
 /// A field as it stands in the body.
-pub enum Field<T> {
+pub(crate) enum Field<T> {
     /// Not in the body.
     Absent,
     /// Present as `null`.
@@ -39,19 +40,19 @@ pub enum Field<T> {
 }
 
 /// The fields of a JSON object body, and the errors found reading them.
-pub struct Fields<'a> {
+pub(crate) struct Fields<'a> {
     object: &'a Map<String, Value>,
     errors: Vec<FieldError>,
 }
 
 impl<'a> Fields<'a> {
     /// Records an error about `field`.
-    pub fn error(&mut self, field: &str, detail: impl Into<String>) {
+    pub(crate) fn error(&mut self, field: &str, detail: impl Into<String>) {
         self.errors.push(FieldError::new(field, detail));
     }
 
     /// A string field; `None` (with an error recorded) when it has another type.
-    pub fn string(&mut self, name: &str) -> Option<Field<&'a str>> {
+    pub(crate) fn string(&mut self, name: &str) -> Option<Field<&'a str>> {
         match self.object.get(name) {
             None => Some(Field::Absent),
             Some(Value::Null) => Some(Field::Null),
@@ -64,7 +65,7 @@ impl<'a> Fields<'a> {
     }
 
     /// A boolean field; `None` (with an error recorded) when it has another type.
-    pub fn boolean(&mut self, name: &str) -> Option<Field<bool>> {
+    pub(crate) fn boolean(&mut self, name: &str) -> Option<Field<bool>> {
         match self.object.get(name) {
             None => Some(Field::Absent),
             Some(Value::Null) => Some(Field::Null),
@@ -76,15 +77,18 @@ impl<'a> Fields<'a> {
         }
     }
 
-    /// A string field holding one of `choices`, returned as its index.
-    pub fn choice(&mut self, name: &str, choices: &[&str]) -> Option<Field<usize>> {
+    /// A string field holding one of the values of the enum `T` (its schema's `enum`).
+    pub(crate) fn choice<T: ParseFromJSON>(&mut self, name: &str) -> Option<Field<T>> {
         match self.string(name)? {
             Field::Absent => Some(Field::Absent),
             Field::Null => Some(Field::Null),
-            Field::Value(raw) => match choices.iter().position(|c| *c == raw) {
-                Some(i) => Some(Field::Value(i)),
-                None => {
-                    self.error(name, format!("must be one of: {}", choices.join(", ")));
+            Field::Value(raw) => match T::parse_from_json(Some(Value::String(raw.to_owned()))) {
+                Ok(value) => Some(Field::Value(value)),
+                Err(_) => {
+                    let schema = Registry::new().create_fake_schema::<T>();
+                    let values: Vec<&str> =
+                        schema.enum_items.iter().filter_map(Value::as_str).collect();
+                    self.error(name, format!("must be one of: {}", values.join(", ")));
                     None
                 }
             },
@@ -92,7 +96,7 @@ impl<'a> Fields<'a> {
     }
 
     /// An RFC 3339 timestamp field (the offset is kept).
-    pub fn timestamp(&mut self, name: &str) -> Option<Field<DateTime<FixedOffset>>> {
+    pub(crate) fn timestamp(&mut self, name: &str) -> Option<Field<DateTime<FixedOffset>>> {
         match self.string(name)? {
             Field::Absent => Some(Field::Absent),
             Field::Null => Some(Field::Null),
@@ -110,7 +114,7 @@ impl<'a> Fields<'a> {
     }
 
     /// A field holding an array of strings.
-    pub fn strings(&mut self, name: &str) -> Option<Field<Vec<&'a str>>> {
+    pub(crate) fn strings(&mut self, name: &str) -> Option<Field<Vec<&'a str>>> {
         match self.object.get(name) {
             None => Some(Field::Absent),
             Some(Value::Null) => Some(Field::Null),
@@ -133,7 +137,7 @@ impl<'a> Fields<'a> {
 
     /// A field holding a JSON object, read with its own [`Fields`] (errors are prefixed
     /// with `name.`).
-    pub fn object<T>(
+    pub(crate) fn object<T>(
         &mut self,
         name: &str,
         parse: impl FnOnce(&mut Fields<'a>) -> Option<T>,
@@ -160,7 +164,7 @@ impl<'a> Fields<'a> {
     }
 
     /// A whole-number field within `min..=max`.
-    pub fn integer(&mut self, name: &str, min: u32, max: u32) -> Option<Field<u32>> {
+    pub(crate) fn integer(&mut self, name: &str, min: u32, max: u32) -> Option<Field<u32>> {
         match self.object.get(name) {
             None => Some(Field::Absent),
             Some(Value::Null) => Some(Field::Null),
@@ -179,15 +183,10 @@ impl<'a> Fields<'a> {
     }
 
     /// Records each domain-rule issue.
-    pub fn issues(&mut self, issues: Vec<crate::domain::FieldIssue>) {
+    pub(crate) fn issues(&mut self, issues: Vec<crate::domain::FieldIssue>) {
         for issue in issues {
             self.error(issue.field, issue.message);
         }
-    }
-
-    /// Runs a domain `parse` on a value, recording its error under `name`.
-    pub fn check<T>(&mut self, name: &str, parsed: Result<T, &'static str>) -> Option<T> {
-        parsed.map_err(|why| self.error(name, why)).ok()
     }
 }
 
@@ -203,15 +202,15 @@ fn json_kind(value: &Value) -> &'static str {
 }
 
 /// A required JSON body of schema `T`, parsed into `T::Output`.
-pub struct JsonBody<T: RequestSchema> {
+pub(crate) struct JsonBody<T: RequestSchema> {
     /// The parsed body.
-    pub value: T::Output,
+    pub(crate) value: T::Output,
     /// A hash of the body's canonical JSON (keys sorted): equal for equal requests.
-    pub fingerprint: String,
+    pub(crate) fingerprint: String,
 }
 
 /// An optional JSON body: `None` when the request has no body.
-pub struct OptionalJsonBody<T: RequestSchema>(pub Option<T::Output>);
+pub(crate) struct OptionalJsonBody<T: RequestSchema>(pub(crate) Option<T::Output>);
 
 fn request_meta<T: Type>(required: bool) -> Option<MetaRequest> {
     Some(MetaRequest {
@@ -266,13 +265,11 @@ fn check_content_type(request: &Request) -> Result<(), ApiError> {
     }
 }
 
-/// FNV-1a, 64 bits: a stable, dependency-free fingerprint (not a security boundary: the
-/// fingerprint only tells one user's retried request from a different one).
-pub fn fingerprint(data: &[u8]) -> String {
-    let hash = data.iter().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
-        (hash ^ u64::from(*byte)).wrapping_mul(0x0000_0100_0000_01b3)
-    });
-    format!("{hash:016x}")
+/// The SHA-256 of `data`, in hex: tells one request (an idempotent retry, the query a cursor
+/// was issued for) from a different one.
+pub(crate) fn fingerprint(data: &[u8]) -> String {
+    let digest = ring::digest::digest(&ring::digest::SHA256, data);
+    digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn parse_json<T: RequestSchema>(bytes: &[u8]) -> Result<(T::Output, String), ApiError> {
@@ -320,9 +317,7 @@ fn reject_unknown_fields<T: RequestSchema>(fields: &mut Fields<'_>) {
 /// Registers the schema of `T`, with what its derive cannot say.
 fn register_schema<T: RequestSchema>(registry: &mut Registry) {
     T::register(registry);
-    if let Some(schema) = registry.schemas.get_mut(T::name().as_ref()) {
-        schema.min_properties = T::MIN_PROPERTIES;
-    }
+    T::constrain(registry);
 }
 
 impl<'a, T: RequestSchema> ApiExtractor<'a> for JsonBody<T> {

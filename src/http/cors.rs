@@ -2,6 +2,22 @@
 //! answered before routing and authentication. A request from any other origin is served as if
 //! CORS were off (no `Access-Control-*` headers), so the browser refuses to hand the answer to
 //! the page, while same-origin callers (Swagger UI) keep working.
+//!
+//! Home-made rather than poem's `Cors` middleware (poem 3.1), which differs where it matters:
+//! - with no origins configured it allows every origin, where an empty `CORS_ORIGINS` here
+//!   means CORS is off;
+//! - a request whose `Origin` is not listed is refused (403, and as a plain-text error outside
+//!   the problem+json handling) instead of served without CORS headers, and browsers send
+//!   `Origin` on same-origin POSTs too, so Swagger UI's "Try it out" would break unless its own
+//!   origin were listed;
+//! - it compares origins byte for byte; here they compare case-insensitively (`CORS_ORIGINS`
+//!   is stored lower-case);
+//! - it adds `Vary: Origin` only for origins matched by a wildcard or a function, never for
+//!   listed ones, and never to answers of requests without `Origin`, so a shared cache could
+//!   hand one origin's answer (or a non-CORS one) to another; here every answer varies on
+//!   `Origin`;
+//! - it takes every `OPTIONS` with an `Origin` for a preflight (refusing one without
+//!   `Access-Control-Request-Method`), and answers preflights 200 without `Vary`.
 
 use std::collections::HashSet;
 
@@ -18,13 +34,13 @@ const EXPOSE_HEADERS: &str = "ETag, Link, X-Total-Count, Location, Retry-After, 
 const MAX_AGE: &str = "600";
 
 /// The CORS middleware; with no origins it changes nothing.
-pub struct Cors {
+pub(crate) struct Cors {
     origins: HashSet<String>,
 }
 
 impl Cors {
     /// Allows exactly `origins` (`scheme://host[:port]`, lower case).
-    pub fn new(origins: &[String]) -> Self {
+    pub(crate) fn new(origins: &[String]) -> Self {
         Self {
             origins: origins.iter().cloned().collect(),
         }
@@ -43,7 +59,7 @@ impl<E: Endpoint> Middleware<E> for Cors {
 }
 
 /// [`Cors`] applied to an endpoint.
-pub struct CorsEndpoint<E> {
+pub(crate) struct CorsEndpoint<E> {
     inner: E,
     origins: HashSet<String>,
 }

@@ -7,13 +7,13 @@ use poem::web::{Path, Redirect};
 use poem::{IntoResponse, Response, handler};
 use utoipa_swagger_ui::Config;
 
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 
 /// Where Swagger UI is served.
-pub const DOCS_PATH: &str = "/docs";
+pub(crate) const DOCS_PATH: &str = "/docs";
 
 /// The route of Swagger UI's files.
-pub const FILES_PATH: &str = "/docs/*path";
+pub(crate) const FILES_PATH: &str = "/docs/*path";
 
 fn config() -> Arc<Config<'static>> {
     Arc::new(
@@ -26,13 +26,13 @@ fn config() -> Arc<Config<'static>> {
 
 /// `/docs` → `/docs/` (Swagger UI loads its files relative to the page).
 #[handler]
-pub fn docs_root() -> Redirect {
+pub(crate) fn docs_root() -> Redirect {
     Redirect::permanent(format!("{DOCS_PATH}/"))
 }
 
 /// One Swagger UI file.
 #[handler]
-pub fn docs_file(Path(path): Path<String>) -> poem::Result<Response> {
+pub(crate) fn docs_file(Path(path): Path<String>) -> poem::Result<Response> {
     let file = utoipa_swagger_ui::serve(&path, config())
         .map_err(|err| ApiError::Internal(anyhow::anyhow!("swagger ui: {err}")))?
         .ok_or(ApiError::NotFound("no such file"))?;

@@ -1,8 +1,10 @@
 //! Turns every error that leaves the router into the same problem+json shape: errors raised by
-//! poem and poem-openapi themselves (no route, bad parameter, missing token) included.
+//! poem and poem-openapi themselves (no route, bad parameter, missing token) included. The
+//! route the router matched (its [`PathPattern`]) stays on the response, for the request log.
 
 use std::sync::Arc;
 
+use poem::PathPattern;
 use poem::error::{MethodNotAllowedError, NotFoundError, ResponseError};
 use poem::http::StatusCode;
 use poem::{Endpoint, IntoResponse, Request, Response};
@@ -11,35 +13,48 @@ use poem_openapi::error::{
 };
 
 use crate::auth::AuthError;
-use crate::error::ApiError;
-use crate::http::allow::AllowedMethods;
-use crate::http::problem::FieldError;
+use crate::http::error::{ApiError, FieldError};
+use crate::http::routes::RouteTable;
+use crate::http::settings::MAX_BODY_BYTES;
 
 /// Calls `endpoint`, and answers any error it returns with a problem response.
-pub async fn problem_responses<E: Endpoint>(
+pub(crate) async fn problem_responses<E: Endpoint>(
     endpoint: Arc<E>,
     request: Request,
-    allowed: Arc<AllowedMethods>,
+    routes: Arc<RouteTable>,
 ) -> poem::Result<Response> {
-    let uri = request.uri().clone();
     match endpoint.call(request).await {
         Ok(response) => Ok(response.into_response()),
         Err(err) if err.is::<ApiError>() => Ok(err.into_response()),
-        Err(err) => Ok(to_api_error(err, || allowed.for_path(uri.path())).as_response()),
+        Err(err) => {
+            let pattern = err.data::<PathPattern>().cloned();
+            let mut response = to_api_error(err, pattern.as_ref(), &routes).as_response();
+            if let Some(pattern) = pattern {
+                response.set_data(pattern);
+            }
+            Ok(response)
+        }
     }
 }
 
-/// The [`ApiError`] for an error poem or poem-openapi raised; `allow` tells the methods of the
-/// request's path.
-fn to_api_error(err: poem::Error, allow: impl FnOnce() -> Option<String>) -> ApiError {
+/// The [`ApiError`] for an error poem or poem-openapi raised for a request that matched the
+/// route of `pattern` (if any).
+fn to_api_error(err: poem::Error, pattern: Option<&PathPattern>, routes: &RouteTable) -> ApiError {
+    // poem-openapi names path parameters by position (`param0`, `param1`, …).
+    let param_name = |name: &'static str| -> String {
+        pattern
+            .and_then(|pattern| routes.param_name(pattern, name))
+            .unwrap_or(name)
+            .to_owned()
+    };
     if err.is::<AuthorizationError>() {
         return ApiError::Unauthorized(AuthError::Missing);
     }
     if let Some(e) = err.downcast_ref::<ParseParamError>() {
-        return ApiError::Validation(vec![FieldError::new(param_name(e.name), e.reason.clone())]);
+        return ApiError::Validation(vec![FieldError::new(&param_name(e.name), e.reason.clone())]);
     }
     if let Some(e) = err.downcast_ref::<ParsePathError>() {
-        return ApiError::Validation(vec![FieldError::new(param_name(e.name), e.reason.clone())]);
+        return ApiError::Validation(vec![FieldError::new(&param_name(e.name), e.reason.clone())]);
     }
     if let Some(e) = err.downcast_ref::<ParseRequestPayloadError>() {
         return ApiError::MalformedJson(e.reason.clone());
@@ -52,7 +67,7 @@ fn to_api_error(err: poem::Error, allow: impl FnOnce() -> Option<String>) -> Api
     }
     let status = err.status();
     if err.is::<MethodNotAllowedError>() || status == StatusCode::METHOD_NOT_ALLOWED {
-        return match allow() {
+        return match pattern.and_then(|pattern| routes.allow(pattern)) {
             Some(allow) => ApiError::MethodNotAllowed { allow },
             // Unreachable while the table is built from the same routes as the router.
             None => ApiError::NotFound("no such route"),
@@ -60,21 +75,10 @@ fn to_api_error(err: poem::Error, allow: impl FnOnce() -> Option<String>) -> Api
     }
     match status {
         StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge {
-            limit: crate::http::body::MAX_BODY_BYTES,
+            limit: MAX_BODY_BYTES,
         },
         StatusCode::NOT_FOUND => ApiError::NotFound("no such route"),
         status if status.is_client_error() => ApiError::MalformedJson(err.to_string()),
         _ => ApiError::Internal(anyhow::anyhow!("{err}")),
     }
-}
-
-/// poem-openapi names path parameters by position (`param0`, `param1`, …); every route of this
-/// API has the same ones, in this order.
-const PATH_PARAMS: [&str; 2] = ["user_id", "id"];
-
-fn param_name(name: &'static str) -> &'static str {
-    name.strip_prefix("param")
-        .and_then(|n| n.parse::<usize>().ok())
-        .and_then(|n| PATH_PARAMS.get(n).copied())
-        .unwrap_or(name)
 }

@@ -3,9 +3,8 @@
 //! JSON, so the generated client would lose the response types.)
 //!
 //! The spec comes from the types' poem-openapi [`ToJSON`] side; the bytes are written by their
-//! serde [`Serialize`] side, straight into the body, without building a `serde_json::Value`
-//! tree first (that tree was 40% of the CPU of a list; see bench/README.md). Unit tests check
-//! that both sides write the same JSON.
+//! serde [`Serialize`] side through [`json_response`]. Unit tests check that both sides write
+//! the same JSON.
 
 use poem::error::ResponseError as _;
 use poem::{IntoResponse, Response};
@@ -15,10 +14,10 @@ use poem_openapi::registry::{MetaMediaType, MetaResponse, MetaResponses, MetaSch
 use poem_openapi::types::{ToJSON, Type};
 use serde::Serialize;
 
-use crate::error::ApiError;
+use crate::http::error::{ApiError, json_response};
 
 /// A JSON response body.
-pub struct Json<T>(pub T);
+pub(crate) struct Json<T>(pub(crate) T);
 
 impl<T: Type> Payload for Json<T> {
     const CONTENT_TYPE: &'static str = "application/json";
@@ -30,15 +29,6 @@ impl<T: Type> Payload for Json<T> {
     fn register(registry: &mut Registry) {
         T::register(registry);
     }
-}
-
-/// A response with `value` as its body, encoded as JSON.
-pub fn json_response<T: Serialize>(
-    value: &T,
-    content_type: &str,
-) -> Result<Response, serde_json::Error> {
-    let body = serde_json::to_vec(value)?;
-    Ok(Response::builder().content_type(content_type).body(body))
 }
 
 impl<T: ToJSON + Serialize> IntoResponse for Json<T> {
@@ -73,19 +63,22 @@ impl<T: ToJSON + Serialize> ApiResponse for Json<T> {
 
 /// Timestamps as poem-openapi writes them (`DateTime::to_rfc3339`: `…+00:00`), for
 /// `#[serde(serialize_with = …)]`.
-pub mod rfc3339 {
+pub(crate) mod rfc3339 {
     use chrono::{DateTime, Utc};
     use serde::Serializer;
 
     use crate::http::nullable::Nullable;
 
     /// A timestamp.
-    pub fn serialize<S: Serializer>(at: &DateTime<Utc>, serializer: S) -> Result<S::Ok, S::Error> {
+    pub(crate) fn serialize<S: Serializer>(
+        at: &DateTime<Utc>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(&at.to_rfc3339())
     }
 
     /// A timestamp or `null`.
-    pub fn nullable<S: Serializer>(
+    pub(crate) fn nullable<S: Serializer>(
         at: &Nullable<DateTime<Utc>>,
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
@@ -93,7 +86,7 @@ pub mod rfc3339 {
     }
 
     /// A timestamp or `null` (skip `None` with `skip_serializing_if` where the field is optional).
-    pub fn option<S: Serializer>(
+    pub(crate) fn option<S: Serializer>(
         at: &Option<DateTime<Utc>>,
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
@@ -113,12 +106,12 @@ mod tests {
     use poem_openapi::types::ToJSON;
     use serde::Serialize;
 
+    use crate::domain::{Frequency, Priority};
     use crate::http::api::health::{Health, JwksReadiness, Readiness};
+    use crate::http::error::{FieldError, Problem};
     use crate::http::nullable::Nullable;
-    use crate::http::problem::{FieldError, Problem};
-    use crate::http::schemas::{
-        DeletedCount, FrequencyView, PriorityView, RecurrenceView, TagCount, TaskView,
-    };
+    use crate::http::schemas::views::RecurrenceView;
+    use crate::http::schemas::{DeletedCount, TagCount, TaskView};
 
     fn assert_same_json<T: ToJSON + Serialize>(value: &T) {
         let serde = serde_json::to_value(value).expect("encodes");
@@ -143,11 +136,7 @@ mod tests {
             description: Nullable(when(full, "Before the 1st".to_owned())),
             completed: full,
             completed_at: Nullable(when(full, at(1_800_000_000_123_456))),
-            priority: if full {
-                PriorityView::High
-            } else {
-                PriorityView::Low
-            },
+            priority: if full { Priority::High } else { Priority::Low },
             tags: if full {
                 vec!["home".into(), "Bills".into()]
             } else {
@@ -158,7 +147,7 @@ mod tests {
             recurrence: Nullable(when(
                 full,
                 RecurrenceView {
-                    frequency: FrequencyView::Monthly,
+                    frequency: Frequency::Monthly,
                     interval: 3,
                     until: Some(at(1_900_000_000_500_000)),
                     count: None,
@@ -176,19 +165,19 @@ mod tests {
         assert_same_json(&task(false));
         assert_same_json(&vec![task(true), task(false)]);
         assert_same_json(&RecurrenceView {
-            frequency: FrequencyView::Daily,
+            frequency: Frequency::Daily,
             interval: 1,
             until: None,
             count: Some(10),
         });
-        for priority in [PriorityView::Low, PriorityView::Medium, PriorityView::High] {
+        for priority in [Priority::Low, Priority::Medium, Priority::High] {
             assert_same_json(&priority);
         }
         for frequency in [
-            FrequencyView::Daily,
-            FrequencyView::Weekly,
-            FrequencyView::Monthly,
-            FrequencyView::Yearly,
+            Frequency::Daily,
+            Frequency::Weekly,
+            Frequency::Monthly,
+            Frequency::Yearly,
         ] {
             assert_same_json(&frequency);
         }

@@ -1,112 +1,115 @@
-//! Limits: the request time limit (a middleware) and the per-user rate limit (checked once the
-//! caller is authenticated). The body size limit is read where bodies are read
-//! ([`crate::http::body`]).
+//! Limits: the request time limit and the per-user rate limit. The body size limit is read
+//! where bodies are read ([`crate::http::body`]).
+//!
+//! The time limit wraps each route's endpoint, inside the router ([`time_limited`]), so that a
+//! request answered 503 for taking too long is still logged and counted under its route. (poem
+//! has no time-limit middleware; tower's `Timeout`, through poem's tower-compat, would answer
+//! with an error of its own rather than a problem, from outside the router.)
+//!
+//! The rate limit is `governor`'s keyed GCRA limiter (a token bucket by another name), checked
+//! once the caller is authenticated ([`admit`]).
 
-use std::collections::HashMap;
 use std::num::NonZeroU32;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
-use poem::{Endpoint, IntoResponse, Middleware, Request, Response};
+use governor::clock::{Clock, DefaultClock};
+use governor::middleware::NoOpMiddleware;
+use governor::state::keyed::DefaultKeyedStateStore;
+use governor::{Quota, RateLimiter as Governor};
+use poem::{Endpoint, IntoResponse, Request, Response};
 
 use crate::auth::Identity;
-use crate::error::ApiError;
 use crate::http::AppState;
+use crate::http::error::ApiError;
 use crate::http::observe::RequestContext;
 
-/// Answers 503 (problem+json) for a request still running after the time limit.
-pub struct RequestTimeout(pub Duration);
+/// The time a request may take, attached to requests as data (`REQUEST_TIMEOUT`).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct TimeLimit(pub(crate) Duration);
 
-impl<E: Endpoint> Middleware<E> for RequestTimeout {
-    type Output = RequestTimeoutEndpoint<E>;
-
-    fn transform(&self, inner: E) -> Self::Output {
-        RequestTimeoutEndpoint {
-            inner,
-            limit: self.0,
-        }
-    }
+/// `endpoint`, answering 503 (problem+json) when a request is still running after the
+/// [`TimeLimit`] attached to it (no limit when none is). The transform of every operation.
+pub(crate) fn time_limited<E: Endpoint>(endpoint: E) -> TimeLimited<E> {
+    TimeLimited(endpoint)
 }
 
-/// [`RequestTimeout`] applied to an endpoint.
-pub struct RequestTimeoutEndpoint<E> {
-    inner: E,
-    limit: Duration,
-}
+/// An endpoint under the request time limit: see [`time_limited`].
+pub(crate) struct TimeLimited<E>(E);
 
-impl<E: Endpoint> Endpoint for RequestTimeoutEndpoint<E> {
+impl<E: Endpoint> Endpoint for TimeLimited<E> {
     type Output = Response;
 
     async fn call(&self, req: Request) -> poem::Result<Self::Output> {
-        match tokio::time::timeout(self.limit, self.inner.call(req)).await {
+        let Some(&TimeLimit(limit)) = req.data::<TimeLimit>() else {
+            return self.0.call(req).await.map(IntoResponse::into_response);
+        };
+        match tokio::time::timeout(limit, self.0.call(req)).await {
             Ok(result) => result.map(IntoResponse::into_response),
-            Err(_) => Err(ApiError::Timeout(self.limit).into()),
+            Err(_) => Err(ApiError::Timeout(limit).into()),
         }
     }
 }
 
-/// A per-user token bucket: `per_minute` requests a minute, in bursts of up to `per_minute`.
-pub struct RateLimiter {
-    per_minute: NonZeroU32,
-    buckets: Mutex<HashMap<String, Bucket>>,
+/// The per-user rate limit: `per_minute` requests a minute, in bursts of up to `per_minute`.
+pub(crate) struct RateLimiter<C: Clock = DefaultClock> {
+    limiter: Governor<String, DefaultKeyedStateStore<String>, C, NoOpMiddleware<C::Instant>>,
+    clock: C,
+    /// The number of users above which the limiter forgets those back at a full allowance.
+    prune_above: AtomicUsize,
 }
 
-#[derive(Clone, Copy)]
-struct Bucket {
-    tokens: f64,
-    updated: Instant,
-}
-
-/// Buckets kept before full ones are forgotten.
+/// Users tracked before those with a full allowance are forgotten.
 const PRUNE_ABOVE: usize = 10_000;
 
 impl RateLimiter {
     /// A limiter allowing `per_minute` requests per user per minute.
-    pub fn new(per_minute: NonZeroU32) -> Self {
+    pub(crate) fn new(per_minute: NonZeroU32) -> Self {
+        Self::with_clock(per_minute, DefaultClock::default())
+    }
+}
+
+impl<C: Clock + Clone> RateLimiter<C> {
+    fn with_clock(per_minute: NonZeroU32, clock: C) -> Self {
+        let quota = Quota::per_minute(per_minute);
         Self {
-            per_minute,
-            buckets: Mutex::new(HashMap::new()),
+            limiter: Governor::new(quota, DefaultKeyedStateStore::default(), clock.clone()),
+            clock,
+            prune_above: AtomicUsize::new(PRUNE_ABOVE),
         }
     }
 
-    /// Takes one request from `user`'s allowance, or says how many seconds to wait.
-    pub fn check(&self, user: &str) -> Result<(), u64> {
-        self.check_at(user, Instant::now())
+    /// Takes one request from `user`'s allowance, or says how many whole seconds (at least 1)
+    /// to wait.
+    pub(crate) fn check(&self, user: &str) -> Result<(), u64> {
+        self.forget_idle_users();
+        self.limiter
+            .check_key(&user.to_owned())
+            .map_err(|not_until| {
+                let wait = not_until.wait_time_from(self.clock.now());
+                (wait.as_secs_f64().ceil() as u64).max(1)
+            })
     }
 
-    fn check_at(&self, user: &str, now: Instant) -> Result<(), u64> {
-        let capacity = f64::from(self.per_minute.get());
-        let per_second = capacity / 60.0;
-        let mut buckets = self
-            .buckets
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if buckets.len() > PRUNE_ABOVE {
-            buckets.retain(|_, b| {
-                b.tokens + now.duration_since(b.updated).as_secs_f64() * per_second < capacity
-            });
+    /// Keeps memory bounded: past the threshold, forgets every user whose allowance is full
+    /// again (they are indistinguishable from new ones), then doubles the threshold if the
+    /// users still tracked are that many, so a busy minute does not prune on every request.
+    fn forget_idle_users(&self) {
+        let threshold = self.prune_above.load(Ordering::Relaxed);
+        if self.limiter.len() <= threshold {
+            return;
         }
-        let bucket = buckets.entry(user.to_owned()).or_insert(Bucket {
-            tokens: capacity,
-            updated: now,
-        });
-        let refill = now.duration_since(bucket.updated).as_secs_f64() * per_second;
-        bucket.tokens = (bucket.tokens + refill).min(capacity);
-        bucket.updated = now;
-        if bucket.tokens >= 1.0 {
-            bucket.tokens -= 1.0;
-            Ok(())
-        } else {
-            let wait = (1.0 - bucket.tokens) / per_second;
-            // Whole seconds, rounded up, at least 1.
-            Err((wait.ceil() as u64).max(1))
-        }
+        self.limiter.retain_recent();
+        self.limiter.shrink_to_fit();
+        let next = (self.limiter.len() * 2).max(PRUNE_ABOVE);
+        self.prune_above.store(next, Ordering::Relaxed);
     }
 }
 
 /// Called once the caller is known: records them for the request log and applies the rate
 /// limit (429 with `Retry-After`).
-pub fn admit(req: &Request, state: &AppState, identity: &Identity) -> Result<(), ApiError> {
+pub(crate) fn admit(req: &Request, state: &AppState, identity: &Identity) -> Result<(), ApiError> {
     if let Some(context) = req.data::<Arc<RequestContext>>() {
         context.set_user(identity.user_id.as_str());
     }
@@ -123,24 +126,43 @@ pub fn admit(req: &Request, state: &AppState, identity: &Identity) -> Result<(),
 mod tests {
     #![allow(clippy::unwrap_used)]
 
+    use governor::clock::FakeRelativeClock;
+
     use super::*;
 
-    #[test]
-    fn a_bucket_allows_a_burst_then_refills_at_the_rate() {
-        let limiter = RateLimiter::new(NonZeroU32::new(60).unwrap());
-        let start = Instant::now();
-        for _ in 0..60 {
-            assert_eq!(limiter.check_at("alice", start), Ok(()));
-        }
-        assert_eq!(limiter.check_at("alice", start), Err(1));
-        assert_eq!(limiter.check_at("bob", start), Ok(()), "per user");
-        let later = start + Duration::from_millis(1500);
-        assert_eq!(limiter.check_at("alice", later), Ok(()));
-        assert_eq!(limiter.check_at("alice", later), Err(1));
+    fn fake(per_minute: u32) -> (RateLimiter<FakeRelativeClock>, FakeRelativeClock) {
+        let clock = FakeRelativeClock::default();
+        let limiter = RateLimiter::with_clock(NonZeroU32::new(per_minute).unwrap(), clock.clone());
+        (limiter, clock)
+    }
 
-        let slow = RateLimiter::new(NonZeroU32::new(2).unwrap());
-        assert_eq!(slow.check_at("carol", start), Ok(()));
-        assert_eq!(slow.check_at("carol", start), Ok(()));
-        assert_eq!(slow.check_at("carol", start), Err(30));
+    #[test]
+    fn a_user_gets_a_burst_then_the_rate() {
+        let (limiter, clock) = fake(60);
+        for _ in 0..60 {
+            assert_eq!(limiter.check("alice"), Ok(()));
+        }
+        assert_eq!(limiter.check("alice"), Err(1));
+        assert_eq!(limiter.check("bob"), Ok(()), "per user");
+        clock.advance(Duration::from_millis(1500));
+        assert_eq!(limiter.check("alice"), Ok(()));
+        assert_eq!(limiter.check("alice"), Err(1), "half a second, rounded up");
+
+        let (slow, _) = fake(2);
+        assert_eq!(slow.check("carol"), Ok(()));
+        assert_eq!(slow.check("carol"), Ok(()));
+        assert_eq!(slow.check("carol"), Err(30));
+    }
+
+    #[test]
+    fn users_back_at_a_full_allowance_are_forgotten() {
+        let (limiter, clock) = fake(60);
+        for user in 0..=PRUNE_ABOVE {
+            assert_eq!(limiter.check(&user.to_string()), Ok(()));
+        }
+        assert_eq!(limiter.limiter.len(), PRUNE_ABOVE + 1);
+        clock.advance(Duration::from_secs(2));
+        assert_eq!(limiter.check("alice"), Ok(()));
+        assert!(limiter.limiter.len() <= 2, "{}", limiter.limiter.len());
     }
 }

@@ -7,18 +7,17 @@ use chrono::{DateTime, Utc};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::Priority;
-use crate::domain::listing::{ListQuery, Position};
-use crate::error::ApiError;
+use crate::domain::listing::{ListQuery, Order, Position, SortKey};
+use crate::domain::{Priority, StatusFilter, Tag};
 use crate::http::body::fingerprint;
-use crate::http::schemas::{PriorityView, SortOrder, TaskSort, TaskStatus};
+use crate::http::error::{ApiError, FieldError};
 
 /// The page size when none is asked for.
-pub const DEFAULT_LIMIT: u32 = 500;
+const DEFAULT_LIMIT: u32 = 500;
 /// The largest page size.
-pub const MAX_LIMIT: u32 = 1000;
+pub(crate) const MAX_LIMIT: u32 = 1000;
 /// The longest keyword accepted.
-pub const MAX_QUERY_CHARS: usize = 200;
+const MAX_QUERY_CHARS: usize = 200;
 
 /// Characters left as they are in a URL component (RFC 3986 unreserved).
 const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
@@ -28,35 +27,35 @@ const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'~');
 
 /// Percent-encodes one path segment or query value.
-pub fn encode_component(raw: &str) -> String {
+pub(crate) fn encode_component(raw: &str) -> String {
     utf8_percent_encode(raw, UNRESERVED).to_string()
 }
 
 /// The listing parameters as received.
 #[derive(Debug, Default)]
-pub struct ListParams {
+pub(crate) struct ListParams {
     /// `status`.
-    pub status: TaskStatus,
+    pub(crate) status: StatusFilter,
     /// `priority` (repeatable).
-    pub priority: Vec<PriorityView>,
+    pub(crate) priority: Vec<Priority>,
     /// `tag` (repeatable).
-    pub tag: Vec<String>,
+    pub(crate) tag: Vec<String>,
     /// `q`.
-    pub q: Option<String>,
+    pub(crate) q: Option<String>,
     /// `due_before`.
-    pub due_before: Option<DateTime<Utc>>,
+    pub(crate) due_before: Option<DateTime<Utc>>,
     /// `due_after`.
-    pub due_after: Option<DateTime<Utc>>,
+    pub(crate) due_after: Option<DateTime<Utc>>,
     /// `overdue`.
-    pub overdue: bool,
+    pub(crate) overdue: bool,
     /// `sort`.
-    pub sort: Option<TaskSort>,
+    pub(crate) sort: Option<SortKey>,
     /// `order`.
-    pub order: Option<SortOrder>,
+    pub(crate) order: Option<Order>,
     /// `limit`.
-    pub limit: Option<u32>,
+    pub(crate) limit: Option<u32>,
     /// `cursor`.
-    pub cursor: Option<String>,
+    pub(crate) cursor: Option<String>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -105,11 +104,11 @@ impl ListParams {
     }
 
     /// Validates the parameters into a store query.
-    pub fn to_query(&self) -> Result<ListQuery, ApiError> {
+    pub(crate) fn to_query(&self) -> Result<ListQuery, ApiError> {
         let mut errors = Vec::new();
         let search = match self.q.as_deref().map(str::trim) {
             Some(q) if q.chars().count() > MAX_QUERY_CHARS => {
-                errors.push(("q", "must be at most 200 characters".to_owned()));
+                errors.push(("q", format!("must be at most {MAX_QUERY_CHARS} characters")));
                 None
             }
             Some("") | None => None,
@@ -117,7 +116,7 @@ impl ListParams {
         };
         let mut tag_keys = Vec::new();
         for raw in &self.tag {
-            match crate::domain::Tag::parse(raw) {
+            match Tag::parse(raw) {
                 Ok(parsed) => tag_keys.push(parsed.key()),
                 Err(why) => errors.push(("tag", why.to_owned())),
             }
@@ -143,29 +142,29 @@ impl ListParams {
             return Err(ApiError::Validation(
                 errors
                     .into_iter()
-                    .map(|(field, detail)| crate::http::problem::FieldError::new(field, detail))
+                    .map(|(field, detail)| FieldError::new(field, detail))
                     .collect(),
             ));
         }
         tag_keys.dedup();
         Ok(ListQuery {
-            status: self.status.into(),
-            priorities: self.priority.iter().map(|p| Priority::from(*p)).collect(),
+            status: self.status,
+            priorities: self.priority.clone(),
             tag_keys,
             search,
             due_before: self.due_before,
             due_after: self.due_after,
             overdue: self.overdue,
             now: crate::domain::now(),
-            sort: self.sort.map(Into::into).unwrap_or_default(),
-            order: self.order.map(Into::into),
+            sort: self.sort.unwrap_or_default(),
+            order: self.order,
             limit: self.limit.unwrap_or(DEFAULT_LIMIT),
             after,
         })
     }
 
     /// The URL of the page after `position`.
-    pub fn next_url(&self, path: &str, position: Position) -> String {
+    pub(crate) fn next_url(&self, path: &str, position: Position) -> String {
         let cursor = Cursor {
             q: self.fingerprint(),
             p: position,

@@ -1,21 +1,33 @@
-//! The HTTP layer: the OpenAPI service, Swagger UI, and the routes that tie them to the state.
+//! The HTTP layer: the OpenAPI service, Swagger UI, and the routes that tie them to the state
+//! (`AppState`, built here, with the routes and middleware of `routes`).
+//!
+//! - `api`: the operations; `schemas`: their JSON shapes; `body`: request bodies, parsed
+//!   strictly; `json`: JSON response bodies; `listing`: listing parameters and cursors;
+//!   `nullable`: always-present nullable fields; `security`: the bearer scheme;
+//! - `error`: the error type and the problems it is told as; `fallback`: poem's own errors
+//!   told the same way;
+//! - `routes`: each route's template and methods; `observe`: request logs and metrics;
+//!   `limits`: time and rate limits; `cors`: cross-origin access;
+//! - `spec`: the OpenAPI document; `docs`: Swagger UI; [`HttpSettings`]: the configuration.
 
-pub mod allow;
-pub mod api;
-pub mod body;
-pub mod cors;
-pub mod docs;
+mod api;
+mod body;
+mod cors;
+mod docs;
+mod error;
 mod fallback;
-pub mod json;
-pub mod limits;
-pub mod listing;
-pub mod nullable;
-pub mod observe;
-pub mod problem;
-pub mod schemas;
-pub mod security;
+mod json;
+mod limits;
+pub(crate) mod listing;
+mod nullable;
+mod observe;
+mod routes;
+mod schemas;
+mod security;
 mod settings;
-pub mod spec;
+mod spec;
+
+pub use settings::HttpSettings;
 
 use std::sync::Arc;
 
@@ -24,38 +36,39 @@ use poem::web::Data;
 use poem::{Endpoint, EndpointExt, IntoEndpoint, Response, Route, get, handler};
 use poem_openapi::{ContactObject, LicenseObject, OpenApi, OpenApiService, ServerObject};
 
-use self::allow::AllowedMethods;
 use self::api::health::HealthApi;
 use self::api::tasks::TasksApi;
-use self::limits::{RateLimiter, RequestTimeout};
-use self::observe::{Observe, RouteTable};
-pub use self::settings::HttpSettings;
+use self::limits::{TimeLimit, time_limited};
+use self::observe::Observe;
+use self::routes::RouteTable;
 use self::spec::Spec;
 use crate::auth::{Authenticator, Jwks};
 use crate::store::{MigrationGate, TaskStore};
 use crate::telemetry::metrics::{Gauges, Metrics};
 
+pub(crate) use self::limits::RateLimiter;
+
 /// What every request handler can reach.
 #[derive(Clone)]
-pub struct AppState {
+pub(crate) struct AppState {
     /// Where tasks live (closed with 503 until the migrations are applied).
-    pub store: Arc<dyn TaskStore>,
+    pub(crate) store: Arc<dyn TaskStore>,
     /// Who may call.
-    pub auth: Authenticator,
+    pub(crate) auth: Authenticator,
     /// Better Auth's key set, when `BETTER_AUTH_URL` is set (also in `auth`; here for `/ready`).
-    pub jwks: Option<Arc<Jwks>>,
+    pub(crate) jwks: Option<Arc<Jwks>>,
     /// Whether the migrations are applied (the same store as `store`).
-    pub migrations: Arc<MigrationGate>,
+    pub(crate) migrations: Arc<MigrationGate>,
     /// Request, pool and JWKS metrics.
-    pub metrics: Arc<Metrics>,
+    pub(crate) metrics: Arc<Metrics>,
     /// The per-user rate limit, when configured.
-    pub rate_limiter: Option<Arc<RateLimiter>>,
+    pub(crate) rate_limiter: Option<Arc<RateLimiter>>,
     /// The largest request body accepted, in bytes.
-    pub max_body_bytes: usize,
+    pub(crate) max_body_bytes: usize,
 }
 
 /// Where Prometheus scrapes.
-pub const METRICS_PATH: &str = "/metrics";
+const METRICS_PATH: &str = "/metrics";
 
 const DESCRIPTION: &str = "\
 A multi-user todo API for Next.js frontends that sign in with Better Auth.
@@ -65,7 +78,7 @@ and the `{user_id}` in the path must equal it. Errors are RFC 9457 problems \
 (`application/problem+json`).";
 
 /// The OpenAPI service: every operation, and the spec it produces.
-pub fn api_service() -> OpenApiService<(TasksApi, HealthApi), ()> {
+fn api_service() -> OpenApiService<(TasksApi, HealthApi), ()> {
     OpenApiService::new((TasksApi, HealthApi), "todo-api", env!("CARGO_PKG_VERSION"))
         .description(DESCRIPTION)
         .license(LicenseObject::new("MIT").url("https://opensource.org/licenses/MIT"))
@@ -76,23 +89,6 @@ pub fn api_service() -> OpenApiService<(TasksApi, HealthApi), ()> {
 /// The spec as YAML: what `openapi.yaml` holds.
 pub fn spec_yaml() -> String {
     Spec::generate().yaml().to_owned()
-}
-
-/// The route templates requests are logged and counted by: every operation's, and the others.
-fn route_table() -> RouteTable {
-    let spec: serde_json::Value = serde_json::from_str(&api_service().spec()).unwrap_or_default();
-    let operations = spec["paths"]
-        .as_object()
-        .map(|paths| paths.keys().cloned().collect::<Vec<_>>())
-        .unwrap_or_default();
-    let others = [
-        "/openapi.json",
-        "/openapi.yaml",
-        METRICS_PATH,
-        docs::DOCS_PATH,
-        "/docs/{*path}",
-    ];
-    RouteTable::new(operations.into_iter().chain(others.map(String::from)))
 }
 
 /// `GET /metrics`: the Prometheus text format.
@@ -108,41 +104,44 @@ fn metrics_endpoint(state: Data<&AppState>) -> Response {
 }
 
 /// Every route, with the state attached, every error rendered as a problem, and the
-/// middleware: request logs and metrics, CORS, and the request time limit.
-pub fn routes(
+/// middleware: request logs and metrics, CORS, and the request time limit (on each route, so a
+/// request over it is still logged under its route).
+pub(crate) fn routes(
     state: AppState,
     http: &HttpSettings,
     metrics_enabled: bool,
 ) -> impl Endpoint + use<> {
     let spec = Spec::generate();
     let metrics = state.metrics.clone();
-    let mut allowed = AllowedMethods::from_api(&<(TasksApi, HealthApi) as OpenApi>::meta());
+    let mut table = RouteTable::from_api(&<(TasksApi, HealthApi) as OpenApi>::meta());
     let mut route = Route::new();
-    route = at_get(route, &mut allowed, "/openapi.json", spec.json_endpoint());
-    route = at_get(route, &mut allowed, "/openapi.yaml", spec.yaml_endpoint());
-    route = at_get(route, &mut allowed, docs::DOCS_PATH, docs::docs_root);
-    route = at_get(route, &mut allowed, docs::FILES_PATH, docs::docs_file);
+    route = at_get(route, &mut table, "/openapi.json", spec.json_endpoint());
+    route = at_get(route, &mut table, "/openapi.yaml", spec.yaml_endpoint());
+    route = at_get(route, &mut table, docs::DOCS_PATH, docs::docs_root);
+    route = at_get(route, &mut table, docs::FILES_PATH, docs::docs_file);
     if metrics_enabled {
-        route = at_get(route, &mut allowed, METRICS_PATH, metrics_endpoint);
+        route = at_get(route, &mut table, METRICS_PATH, metrics_endpoint);
     }
-    let allowed = Arc::new(allowed);
+    let table = Arc::new(table);
+    let routes = table.clone();
     route
         .nest("/", api_service())
         .data(state)
-        .with(RequestTimeout(http.request_timeout))
+        .data(TimeLimit(http.request_timeout))
         .around(move |endpoint, request| {
-            fallback::problem_responses(endpoint, request, allowed.clone())
+            fallback::problem_responses(endpoint, request, routes.clone())
         })
         .with(cors::Cors::new(&http.cors_origins))
-        .with(Observe::new(metrics, route_table()))
+        .with(Observe::new(metrics, table))
 }
 
-/// Serves `endpoint` at `path` for GET (and so HEAD), and records that in `allowed`.
-fn at_get<E>(route: Route, allowed: &mut AllowedMethods, path: &str, endpoint: E) -> Route
+/// Serves `endpoint` at `path` for GET (and so HEAD), under the time limit, and records that
+/// in `table`.
+fn at_get<E>(route: Route, table: &mut RouteTable, path: &str, endpoint: E) -> Route
 where
     E: IntoEndpoint,
     E::Endpoint: 'static,
 {
-    allowed.add(path, Method::GET);
-    route.at(path, get(endpoint))
+    table.add(path, Method::GET);
+    route.at(path, get(time_limited(endpoint.into_endpoint())))
 }

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 /// A required, nullable value. Mark the field `#[oai(nullable)]` so the spec says so.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Nullable<T>(pub Option<T>);
+pub(crate) struct Nullable<T>(pub(crate) Option<T>);
 
 impl<T: Type> Type for Nullable<T> {
     const IS_REQUIRED: bool = true;

@@ -5,8 +5,8 @@ use poem_openapi::{SecurityScheme, auth::Bearer};
 
 use crate::auth::{AuthError, Identity};
 use crate::domain::UserId;
-use crate::error::ApiError;
 use crate::http::AppState;
+use crate::http::error::ApiError;
 
 /// A JWT in `Authorization: Bearer <token>`: the one Better Auth's JWT plugin issues
 /// (`authClient.token()`), or one from `todo-api token --sub <user>`. The user is the token's
@@ -18,11 +18,11 @@ use crate::http::AppState;
     bearer_format = "JWT",
     checker = "authenticate"
 )]
-pub struct BearerAuth(pub Identity);
+pub(crate) struct BearerAuth(pub(crate) Identity);
 
 impl BearerAuth {
     /// The caller, provided the path's `user_id` names them (else 403).
-    pub fn owner(&self, path_user_id: &str) -> Result<&UserId, ApiError> {
+    pub(crate) fn owner(&self, path_user_id: &str) -> Result<&UserId, ApiError> {
         if self.0.user_id.as_str() == path_user_id {
             Ok(&self.0.user_id)
         } else {

@@ -1,7 +1,11 @@
-//! CORS, limits and shutdown: the settings of the HTTP layer.
+//! [`HttpSettings`]: what the HTTP layer is configured with (read from the environment by
+//! [`crate::config`]).
 
 use std::num::NonZeroU32;
 use std::time::Duration;
+
+/// The largest request body accepted by default, in bytes (`MAX_BODY_BYTES` changes it).
+pub(crate) const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// CORS, limits and shutdown.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -22,7 +26,7 @@ impl Default for HttpSettings {
     fn default() -> Self {
         Self {
             cors_origins: Vec::new(),
-            max_body_bytes: 64 * 1024,
+            max_body_bytes: MAX_BODY_BYTES,
             request_timeout: Duration::from_secs(30),
             rate_limit_per_minute: None,
             shutdown_grace: Duration::from_secs(10),

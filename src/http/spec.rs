@@ -19,14 +19,14 @@ use super::api_service;
 
 /// The document, generated once.
 #[derive(Clone, Debug)]
-pub struct Spec {
+pub(crate) struct Spec {
     json: String,
     yaml: String,
 }
 
 impl Spec {
     /// Generates the document from the operations.
-    pub fn generate() -> Self {
+    pub(crate) fn generate() -> Self {
         let mut document: Value = serde_yaml::from_str(&api_service().spec_yaml())
             .unwrap_or_else(|err| panic!("poem-openapi wrote a spec that is not YAML: {err}"));
         close_request_bodies(&mut document);
@@ -41,22 +41,17 @@ impl Spec {
     }
 
     /// The document as YAML: what `openapi.yaml` holds.
-    pub fn yaml(&self) -> &str {
+    pub(crate) fn yaml(&self) -> &str {
         &self.yaml
     }
 
-    /// The document as JSON.
-    pub fn json(&self) -> &str {
-        &self.json
-    }
-
     /// Serves the JSON document.
-    pub fn json_endpoint(&self) -> impl Endpoint + 'static {
+    pub(crate) fn json_endpoint(&self) -> impl Endpoint + 'static {
         serve(self.json.clone(), "application/json")
     }
 
     /// Serves the YAML document.
-    pub fn yaml_endpoint(&self) -> impl Endpoint + 'static {
+    pub(crate) fn yaml_endpoint(&self) -> impl Endpoint + 'static {
         serve(self.yaml.clone(), "application/yaml")
     }
 }

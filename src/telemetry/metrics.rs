@@ -1,12 +1,20 @@
-//! Prometheus metrics, kept in memory and rendered in the text exposition format: request
-//! counts and latency histograms by method, route template and status; the connection pool;
-//! readiness; rate-limited requests; JWKS refreshes.
+//! Prometheus metrics: request counts and latency histograms by method, route template and
+//! status; the connection pool; readiness; rate-limited requests; JWKS refreshes.
+//!
+//! Recorded with the `metrics` crate into a `metrics-exporter-prometheus` recorder that each
+//! [`Metrics`] owns (never the process-wide one: tests run many servers in one process), and
+//! rendered by it in the text format (version 0.0.4). (`prometheus-client` was not chosen: it
+//! writes OpenMetrics, whose counters are typed without their `_total`, which would change what
+//! `/metrics` says.)
 
-use std::collections::BTreeMap;
-use std::fmt::Write as _;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
+
+use metrics::{
+    counter, describe_counter, describe_gauge, describe_histogram, gauge, histogram,
+    with_local_recorder,
+};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
 
 use crate::store::PoolStats;
 
@@ -15,26 +23,26 @@ const BUCKETS: [f64; 12] = [
     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
 ];
 
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-struct RequestKey {
-    method: String,
-    route: String,
-    status: u16,
-}
+const REQUESTS: &str = "todo_api_http_requests_total";
+const DURATION: &str = "todo_api_http_request_duration_seconds";
+const POOL: &str = "todo_api_db_pool_connections";
+const POOL_MAX: &str = "todo_api_db_pool_max_connections";
+const READY: &str = "todo_api_ready";
+const RATE_LIMITED: &str = "todo_api_rate_limited_total";
+const JWKS_REFRESHES: &str = "todo_api_jwks_refreshes_total";
 
-#[derive(Default)]
-struct Histogram {
-    count: u64,
-    sum: f64,
-    buckets: [u64; BUCKETS.len()],
-}
+/// The outcomes a JWKS refresh is counted under (each shown from the start, at 0).
+const JWKS_OUTCOMES: [&str; 2] = ["ok", "error"];
 
-/// The process's metrics.
-#[derive(Default)]
+/// Latency samples wait in the recorder until they are folded into the histograms, which
+/// rendering does; so does every this-many-th request, keeping memory bounded without scrapes.
+const FOLD_EVERY: u64 = 1024;
+
+/// The metrics of one server.
 pub struct Metrics {
-    requests: Mutex<BTreeMap<RequestKey, Histogram>>,
-    jwks_refreshes: Mutex<BTreeMap<&'static str, u64>>,
-    rate_limited: AtomicU64,
+    recorder: PrometheusRecorder,
+    handle: PrometheusHandle,
+    requests: AtomicU64,
 }
 
 /// What is only known when rendering: the pool and readiness.
@@ -46,153 +54,84 @@ pub struct Gauges {
     pub ready: bool,
 }
 
+impl Default for Metrics {
+    fn default() -> Self {
+        let recorder = PrometheusBuilder::new()
+            .set_buckets(&BUCKETS)
+            .expect("the buckets are not empty")
+            .build_recorder();
+        let handle = recorder.handle();
+        with_local_recorder(&recorder, || {
+            describe_counter!(
+                REQUESTS,
+                "HTTP requests answered, by method, route template and status."
+            );
+            describe_histogram!(
+                DURATION,
+                "Time to answer HTTP requests, by method, route template and status."
+            );
+            describe_gauge!(POOL, "Database connections, by state.");
+            describe_gauge!(POOL_MAX, "The most connections the pool opens.");
+            describe_gauge!(
+                READY,
+                "1 when the database is migrated and the server serves tasks."
+            );
+            describe_counter!(RATE_LIMITED, "Requests refused by the per-user rate limit.");
+            describe_counter!(JWKS_REFRESHES, "Fetches of the JWKS key set, by outcome.");
+            counter!(RATE_LIMITED).absolute(0);
+            for outcome in JWKS_OUTCOMES {
+                counter!(JWKS_REFRESHES, "outcome" => outcome).absolute(0);
+            }
+        });
+        Self {
+            recorder,
+            handle,
+            requests: AtomicU64::new(0),
+        }
+    }
+}
+
 impl Metrics {
     /// Records one finished request. `route` is the route template, never the raw path.
     pub fn observe_request(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
-        let seconds = elapsed.as_secs_f64();
-        let key = RequestKey {
-            method: method.to_owned(),
-            route: route.to_owned(),
-            status,
-        };
-        let mut requests = self
-            .requests
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let histogram = requests.entry(key).or_default();
-        histogram.count += 1;
-        histogram.sum += seconds;
-        for (bound, bucket) in BUCKETS.iter().zip(histogram.buckets.iter_mut()) {
-            if seconds <= *bound {
-                *bucket += 1;
-            }
+        let labels = [
+            ("method", method.to_owned()),
+            ("route", route.to_owned()),
+            ("status", status.to_string()),
+        ];
+        with_local_recorder(&self.recorder, || {
+            counter!(REQUESTS, &labels).increment(1);
+            histogram!(DURATION, &labels).record(elapsed.as_secs_f64());
+        });
+        if self.requests.fetch_add(1, Ordering::Relaxed) % FOLD_EVERY == FOLD_EVERY - 1 {
+            self.handle.run_upkeep();
         }
     }
 
     /// Records a request refused by the rate limit.
     pub fn observe_rate_limited(&self) {
-        self.rate_limited.fetch_add(1, Ordering::Relaxed);
+        with_local_recorder(&self.recorder, || counter!(RATE_LIMITED).increment(1));
     }
 
-    /// Records a refresh of a JWKS key set; `outcome` is a short fixed word such as `ok` or
-    /// `error` (the hook a key-set verifier calls).
+    /// Records a refresh of a JWKS key set; `outcome` is `ok` or `error` (the hook a key-set
+    /// verifier calls).
     pub fn observe_jwks_refresh(&self, outcome: &'static str) {
-        let mut refreshes = self
-            .jwks_refreshes
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        *refreshes.entry(outcome).or_default() += 1;
+        with_local_recorder(&self.recorder, || {
+            counter!(JWKS_REFRESHES, "outcome" => outcome).increment(1);
+        });
     }
 
     /// Everything, in the Prometheus text format (version 0.0.4).
     pub fn render(&self, gauges: Gauges) -> String {
-        let mut out = String::new();
-        let requests = self
-            .requests
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-
-        out.push_str(
-            "# HELP todo_api_http_requests_total HTTP requests answered, by method, route \
-             template and status.\n# TYPE todo_api_http_requests_total counter\n",
-        );
-        for (key, histogram) in requests.iter() {
-            let _ = writeln!(
-                out,
-                "todo_api_http_requests_total{{{}}} {}",
-                labels(key),
-                histogram.count
-            );
-        }
-
-        out.push_str(
-            "# HELP todo_api_http_request_duration_seconds Time to answer HTTP requests, by \
-             method, route template and status.\n\
-             # TYPE todo_api_http_request_duration_seconds histogram\n",
-        );
-        for (key, histogram) in requests.iter() {
-            let labels = labels(key);
-            for (bound, count) in BUCKETS.iter().zip(histogram.buckets.iter()) {
-                let _ = writeln!(
-                    out,
-                    "todo_api_http_request_duration_seconds_bucket{{{labels},le=\"{bound}\"}} {count}"
-                );
-            }
-            let _ = writeln!(
-                out,
-                "todo_api_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}",
-                histogram.count
-            );
-            let _ = writeln!(
-                out,
-                "todo_api_http_request_duration_seconds_sum{{{labels}}} {}",
-                histogram.sum
-            );
-            let _ = writeln!(
-                out,
-                "todo_api_http_request_duration_seconds_count{{{labels}}} {}",
-                histogram.count
-            );
-        }
-        drop(requests);
-
         let pool = gauges.pool;
-        let _ = write!(
-            out,
-            "# HELP todo_api_db_pool_connections Database connections, by state.\n\
-             # TYPE todo_api_db_pool_connections gauge\n\
-             todo_api_db_pool_connections{{state=\"in_use\"}} {}\n\
-             todo_api_db_pool_connections{{state=\"idle\"}} {}\n\
-             # HELP todo_api_db_pool_max_connections The most connections the pool opens.\n\
-             # TYPE todo_api_db_pool_max_connections gauge\n\
-             todo_api_db_pool_max_connections {}\n\
-             # HELP todo_api_ready 1 when the database is migrated and the server serves tasks.\n\
-             # TYPE todo_api_ready gauge\n\
-             todo_api_ready {}\n\
-             # HELP todo_api_rate_limited_total Requests refused by the per-user rate limit.\n\
-             # TYPE todo_api_rate_limited_total counter\n\
-             todo_api_rate_limited_total {}\n",
-            pool.in_use(),
-            pool.idle,
-            pool.max,
-            u8::from(gauges.ready),
-            self.rate_limited.load(Ordering::Relaxed),
-        );
-
-        out.push_str(
-            "# HELP todo_api_jwks_refreshes_total Fetches of the JWKS key set, by outcome.\n\
-             # TYPE todo_api_jwks_refreshes_total counter\n",
-        );
-        let refreshes = self
-            .jwks_refreshes
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        for (outcome, count) in refreshes.iter() {
-            let _ = writeln!(
-                out,
-                "todo_api_jwks_refreshes_total{{outcome=\"{}\"}} {count}",
-                escape(outcome)
-            );
-        }
-        out
+        with_local_recorder(&self.recorder, || {
+            gauge!(POOL, "state" => "in_use").set(f64::from(pool.in_use()));
+            gauge!(POOL, "state" => "idle").set(f64::from(pool.idle));
+            gauge!(POOL_MAX).set(f64::from(pool.max));
+            gauge!(READY).set(f64::from(u8::from(gauges.ready)));
+        });
+        self.handle.render()
     }
-}
-
-fn labels(key: &RequestKey) -> String {
-    format!(
-        "method=\"{}\",route=\"{}\",status=\"{}\"",
-        escape(&key.method),
-        escape(&key.route),
-        key.status
-    )
-}
-
-/// Escapes a label value (backslash, double quote, newline).
-fn escape(value: &str) -> String {
-    value
-        .replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
 }
 
 #[cfg(test)]
@@ -226,9 +165,29 @@ mod tests {
         assert!(text.contains(&format!(
             "todo_api_http_request_duration_seconds_bucket{{{series},le=\"0.05\"}} 2\n"
         )));
+        assert!(text.contains("# TYPE todo_api_http_request_duration_seconds histogram\n"));
         assert!(text.contains("todo_api_db_pool_connections{state=\"in_use\"} 2\n"));
         assert!(text.contains("todo_api_db_pool_connections{state=\"idle\"} 1\n"));
+        assert!(text.contains("todo_api_db_pool_max_connections 5\n"));
         assert!(text.contains("todo_api_jwks_refreshes_total{outcome=\"ok\"} 1\n"));
+        assert!(text.contains("todo_api_jwks_refreshes_total{outcome=\"error\"} 0\n"));
+        assert!(text.contains("todo_api_rate_limited_total 0\n"));
         assert!(text.contains("todo_api_ready 1\n"));
+    }
+
+    #[test]
+    fn each_server_has_its_own() {
+        let one = Metrics::default();
+        let other = Metrics::default();
+        one.observe_rate_limited();
+        assert!(
+            one.render(Gauges::default())
+                .contains("todo_api_rate_limited_total 1\n")
+        );
+        assert!(
+            other
+                .render(Gauges::default())
+                .contains("todo_api_rate_limited_total 0\n")
+        );
     }
 }

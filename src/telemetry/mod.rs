@@ -1,7 +1,11 @@
 //! Logs and metrics. Logs: `RUST_LOG` filters (default `info`), `LOG_FORMAT` picks human lines
-//! or JSON, and lines go to stderr. Metrics: [`metrics::Metrics`], served at `GET /metrics`.
+//! or JSON, and lines go to stderr ([`init`]). Metrics: [`metrics::Metrics`], served at
+//! `GET /metrics`. Their settings: [`TelemetrySettings`].
 
 pub mod metrics;
+mod settings;
+
+pub use settings::{LogFormat, TelemetrySettings};
 
 use tracing_subscriber::EnvFilter;
 
@@ -20,31 +24,4 @@ pub fn init(format: LogFormat) {
             .with_span_list(false)
             .try_init(),
     };
-}
-
-/// Logs and metrics.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TelemetrySettings {
-    /// `LOG_FORMAT`: `pretty` (the default) or `json`.
-    pub log_format: LogFormat,
-    /// `METRICS_ENABLED`: whether `GET /metrics` answers (default true).
-    pub metrics_enabled: bool,
-}
-
-impl Default for TelemetrySettings {
-    fn default() -> Self {
-        Self {
-            log_format: LogFormat::Pretty,
-            metrics_enabled: true,
-        }
-    }
-}
-
-/// How log lines are written.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LogFormat {
-    /// Human-readable lines.
-    Pretty,
-    /// One JSON object per line, for log collectors.
-    Json,
 }

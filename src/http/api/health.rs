@@ -1,39 +1,39 @@
 //! `/health` and `/ready`: probes outside the auth scheme.
 
-use crate::http::json::Json;
 use poem_openapi::{Enum, Object, OpenApi};
 
 use super::ApiTags;
-use crate::error::ApiError;
 use crate::http::AppState;
-use crate::http::problem::{Failure, ReadyErrors};
+use crate::http::error::{ApiError, Failure, ReadyErrors};
+use crate::http::json::Json;
+use crate::http::limits::time_limited;
 
 /// The probes.
-pub struct HealthApi;
+pub(crate) struct HealthApi;
 
 /// The process is up.
 #[derive(Debug, Object, serde::Serialize)]
-pub struct Health {
+pub(crate) struct Health {
     /// Always `ok`.
-    pub status: String,
+    pub(crate) status: String,
 }
 
 /// The server can serve requests.
 #[derive(Debug, Object, serde::Serialize)]
-pub struct Readiness {
+pub(crate) struct Readiness {
     /// Always `ready` (when not ready, the answer is a 503 problem).
-    pub status: String,
+    pub(crate) status: String,
     /// `ok`: the database answered.
-    pub database: String,
+    pub(crate) database: String,
     /// Better Auth's signing keys (JWKS mode, `BETTER_AUTH_URL`).
-    pub jwks: JwksReadiness,
+    pub(crate) jwks: JwksReadiness,
 }
 
 /// Whether the keys that verify Better Auth's tokens are loaded.
 #[derive(Debug, Enum, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[oai(rename_all = "lowercase")]
 #[serde(rename_all = "lowercase")]
-pub enum JwksReadiness {
+pub(crate) enum JwksReadiness {
     /// At least one usable key from the JWKS is loaded.
     Loaded,
     /// JWKS mode is off (`BETTER_AUTH_URL` is not set).
@@ -45,7 +45,12 @@ impl HealthApi {
     /// Liveness probe
     ///
     /// 200 whenever the process is up; touches no dependency.
-    #[oai(path = "/health", method = "get", operation_id = "getHealth")]
+    #[oai(
+        path = "/health",
+        method = "get",
+        transform = "time_limited",
+        operation_id = "getHealth"
+    )]
     async fn health(&self) -> Json<Health> {
         Json(Health {
             status: "ok".into(),
@@ -56,7 +61,12 @@ impl HealthApi {
     ///
     /// 200 when the database answers and, in JWKS mode (`BETTER_AUTH_URL`), at least one key of
     /// Better Auth's key set is loaded (fetched now if none is); 503 otherwise.
-    #[oai(path = "/ready", method = "get", operation_id = "getReadiness")]
+    #[oai(
+        path = "/ready",
+        method = "get",
+        transform = "time_limited",
+        operation_id = "getReadiness"
+    )]
     async fn ready(
         &self,
         state: poem::web::Data<&AppState>,

@@ -1,13 +1,13 @@
 //! The OpenAPI operations, one module per tag.
 
-pub mod health;
-pub mod tasks;
+pub(crate) mod health;
+pub(crate) mod tasks;
 
 use poem_openapi::Tags;
 
 /// The spec's tags.
 #[derive(Tags)]
-pub enum ApiTags {
+pub(crate) enum ApiTags {
     /// Create, read, update, complete and delete the caller's tasks.
     Tasks,
     /// Liveness and readiness probes for load balancers and orchestrators.

@@ -6,28 +6,28 @@ use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::{ApiResponse, OpenApi};
 
 use super::ApiTags;
-use crate::domain::{Task, TaskId};
-use crate::error::ApiError;
+use crate::domain::listing::{Order, SortKey};
+use crate::domain::{Priority, StatusFilter, Task, TaskId};
 use crate::http::AppState;
 use crate::http::body::{JsonBody, OptionalJsonBody};
-use crate::http::json::Json;
-use crate::http::listing::{ListParams, MAX_LIMIT, encode_component};
-use crate::http::problem::{
-    ChangeErrors, CreateErrors, DeleteErrors, Failure, FieldError, ListErrors, ReadErrors,
+use crate::http::error::{
+    ApiError, ChangeErrors, CreateErrors, DeleteErrors, Failure, FieldError, ListErrors, ReadErrors,
 };
+use crate::http::json::Json;
+use crate::http::limits::time_limited;
+use crate::http::listing::{ListParams, MAX_LIMIT, encode_component};
 use crate::http::schemas::{
-    ClearStatus, CompleteTask, CreateTask, DeletedCount, PriorityView, SortOrder, TagCount,
-    TaskSort, TaskStatus, TaskView, UpdateTask,
+    ClearStatus, CompleteTask, CreateTask, DeletedCount, TagCount, TaskView, UpdateTask,
 };
 use crate::http::security::BearerAuth;
 use crate::store::{Created, IdempotencyKey, Outcome};
 
 /// The task operations.
-pub struct TasksApi;
+pub(crate) struct TasksApi;
 
 /// A page of tasks.
 #[derive(ApiResponse)]
-pub enum TaskPage {
+pub(crate) enum TaskPage {
     /// The tasks of this page, in order.
     #[oai(status = 200)]
     Ok(
@@ -43,7 +43,7 @@ pub enum TaskPage {
 
 /// A created task.
 #[derive(ApiResponse)]
-pub enum TaskCreated {
+pub(crate) enum TaskCreated {
     /// The task was created (or, for a repeated `Idempotency-Key`, the original answer).
     #[oai(status = 201)]
     Created(
@@ -60,7 +60,7 @@ pub enum TaskCreated {
 /// A task.
 #[derive(ApiResponse)]
 #[allow(clippy::large_enum_variant)] // built once per request and moved straight into the body
-pub enum TaskFound {
+pub(crate) enum TaskFound {
     /// The task.
     #[oai(status = 200)]
     Ok(
@@ -80,7 +80,7 @@ pub enum TaskFound {
 
 /// A changed task.
 #[derive(ApiResponse)]
-pub enum TaskChanged {
+pub(crate) enum TaskChanged {
     /// The task after the change.
     #[oai(status = 200)]
     Ok(
@@ -93,7 +93,7 @@ pub enum TaskChanged {
 
 /// A deleted task.
 #[derive(ApiResponse)]
-pub enum Deleted {
+pub(crate) enum Deleted {
     /// The task was deleted.
     #[oai(status = 204)]
     NoContent,
@@ -101,7 +101,7 @@ pub enum Deleted {
 
 /// A list of tasks.
 #[derive(ApiResponse)]
-pub enum TaskList {
+pub(crate) enum TaskList {
     /// The tasks.
     #[oai(status = 200)]
     Ok(Json<Vec<TaskView>>),
@@ -109,7 +109,7 @@ pub enum TaskList {
 
 /// The user's tags.
 #[derive(ApiResponse)]
-pub enum TagList {
+pub(crate) enum TagList {
     /// Every tag of the user's tasks, by name, with counts.
     #[oai(status = 200)]
     Ok(Json<Vec<TagCount>>),
@@ -117,7 +117,7 @@ pub enum TagList {
 
 /// How many tasks were cleared.
 #[derive(ApiResponse)]
-pub enum Cleared {
+pub(crate) enum Cleared {
     /// The completed tasks were deleted.
     #[oai(status = 200)]
     Ok(Json<DeletedCount>),
@@ -185,6 +185,7 @@ impl TasksApi {
     #[oai(
         path = "/api/:user_id/tasks",
         method = "get",
+        transform = "time_limited",
         operation_id = "listTasks"
     )]
     async fn list_tasks(
@@ -195,10 +196,10 @@ impl TasksApi {
         user_id: Path<String>,
         /// Which tasks to return.
         #[oai(default)]
-        status: Query<TaskStatus>,
+        status: Query<StatusFilter>,
         /// Only these priorities (repeat the parameter for several).
         #[oai(default)]
-        priority: Query<Vec<PriorityView>>,
+        priority: Query<Vec<Priority>>,
         /// Only tasks carrying every one of these tags (repeat for several; case-insensitive).
         #[oai(default)]
         tag: Query<Vec<String>>,
@@ -214,10 +215,10 @@ impl TasksApi {
         #[oai(default)]
         overdue: Query<bool>,
         /// What to sort by (default `created`).
-        sort: Query<Option<TaskSort>>,
+        sort: Query<Option<SortKey>>,
         /// Sort direction (default: `desc` for created, updated and priority; `asc` for title
         /// and due_date).
-        order: Query<Option<SortOrder>>,
+        order: Query<Option<Order>>,
         /// Page size (default 500).
         #[oai(validator(minimum(value = "1"), maximum(value = "1000")))]
         limit: Query<Option<u32>>,
@@ -259,6 +260,7 @@ impl TasksApi {
     #[oai(
         path = "/api/:user_id/tasks",
         method = "post",
+        transform = "time_limited",
         operation_id = "createTask"
     )]
     async fn create_task(
@@ -301,6 +303,7 @@ impl TasksApi {
     #[oai(
         path = "/api/:user_id/tasks/:id",
         method = "get",
+        transform = "time_limited",
         operation_id = "getTask"
     )]
     async fn get_task(
@@ -342,6 +345,7 @@ impl TasksApi {
     #[oai(
         path = "/api/:user_id/tasks/:id",
         method = "put",
+        transform = "time_limited",
         operation_id = "updateTask"
     )]
     async fn update_task(
@@ -375,6 +379,7 @@ impl TasksApi {
     #[oai(
         path = "/api/:user_id/tasks/:id",
         method = "delete",
+        transform = "time_limited",
         operation_id = "deleteTask"
     )]
     async fn delete_task(
@@ -404,6 +409,7 @@ impl TasksApi {
     #[oai(
         path = "/api/:user_id/tasks/:id/complete",
         method = "patch",
+        transform = "time_limited",
         operation_id = "completeTask"
     )]
     async fn complete_task(
@@ -435,6 +441,7 @@ impl TasksApi {
     #[oai(
         path = "/api/:user_id/tasks",
         method = "delete",
+        transform = "time_limited",
         operation_id = "clearCompletedTasks"
     )]
     async fn clear_completed(
@@ -455,7 +462,12 @@ impl TasksApi {
     /// List tags
     ///
     /// Every tag on the user's tasks, sorted by name, with how many tasks carry it.
-    #[oai(path = "/api/:user_id/tags", method = "get", operation_id = "listTags")]
+    #[oai(
+        path = "/api/:user_id/tags",
+        method = "get",
+        transform = "time_limited",
+        operation_id = "listTags"
+    )]
     async fn list_tags(
         &self,
         state: Data<&AppState>,
@@ -479,6 +491,7 @@ impl TasksApi {
     #[oai(
         path = "/api/:user_id/reminders",
         method = "get",
+        transform = "time_limited",
         operation_id = "listReminders"
     )]
     async fn list_reminders(

@@ -1,102 +1,25 @@
-//! RFC 9457 problem details: the body of every error response, and the per-operation
-//! declaration of which error statuses an operation can answer with.
+//! How an operation declares its errors in the spec: its result's error side is a
+//! [`Failure<S>`], which carries any [`ApiError`] and lists, as problem responses, the statuses
+//! of the [`ErrorSet`] `S`.
 
 use std::marker::PhantomData;
 
-use poem::{IntoResponse, Response};
-use poem_openapi::registry::{
-    MetaHeader, MetaMediaType, MetaResponse, MetaResponses, MetaSchemaRef, Registry,
-};
+use poem_openapi::ApiResponse;
+use poem_openapi::payload::Payload as _;
+use poem_openapi::registry::{MetaHeader, MetaMediaType, MetaResponse, MetaResponses, Registry};
 use poem_openapi::types::Type;
-use poem_openapi::{ApiResponse, Object, payload::Payload};
 
-use crate::error::ApiError;
-use crate::http::json::json_response;
-
-/// An RFC 9457 problem: what went wrong, for people (`title`, `detail`) and programs (`type`,
-/// `status`, `errors`).
-#[derive(Clone, Debug, Object, serde::Serialize)]
-#[oai(rename = "Problem")]
-pub struct Problem {
-    /// A URI naming the kind of problem, e.g. `urn:todo-api:problem:validation`. Stable: branch on it.
-    #[oai(rename = "type")]
-    #[serde(rename = "type")]
-    pub r#type: String,
-    /// A short summary of the kind of problem.
-    pub title: String,
-    /// The HTTP status code.
-    pub status: u16,
-    /// What happened in this occurrence, in words.
-    pub detail: String,
-    /// For validation problems (422): one entry per invalid field or parameter.
-    #[oai(skip_serializing_if_is_none)]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub errors: Option<Vec<FieldError>>,
-}
-
-/// One invalid field of the body, or one invalid parameter.
-#[derive(Clone, Debug, Object, PartialEq, Eq, serde::Serialize)]
-pub struct FieldError {
-    /// The body field or parameter name, e.g. `title`.
-    pub field: String,
-    /// What is wrong with it.
-    pub detail: String,
-}
-
-impl FieldError {
-    /// An error about `field`.
-    pub fn new(field: &str, detail: impl Into<String>) -> Self {
-        Self {
-            field: field.to_owned(),
-            detail: detail.into(),
-        }
-    }
-}
-
-/// The `application/problem+json` payload.
-pub struct ProblemJson(pub Problem);
-
-impl ProblemJson {
-    /// The media type of problem bodies.
-    pub const CONTENT_TYPE: &'static str = "application/problem+json";
-}
-
-impl Payload for ProblemJson {
-    const CONTENT_TYPE: &'static str = ProblemJson::CONTENT_TYPE;
-
-    fn schema_ref() -> MetaSchemaRef {
-        Problem::schema_ref()
-    }
-
-    fn register(registry: &mut Registry) {
-        Problem::register(registry);
-    }
-}
-
-impl IntoResponse for ProblemJson {
-    fn into_response(self) -> Response {
-        let status = poem::http::StatusCode::from_u16(self.0.status)
-            .unwrap_or(poem::http::StatusCode::INTERNAL_SERVER_ERROR);
-        // Strings and numbers always encode; the fallback only keeps this total.
-        let mut response = json_response(&self.0, Self::CONTENT_TYPE).unwrap_or_else(|_| {
-            Response::builder()
-                .content_type(Self::CONTENT_TYPE)
-                .finish()
-        });
-        response.set_status(status);
-        response
-    }
-}
+use super::{ApiError, Problem, ProblemJson};
 
 /// A set of error statuses an operation declares in the spec.
-pub trait ErrorSet: Send + Sync + 'static {
+pub(crate) trait ErrorSet: Send + Sync + 'static {
     /// The statuses, in the order the spec lists them.
     const STATUSES: &'static [u16];
 }
 
 /// The error side of an operation's result: any [`ApiError`], declared in the spec as a
 /// problem response for each status of `S`.
-pub struct Failure<S>(pub ApiError, PhantomData<S>);
+pub(crate) struct Failure<S>(pub(crate) ApiError, PhantomData<S>);
 
 impl<S, E: Into<ApiError>> From<E> for Failure<S> {
     fn from(err: E) -> Self {
@@ -126,7 +49,7 @@ impl<S: ErrorSet> ApiResponse for Failure<S> {
 }
 
 /// The spec entry of one problem response.
-pub fn problem_response(status: u16) -> MetaResponse {
+fn problem_response(status: u16) -> MetaResponse {
     let description = match status {
         400 => "The body is not valid JSON.",
         401 => {
@@ -178,37 +101,37 @@ pub fn problem_response(status: u16) -> MetaResponse {
 }
 
 /// Errors of an operation without a body that lists or reads by parameters only.
-pub struct ListErrors;
+pub(crate) struct ListErrors;
 impl ErrorSet for ListErrors {
     const STATUSES: &'static [u16] = &[401, 403, 422, 429, 500, 503];
 }
 
 /// Errors of reading one task.
-pub struct ReadErrors;
+pub(crate) struct ReadErrors;
 impl ErrorSet for ReadErrors {
     const STATUSES: &'static [u16] = &[401, 403, 404, 422, 429, 500, 503];
 }
 
 /// Errors of deleting one task (conditional with `If-Match`).
-pub struct DeleteErrors;
+pub(crate) struct DeleteErrors;
 impl ErrorSet for DeleteErrors {
     const STATUSES: &'static [u16] = &[401, 403, 404, 412, 422, 429, 500, 503];
 }
 
 /// Errors of an operation that creates from a JSON body.
-pub struct CreateErrors;
+pub(crate) struct CreateErrors;
 impl ErrorSet for CreateErrors {
     const STATUSES: &'static [u16] = &[400, 401, 403, 413, 415, 422, 429, 500, 503];
 }
 
 /// Errors of an operation on one task, with a JSON body (conditional with `If-Match`).
-pub struct ChangeErrors;
+pub(crate) struct ChangeErrors;
 impl ErrorSet for ChangeErrors {
     const STATUSES: &'static [u16] = &[400, 401, 403, 404, 412, 413, 415, 422, 429, 500, 503];
 }
 
 /// Errors of the readiness probe.
-pub struct ReadyErrors;
+pub(crate) struct ReadyErrors;
 impl ErrorSet for ReadyErrors {
     const STATUSES: &'static [u16] = &[503];
 }

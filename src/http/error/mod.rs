@@ -1,17 +1,33 @@
-//! The one error type of the HTTP layer, and how each variant is told to the client as an
-//! RFC 9457 problem (`application/problem+json`).
+//! Errors of the HTTP layer, told to clients as RFC 9457 problems (`application/problem+json`).
+//!
+//! - this module: [`ApiError`], the one error type of a request, with its status, headers and
+//!   problem body, and how auth and store errors become one;
+//! - [`problem`]: the problem body ([`Problem`], [`FieldError`]), its payload ([`ProblemJson`])
+//!   and the JSON writer every response body goes through;
+//! - [`declared`]: how an operation declares in the spec which problems it can answer
+//!   ([`Failure`] and the error sets).
+//!
+//! Nothing here depends on the rest of `http`, so every other module can use it.
+
+mod declared;
+mod problem;
+
+pub(crate) use declared::{
+    ChangeErrors, CreateErrors, DeleteErrors, Failure, ListErrors, ReadErrors, ReadyErrors,
+};
+pub(crate) use problem::{FieldError, Problem, ProblemJson, json_response};
 
 use poem::error::ResponseError;
 use poem::http::{HeaderValue, StatusCode, header};
 use poem::{IntoResponse, Response};
 
 use crate::auth::AuthError;
-use crate::http::problem::{FieldError, Problem, ProblemJson};
+use crate::domain::{TaskDescription, TaskTitle};
 use crate::store::StoreError;
 
 /// Everything a request can fail with.
 #[derive(Debug, thiserror::Error)]
-pub enum ApiError {
+pub(crate) enum ApiError {
     /// 400: the body is not JSON.
     #[error("the request body is not valid JSON: {0}")]
     MalformedJson(String),
@@ -71,12 +87,12 @@ pub enum ApiError {
 
 impl ApiError {
     /// A 422 about one field.
-    pub fn invalid(field: &str, detail: impl Into<String>) -> Self {
+    pub(crate) fn invalid(field: &str, detail: impl Into<String>) -> Self {
         Self::Validation(vec![FieldError::new(field, detail)])
     }
 
     /// The problem body for this error. Internal details are never included.
-    pub fn problem(&self) -> Problem {
+    pub(crate) fn problem(&self) -> Problem {
         let status = self.status();
         let (slug, title) = match self {
             Self::MalformedJson(_) => ("malformed-json", "Malformed JSON"),
@@ -208,10 +224,14 @@ impl From<StoreError> for ApiError {
         match err {
             StoreError::Unavailable(_) | StoreError::NotReady(_) => Self::Unavailable(err),
             StoreError::Constraint { ref constraint } => match constraint.as_str() {
-                "tasks_title_length" => Self::invalid("title", "must be 1 to 200 characters"),
-                "tasks_description_length" => {
-                    Self::invalid("description", "must be at most 1000 characters")
-                }
+                "tasks_title_length" => Self::invalid(
+                    "title",
+                    format!("must be 1 to {} characters", TaskTitle::MAX_CHARS),
+                ),
+                "tasks_description_length" => Self::invalid(
+                    "description",
+                    format!("must be at most {} characters", TaskDescription::MAX_CHARS),
+                ),
                 _ => Self::Internal(err.into()),
             },
             other => Self::Internal(other.into()),
