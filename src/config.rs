@@ -14,10 +14,12 @@ use std::time::Duration;
 use clap::{Arg, ArgMatches, Args, Command, FromArgMatches as _};
 use reqwest::Url;
 
-use crate::auth::{AuthSettings, JwksSettings, Secret};
-use crate::http::HttpSettings;
-use crate::store::{Backend, DatabaseSettings, PoolerMode};
-use crate::telemetry::{LogFormat, TelemetrySettings};
+use crate::auth::Secret;
+pub use crate::auth::{AuthSettings, JwksSettings};
+pub use crate::http::HttpSettings;
+use crate::store::Backend;
+pub use crate::store::{DatabaseSettings, PoolerMode};
+pub use crate::telemetry::{LogFormat, TelemetrySettings};
 
 /// The default database: an SQLite file in the working directory, created if missing.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://todo.db";

@@ -1,14 +1,21 @@
 //! todo-api: a multi-user todo REST API for Next.js frontends that sign in with Better Auth.
 //!
-//! Layout: [`config`] reads settings, [`startup`] builds the [`startup::Application`],
-//! [`http`] declares the OpenAPI operations, [`auth`] verifies tokens, [`domain`] holds the
-//! validated types, and [`store`] persists tasks in PostgreSQL or SQLite.
+//! The map is `ARCHITECTURE.md`. What is public here is what the binary and the tests use:
+//! [`cli`] runs a command, [`config`] reads the settings, [`startup`] builds the
+//! [`startup::Application`], and [`http`] produces the spec; [`rules`] are the value rules the
+//! spec publishes. The validated types (`domain`), token verification (`auth`), persistence
+//! (`store`) and logs and metrics (`telemetry`) are internal.
 
-pub mod auth;
+mod auth;
 pub mod cli;
 pub mod config;
-pub mod domain;
+mod domain;
 pub mod http;
 pub mod startup;
-pub mod store;
-pub mod telemetry;
+mod store;
+mod telemetry;
+
+/// The types whose rules the spec publishes as patterns (the tests compare the two).
+pub mod rules {
+    pub use crate::domain::{Tag, TaskDescription, TaskTitle};
+}

@@ -18,17 +18,17 @@ use ring::digest::{SHA256, digest};
 use super::{Identity, LEEWAY_SECS};
 
 /// The most tokens remembered; when full, expired entries go first, then all of them.
-pub const CAPACITY: usize = 4096;
+pub(super) const CAPACITY: usize = 4096;
 
 /// The longest a token is trusted without verifying it again.
-pub const MAX_AGE: Duration = Duration::from_secs(60);
+pub(super) const MAX_AGE: Duration = Duration::from_secs(60);
 
 type Key = [u8; 32];
 
 /// A verification worth remembering: who the token names and which verifier, in which
 /// generation of its keys, accepted it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Remembered {
+pub(super) struct Remembered {
     /// The caller the token names.
     pub identity: Identity,
     /// The index of the verifier in the chain.
@@ -45,7 +45,7 @@ struct Entry {
 
 /// A bounded map from token digests to the callers they were verified as.
 #[derive(Default)]
-pub struct TokenCache {
+pub(super) struct TokenCache {
     entries: Mutex<HashMap<Key, Entry>>,
 }
 
@@ -65,12 +65,12 @@ fn now() -> u64 {
 impl TokenCache {
     /// How `token` was verified, if that is still recent enough; the caller checks the
     /// generation.
-    pub fn get(&self, token: &str) -> Option<Remembered> {
+    pub(super) fn get(&self, token: &str) -> Option<Remembered> {
         self.get_at(token, now())
     }
 
     /// Remembers that `token` was just verified.
-    pub fn insert(&self, token: &str, remembered: Remembered) {
+    pub(super) fn insert(&self, token: &str, remembered: Remembered) {
         self.insert_at(token, remembered, now());
     }
 

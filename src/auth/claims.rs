@@ -5,7 +5,7 @@ use crate::domain::UserId;
 
 /// The claims this service reads; everything else in the token is ignored.
 #[derive(Debug, Serialize, Deserialize)]
-pub struct Claims {
+pub(crate) struct Claims {
     /// The user id.
     pub sub: String,
     /// Expiry, seconds since the epoch.
@@ -17,7 +17,7 @@ pub struct Claims {
 
 impl Claims {
     /// The caller named by these (already verified) claims.
-    pub fn into_identity(self) -> Result<Identity, AuthError> {
+    pub(crate) fn into_identity(self) -> Result<Identity, AuthError> {
         let user_id = UserId::parse(&self.sub)
             .map_err(|why| AuthError::InvalidClaims(format!("`sub` {why}")))?;
         Ok(Identity {

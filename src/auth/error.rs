@@ -2,7 +2,7 @@ use thiserror::Error;
 
 /// Why a request was not authenticated. Messages never include the token.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
-pub enum AuthError {
+pub(crate) enum AuthError {
     /// No `Authorization: Bearer …` header.
     #[error("the request has no bearer token: send `Authorization: Bearer <JWT>`")]
     Missing,

@@ -13,7 +13,7 @@ use serde_json::Value;
 const MIN_RSA_MODULUS_BYTES: usize = 256;
 
 /// A published key this server can verify signatures with.
-pub struct VerifyingKey {
+pub(super) struct VerifyingKey {
     /// The key id tokens name in their `kid` header.
     pub kid: String,
     /// The one algorithm this key verifies: from its `alg`, else from its type and curve.
@@ -24,7 +24,7 @@ pub struct VerifyingKey {
 
 /// Why a published key was skipped (for the warning in the logs).
 #[derive(Debug, PartialEq, Eq)]
-pub struct SkippedKey {
+pub(super) struct SkippedKey {
     /// The key's `kid`, when it has one.
     pub kid: Option<String>,
     /// What is wrong with it.
@@ -48,7 +48,7 @@ struct PublishedKey {
 }
 
 /// Reads one entry of a JWK set's `keys` array.
-pub fn parse(entry: &Value) -> Result<VerifyingKey, SkippedKey> {
+pub(super) fn parse(entry: &Value) -> Result<VerifyingKey, SkippedKey> {
     let kid = entry.get("kid").and_then(Value::as_str).map(str::to_owned);
     let skip = |reason: String| SkippedKey {
         kid: kid.clone(),

@@ -33,7 +33,7 @@ const MAX_JWKS_BYTES: usize = 1024 * 1024;
 const MIN_BACKGROUND_PAUSE: Duration = Duration::from_secs(1);
 
 /// Verifies tokens signed with the keys of a JWK set (Better Auth's `/api/auth/jwks`).
-pub struct Jwks {
+pub(crate) struct Jwks {
     settings: JwksSettings,
     client: reqwest::Client,
     /// What every token must satisfy besides its key's algorithm.
@@ -77,7 +77,7 @@ enum Trigger {
 
 /// The key set could not be fetched, or no key of it is usable.
 #[derive(Debug)]
-pub struct KeysNotLoaded {
+pub(crate) struct KeysNotLoaded {
     /// Seconds until the server tries again.
     pub retry_after_secs: u64,
 }
@@ -85,7 +85,7 @@ pub struct KeysNotLoaded {
 impl Jwks {
     /// A verifier for the key set `settings` describe. No key is fetched yet: see
     /// [`Self::load`] and [`Self::spawn_refresh`].
-    pub fn new(settings: JwksSettings) -> anyhow::Result<Self> {
+    pub(crate) fn new(settings: JwksSettings) -> anyhow::Result<Self> {
         install_crypto_provider();
         let client = reqwest::Client::builder()
             .timeout(settings.fetch_timeout)
@@ -112,23 +112,23 @@ impl Jwks {
     }
 
     /// Counts every fetch of the key set in `metrics`, by outcome.
-    pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Self {
+    pub(crate) fn with_metrics(mut self, metrics: Arc<Metrics>) -> Self {
         self.metrics = Some(metrics);
         self
     }
 
     /// The address the keys are fetched from.
-    pub fn url(&self) -> &str {
+    pub(crate) fn url(&self) -> &str {
         self.settings.url.as_str()
     }
 
     /// How many usable keys are cached.
-    pub fn key_count(&self) -> usize {
+    pub(crate) fn key_count(&self) -> usize {
         self.snapshot().len()
     }
 
     /// Fetches the key set now (at start-up) and returns how many usable keys are cached.
-    pub async fn load(&self) -> usize {
+    pub(crate) async fn load(&self) -> usize {
         let mut state = self.fetches.lock().await;
         self.refresh(&mut state, Trigger::Scheduled).await;
         self.key_count()
@@ -136,7 +136,7 @@ impl Jwks {
 
     /// Succeeds when at least one usable key is cached, fetching the set first if none is (and
     /// the cooldown allows a fetch).
-    pub async fn ensure_loaded(&self) -> Result<usize, KeysNotLoaded> {
+    pub(crate) async fn ensure_loaded(&self) -> Result<usize, KeysNotLoaded> {
         let count = self.key_count();
         if count > 0 {
             return Ok(count);
@@ -155,7 +155,7 @@ impl Jwks {
 
     /// Refreshes the key set in the background for as long as this verifier is alive: every
     /// refresh interval, or every cooldown while the JWKS is failing.
-    pub fn spawn_refresh(self: &Arc<Self>) {
+    pub(crate) fn spawn_refresh(self: &Arc<Self>) {
         let jwks: Weak<Self> = Arc::downgrade(self);
         tokio::spawn(async move {
             loop {

@@ -19,19 +19,19 @@ use async_trait::async_trait;
 use jsonwebtoken::Header;
 
 use self::cache::{Remembered, TokenCache};
-pub use self::claims::Claims;
-pub use self::error::AuthError;
-pub use self::jwks::{Jwks, KeysNotLoaded};
+pub(crate) use self::claims::Claims;
+pub(crate) use self::error::AuthError;
+pub(crate) use self::jwks::Jwks;
 pub use self::settings::{AuthSettings, JwksSettings};
-pub use self::shared_secret::{Secret, SharedSecret};
+pub(crate) use self::shared_secret::{Secret, SharedSecret};
 use crate::domain::UserId;
 
 /// Clock skew tolerated on `exp`, `nbf` and `iat`, in seconds.
-pub const LEEWAY_SECS: u64 = 30;
+pub(crate) const LEEWAY_SECS: u64 = 30;
 
 /// The verified caller.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Identity {
+pub(crate) struct Identity {
     /// The token's `sub`.
     pub user_id: UserId,
     /// The token's `exp`, in seconds since the epoch.
@@ -40,7 +40,7 @@ pub struct Identity {
 
 /// One source of trust (a shared secret, a key set).
 #[async_trait]
-pub trait TokenVerifier: Send + Sync {
+pub(crate) trait TokenVerifier: Send + Sync {
     /// A short name for start-up logs, e.g. "HS256 shared secret".
     fn describe(&self) -> String;
 
@@ -62,14 +62,14 @@ pub trait TokenVerifier: Send + Sync {
 /// The ordered chain of verifiers the server trusts, in front of a cache of the tokens they
 /// verified (the `cache` module).
 #[derive(Clone, Default)]
-pub struct Authenticator {
+pub(crate) struct Authenticator {
     verifiers: Vec<Arc<dyn TokenVerifier>>,
     verified: Arc<TokenCache>,
 }
 
 impl Authenticator {
     /// A chain with the given verifiers, asked in order.
-    pub fn new(verifiers: Vec<Arc<dyn TokenVerifier>>) -> Self {
+    pub(crate) fn new(verifiers: Vec<Arc<dyn TokenVerifier>>) -> Self {
         Self {
             verifiers,
             verified: Arc::default(),
@@ -77,12 +77,12 @@ impl Authenticator {
     }
 
     /// What each verifier accepts, for start-up logs.
-    pub fn describe(&self) -> Vec<String> {
+    pub(crate) fn describe(&self) -> Vec<String> {
         self.verifiers.iter().map(|v| v.describe()).collect()
     }
 
     /// Verifies a bearer token and returns the caller.
-    pub async fn authenticate(&self, token: &str) -> Result<Identity, AuthError> {
+    pub(crate) async fn authenticate(&self, token: &str) -> Result<Identity, AuthError> {
         if let Some(remembered) = self.verified.get(token) {
             let still_trusted = self
                 .verifiers

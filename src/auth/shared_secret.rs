@@ -46,7 +46,7 @@ impl fmt::Debug for Secret {
 
 /// HS256 with a shared secret (`BETTER_AUTH_SECRET`): verifies tokens and, for the `token`
 /// command and development mode, issues them.
-pub struct SharedSecret {
+pub(crate) struct SharedSecret {
     decoding: DecodingKey,
     encoding: EncodingKey,
     validation: Validation,
@@ -54,7 +54,7 @@ pub struct SharedSecret {
 
 impl SharedSecret {
     /// Verifier and issuer for `secret`, used as its raw UTF-8 bytes.
-    pub fn new(secret: &Secret) -> Self {
+    pub(crate) fn new(secret: &Secret) -> Self {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = LEEWAY_SECS;
         validation.set_required_spec_claims(&["exp", "sub"]);
@@ -68,7 +68,11 @@ impl SharedSecret {
     }
 
     /// A token for `sub` that expires after `ttl`.
-    pub fn issue(&self, sub: &str, ttl: Duration) -> Result<String, jsonwebtoken::errors::Error> {
+    pub(crate) fn issue(
+        &self,
+        sub: &str,
+        ttl: Duration,
+    ) -> Result<String, jsonwebtoken::errors::Error> {
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .unwrap_or_default()

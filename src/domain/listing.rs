@@ -12,7 +12,7 @@ use super::{Priority, StatusFilter, Task, TaskId};
     Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, poem_openapi::Enum,
 )]
 #[oai(rename = "TaskSort", rename_all = "snake_case")]
-pub enum SortKey {
+pub(crate) enum SortKey {
     /// Creation time (the default; default order: newest first).
     #[default]
     Created,
@@ -28,7 +28,7 @@ pub enum SortKey {
 
 impl SortKey {
     /// The order used when none is asked for: newest, most important, or soonest first.
-    pub fn default_order(self) -> Order {
+    pub(crate) fn default_order(self) -> Order {
         match self {
             Self::Created | Self::Updated | Self::Priority => Order::Desc,
             Self::Title | Self::DueDate => Order::Asc,
@@ -39,7 +39,7 @@ impl SortKey {
 /// Sort direction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, poem_openapi::Enum)]
 #[oai(rename = "SortOrder", rename_all = "lowercase")]
-pub enum Order {
+pub(crate) enum Order {
     /// Smallest first.
     Asc,
     /// Largest first.
@@ -48,7 +48,7 @@ pub enum Order {
 
 /// The value of a task's sort key.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum SortValue {
+pub(crate) enum SortValue {
     /// A timestamp (created, updated, due).
     Time(DateTime<Utc>),
     /// A lower-cased title.
@@ -61,7 +61,7 @@ pub enum SortValue {
 
 /// Where a page ended: the last task's sort value and id.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Position {
+pub(crate) struct Position {
     /// The sort key's value.
     pub value: SortValue,
     /// The id (the tie-breaker).
@@ -70,7 +70,7 @@ pub struct Position {
 
 impl Position {
     /// The position of `task` in a listing sorted by `key`.
-    pub fn of(task: &Task, key: SortKey) -> Self {
+    pub(crate) fn of(task: &Task, key: SortKey) -> Self {
         let value = match key {
             SortKey::Created => SortValue::Time(task.created_at),
             SortKey::Updated => SortValue::Time(task.updated_at),
@@ -88,7 +88,7 @@ impl Position {
 
 /// A listing request.
 #[derive(Clone, Debug, Default)]
-pub struct ListQuery {
+pub(crate) struct ListQuery {
     /// Pending, completed or all.
     pub status: StatusFilter,
     /// Any of these priorities (empty: any).
@@ -117,14 +117,14 @@ pub struct ListQuery {
 
 impl ListQuery {
     /// The effective direction.
-    pub fn order(&self) -> Order {
+    pub(crate) fn order(&self) -> Order {
         self.order.unwrap_or_else(|| self.sort.default_order())
     }
 }
 
 /// One page of a listing.
 #[derive(Clone, Debug)]
-pub struct Page {
+pub(crate) struct Page {
     /// The tasks, in order.
     pub tasks: Vec<Task>,
     /// How many tasks match the filters, across all pages.

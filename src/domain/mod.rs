@@ -1,18 +1,18 @@
 //! Validated domain types. Every value that reaches the store went through one of these `parse`
 //! functions, so the store never sees an empty title or a user id that did not come from a token.
 
-pub mod listing;
+pub(crate) mod listing;
 mod priority;
 mod recurrence;
-pub mod tag;
+pub(crate) mod tag;
 mod task;
 mod user;
 
-pub use priority::Priority;
-pub use recurrence::{Frequency, Recurrence};
+pub(crate) use priority::Priority;
+pub(crate) use recurrence::{Frequency, Recurrence};
 pub use tag::Tag;
-pub use task::{
-    FieldIssue, NewTask, Schedule, StatusFilter, Task, TaskChanges, TaskDescription, TaskId,
-    TaskTitle, is_white_space, now,
+pub(crate) use task::{
+    FieldIssue, NewTask, Schedule, StatusFilter, Task, TaskChanges, TaskId, is_white_space, now,
 };
-pub use user::UserId;
+pub use task::{TaskDescription, TaskTitle};
+pub(crate) use user::UserId;

@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 )]
 #[serde(rename_all = "lowercase")]
 #[oai(rename = "Priority", rename_all = "lowercase")]
-pub enum Priority {
+pub(crate) enum Priority {
     /// Can wait.
     Low,
     /// The default.
@@ -32,7 +32,7 @@ pub enum Priority {
 
 impl Priority {
     /// The stored rank: low 0, medium 1, high 2, so that it sorts by importance.
-    pub fn rank(self) -> i16 {
+    pub(crate) fn rank(self) -> i16 {
         match self {
             Self::Low => 0,
             Self::Medium => 1,
@@ -41,7 +41,7 @@ impl Priority {
     }
 
     /// The priority of a stored rank (unknown ranks read as medium).
-    pub fn from_rank(rank: i16) -> Self {
+    pub(crate) fn from_rank(rank: i16) -> Self {
         match rank {
             0 => Self::Low,
             2 => Self::High,

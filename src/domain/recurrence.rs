@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, poem_openapi::Enum)]
 #[serde(rename_all = "lowercase")]
 #[oai(rename = "Frequency", rename_all = "lowercase")]
-pub enum Frequency {
+pub(crate) enum Frequency {
     /// Every `interval` days.
     Daily,
     /// Every `interval` weeks.
@@ -26,7 +26,7 @@ pub enum Frequency {
 
 /// A repetition rule.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Recurrence {
+pub(crate) struct Recurrence {
     /// The unit.
     pub frequency: Frequency,
     /// How many units between occurrences (at least 1).
@@ -41,13 +41,13 @@ pub struct Recurrence {
 
 impl Recurrence {
     /// The largest interval accepted.
-    pub const MAX_INTERVAL: u32 = 1000;
+    pub(crate) const MAX_INTERVAL: u32 = 1000;
     /// The largest count accepted.
-    pub const MAX_COUNT: u32 = 10_000;
+    pub(crate) const MAX_COUNT: u32 = 10_000;
 
     /// Checks the interval and count. `until` and `count` may both be given: the series ends
     /// at whichever comes first.
-    pub fn validate(&self) -> Result<(), &'static str> {
+    pub(crate) fn validate(&self) -> Result<(), &'static str> {
         if self.interval == 0 || self.interval > Self::MAX_INTERVAL {
             return Err("interval must be 1 to 1000");
         }
@@ -60,7 +60,7 @@ impl Recurrence {
     /// The due date of occurrence `occurrence + 1`, given occurrence `occurrence` (1-based) is
     /// due at `due`. `anchor_day` is the day of the month the series started on. `None` when
     /// the series is over: after `count` occurrences or past `until`, whichever comes first.
-    pub fn next_due(
+    pub(crate) fn next_due(
         &self,
         due: DateTime<FixedOffset>,
         anchor_day: u32,

@@ -15,10 +15,10 @@ impl Tag {
     pub const MAX_PER_TASK: usize = 20;
 
     /// What [`Self::parse`] accepts, as the spec's `pattern` for each tag says it: 1 to 32
-    /// characters once surrounding white space (see [`is_white_space`]) is trimmed, and no NUL.
+    /// characters once surrounding white space (see `is_white_space` (what JavaScript's `trim()` removes)) is trimmed, and no NUL.
     pub const PATTERN: &'static str = r"^\s*[^\s\x00]([^\x00]{0,30}[^\s\x00]\s*|\s*)$";
 
-    /// Trims surrounding white space (as [`is_white_space`] counts it, like titles), then checks
+    /// Trims surrounding white space (as `is_white_space` (what JavaScript's `trim()` removes) counts it, like titles), then checks
     /// the length (1 to 32 characters) and refuses NUL, which PostgreSQL cannot store.
     pub fn parse(raw: &str) -> Result<Self, &'static str> {
         let trimmed = raw.trim_matches(is_white_space);
@@ -71,7 +71,7 @@ impl Tag {
 }
 
 /// The case-insensitive key of a tag or of a tag filter.
-pub fn key(raw: &str) -> String {
+pub(crate) fn key(raw: &str) -> String {
     raw.trim_matches(is_white_space).to_lowercase()
 }
 

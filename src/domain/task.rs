@@ -4,7 +4,7 @@ use super::{Priority, Recurrence, Tag, UserId};
 
 /// The id of a task, assigned by the store.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-pub struct TaskId(pub i64);
+pub(crate) struct TaskId(pub i64);
 
 /// A task title: trimmed, 1 to [`TaskTitle::MAX_CHARS`] characters (characters, not bytes).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -15,12 +15,12 @@ impl TaskTitle {
     pub const MAX_CHARS: usize = 200;
 
     /// What [`Self::parse`] accepts, as the spec's `pattern` says it: 1 to 200 characters once
-    /// surrounding white space (`\s`, see [`is_white_space`]) is trimmed, and no NUL. (Spelled
+    /// surrounding white space (`\s`, see `is_white_space` (what JavaScript's `trim()` removes)) is trimmed, and no NUL. (Spelled
     /// with the trailing white space inside the alternatives: Schemathesis cannot generate
     /// from the equivalent `…([^\x00]{0,198}[^\s\x00])?\s*$`.)
     pub const PATTERN: &'static str = r"^\s*[^\s\x00]([^\x00]{0,198}[^\s\x00]\s*|\s*)$";
 
-    /// Trims surrounding white space (as [`is_white_space`] counts it), then checks the length.
+    /// Trims surrounding white space (as `is_white_space` (what JavaScript's `trim()` removes) counts it), then checks the length.
     pub fn parse(raw: &str) -> Result<Self, &'static str> {
         if raw.contains(NUL) {
             return Err(NUL_REFUSED);
@@ -45,7 +45,7 @@ impl TaskTitle {
 /// are ECMAScript regular expressions) and what JavaScript's `String.prototype.trim` removes, so a
 /// frontend's `title.trim()` agrees with the server. It differs from Rust's `char::is_whitespace`
 /// on two characters: U+FEFF (a byte order mark) is white space here, U+0085 (NEL) is not.
-pub fn is_white_space(c: char) -> bool {
+pub(crate) fn is_white_space(c: char) -> bool {
     c == '\u{feff}' || (c.is_whitespace() && c != '\u{85}')
 }
 
@@ -84,7 +84,7 @@ impl TaskDescription {
 
 /// A field-level problem found by a domain rule (e.g. a reminder after the due time).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct FieldIssue {
+pub(crate) struct FieldIssue {
     /// The body field at fault.
     pub field: &'static str,
     /// What is wrong.
@@ -102,7 +102,7 @@ impl FieldIssue {
 
 /// When a task is due, reminded and repeated: the fields whose rules depend on each other.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Schedule {
+pub(crate) struct Schedule {
     /// Due time, in the offset the client gave it (recurrence follows that calendar).
     pub due_at: Option<DateTime<FixedOffset>>,
     /// When to remind the user.
@@ -113,7 +113,7 @@ pub struct Schedule {
 
 impl Schedule {
     /// A reminder after the due time is refused; a recurrence needs a due time.
-    pub fn check(&self) -> Result<(), Vec<FieldIssue>> {
+    pub(crate) fn check(&self) -> Result<(), Vec<FieldIssue>> {
         let mut issues = Vec::new();
         if let (Some(due), Some(remind)) = (self.due_at, self.remind_at)
             && remind > due.to_utc()
@@ -138,7 +138,7 @@ impl Schedule {
 
 /// A stored task.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Task {
+pub(crate) struct Task {
     /// Assigned by the store; never reused.
     pub id: TaskId,
     /// The owner.
@@ -173,7 +173,7 @@ pub struct Task {
 
 impl Task {
     /// Applies `changes` (already validated field by field), then the cross-field rules.
-    pub fn apply(&mut self, changes: &TaskChanges) -> Result<(), Vec<FieldIssue>> {
+    pub(crate) fn apply(&mut self, changes: &TaskChanges) -> Result<(), Vec<FieldIssue>> {
         if let Some(title) = &changes.title {
             self.title = title.as_str().to_owned();
         }
@@ -206,7 +206,7 @@ impl Task {
     }
 
     /// The next occurrence of a recurring task, if its series goes on.
-    pub fn next_occurrence(&self) -> Option<NewTask> {
+    pub(crate) fn next_occurrence(&self) -> Option<NewTask> {
         let rule = self.schedule.recurrence.as_ref()?;
         let due = self.schedule.due_at?;
         let next_due = rule.next_due(due, self.anchor_day, self.occurrence)?;
@@ -232,7 +232,7 @@ impl Task {
 
 /// What a client supplies to create a task (or what completing a recurring task creates).
 #[derive(Clone, Debug)]
-pub struct NewTask {
+pub(crate) struct NewTask {
     /// The title.
     pub title: TaskTitle,
     /// The description, if any.
@@ -251,7 +251,7 @@ pub struct NewTask {
 
 impl NewTask {
     /// A new one-off or first-occurrence task, checked against the cross-field rules.
-    pub fn new(
+    pub(crate) fn new(
         title: TaskTitle,
         description: Option<TaskDescription>,
         priority: Priority,
@@ -274,7 +274,7 @@ impl NewTask {
 
 /// A partial update: `None` leaves a field as it is; `Some(None)` clears a nullable one.
 #[derive(Clone, Debug, Default)]
-pub struct TaskChanges {
+pub(crate) struct TaskChanges {
     /// A new title.
     pub title: Option<TaskTitle>,
     /// A new description; `Some(None)` clears it.
@@ -293,7 +293,7 @@ pub struct TaskChanges {
 
 impl TaskChanges {
     /// True when the update would change no field.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.title.is_none()
             && self.description.is_none()
             && self.priority.is_none()
@@ -309,7 +309,7 @@ impl TaskChanges {
 /// Which tasks to list.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, poem_openapi::Enum)]
 #[oai(rename = "TaskStatus", rename_all = "lowercase")]
-pub enum StatusFilter {
+pub(crate) enum StatusFilter {
     /// Every task.
     #[default]
     All,
@@ -321,7 +321,7 @@ pub enum StatusFilter {
 
 impl StatusFilter {
     /// The `completed` value the filter selects, or `None` for all tasks.
-    pub fn completed(self) -> Option<bool> {
+    pub(crate) fn completed(self) -> Option<bool> {
         match self {
             Self::All => None,
             Self::Pending => Some(false),
@@ -332,7 +332,7 @@ impl StatusFilter {
 
 /// The current time at the precision every store keeps (microseconds), so that what a client
 /// is told equals what it reads back later.
-pub fn now() -> DateTime<Utc> {
+pub(crate) fn now() -> DateTime<Utc> {
     let now = Utc::now();
     let micros = now.timestamp_micros();
     DateTime::from_timestamp_micros(micros).unwrap_or(now)

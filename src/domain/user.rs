@@ -2,14 +2,14 @@ use std::fmt;
 
 /// The id of a user: the `sub` claim of a verified token, never anything a client typed.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-pub struct UserId(String);
+pub(crate) struct UserId(String);
 
 impl UserId {
     /// The longest user id accepted (Better Auth ids are 32 characters).
-    pub const MAX_CHARS: usize = 255;
+    pub(crate) const MAX_CHARS: usize = 255;
 
     /// Accepts a non-empty id of at most [`Self::MAX_CHARS`] characters without control characters.
-    pub fn parse(raw: &str) -> Result<Self, &'static str> {
+    pub(crate) fn parse(raw: &str) -> Result<Self, &'static str> {
         if raw.is_empty() {
             return Err("must not be empty");
         }
@@ -23,7 +23,7 @@ impl UserId {
     }
 
     /// The id as a string slice.
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         &self.0
     }
 }
@@ -36,7 +36,7 @@ impl fmt::Display for UserId {
 
 impl UserId {
     /// An id read back from the store (it was validated when written).
-    pub fn stored(raw: String) -> Self {
+    pub(crate) fn stored(raw: String) -> Self {
         Self(raw)
     }
 }

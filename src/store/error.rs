@@ -4,7 +4,7 @@ use thiserror::Error;
 
 /// What can go wrong in the store, sorted by what the client should be told.
 #[derive(Debug, Error)]
-pub enum StoreError {
+pub(crate) enum StoreError {
     /// The database could not be reached (pool timeout, I/O, TLS): a 503, worth retrying.
     #[error("the database is unavailable: {0}")]
     Unavailable(#[source] sqlx::Error),

@@ -11,14 +11,14 @@ use super::layer::Layer;
 use super::{StoreError, TaskStore};
 
 /// A store that refuses every operation (503) until its migrations have been applied.
-pub struct MigrationGate {
+pub(crate) struct MigrationGate {
     inner: Arc<dyn TaskStore>,
     migrated: AtomicBool,
 }
 
 impl MigrationGate {
     /// Wraps `inner`, closed until [`TaskStore::migrate`] succeeds.
-    pub fn new(inner: Arc<dyn TaskStore>) -> Self {
+    pub(crate) fn new(inner: Arc<dyn TaskStore>) -> Self {
         Self {
             inner,
             migrated: AtomicBool::new(false),
@@ -26,7 +26,7 @@ impl MigrationGate {
     }
 
     /// Whether the migrations have been applied.
-    pub fn is_migrated(&self) -> bool {
+    pub(crate) fn is_migrated(&self) -> bool {
         self.migrated.load(Ordering::Acquire)
     }
 }

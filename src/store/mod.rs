@@ -28,8 +28,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-pub use self::error::StoreError;
-pub use self::gate::MigrationGate;
+pub(crate) use self::error::StoreError;
+pub(crate) use self::gate::MigrationGate;
 pub(crate) use self::gate::migrate_until_done;
 pub use self::settings::{DatabaseSettings, PoolerMode};
 use crate::domain::listing::{ListQuery, Page};
@@ -37,7 +37,7 @@ use crate::domain::{FieldIssue, NewTask, Task, TaskChanges, TaskId, UserId};
 
 /// The result of an operation on one task that may be conditional on its version (`If-Match`).
 #[derive(Debug)]
-pub enum Outcome<T> {
+pub(crate) enum Outcome<T> {
     /// Done.
     Done(T),
     /// No such task for this user.
@@ -50,7 +50,7 @@ pub enum Outcome<T> {
 
 /// An `Idempotency-Key` and the fingerprint of the request that came with it.
 #[derive(Clone, Debug)]
-pub struct IdempotencyKey {
+pub(crate) struct IdempotencyKey {
     /// The client's key.
     pub key: String,
     /// A hash of the request body.
@@ -59,7 +59,7 @@ pub struct IdempotencyKey {
 
 /// The result of a create.
 #[derive(Debug)]
-pub enum Created {
+pub(crate) enum Created {
     /// A new task.
     New(Task),
     /// The key was used before with the same request: the task as first returned.
@@ -70,11 +70,10 @@ pub enum Created {
 
 /// The result of completing or reopening a task.
 #[derive(Debug)]
-pub struct Completion {
-    /// The task after the change.
+pub(crate) struct Completion {
+    /// The task after the change (with `next_occurrence_id` when completing a recurring task
+    /// created its next occurrence).
     pub task: Task,
-    /// The next occurrence, when completing a recurring task created one.
-    pub next: Option<Task>,
 }
 
 /// How long an idempotency key is remembered.
@@ -83,7 +82,7 @@ pub(crate) const IDEMPOTENCY_WINDOW: chrono::TimeDelta = chrono::TimeDelta::hour
 /// Every operation the API needs from storage. Each one is scoped by the owner's id: a task
 /// that belongs to someone else is indistinguishable from one that does not exist.
 #[async_trait]
-pub trait TaskStore: Send + Sync + 'static {
+pub(crate) trait TaskStore: Send + Sync + 'static {
     /// One page of the user's tasks that match `query`, with the total count.
     async fn list(&self, owner: &UserId, query: &ListQuery) -> Result<Page, StoreError>;
 
@@ -172,7 +171,7 @@ impl PoolStats {
 
 /// Which database a `DATABASE_URL` names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Backend {
+pub(crate) enum Backend {
     /// PostgreSQL (production; Neon).
     Postgres,
     /// SQLite (the embedded default).
@@ -181,7 +180,7 @@ pub enum Backend {
 
 impl Backend {
     /// Picks the backend from the URL scheme.
-    pub fn from_url(url: &str) -> Result<Self, String> {
+    pub(crate) fn from_url(url: &str) -> Result<Self, String> {
         let scheme = url.split_once(':').map(|(s, _)| s).unwrap_or_default();
         match scheme.to_ascii_lowercase().as_str() {
             "postgres" | "postgresql" => Ok(Self::Postgres),

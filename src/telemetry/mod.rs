@@ -2,7 +2,7 @@
 //! or JSON, and lines go to stderr ([`init`]). Metrics: [`metrics::Metrics`], served at
 //! `GET /metrics`. Their settings: [`TelemetrySettings`].
 
-pub mod metrics;
+pub(crate) mod metrics;
 mod settings;
 
 pub use settings::{LogFormat, TelemetrySettings};
@@ -10,7 +10,7 @@ pub use settings::{LogFormat, TelemetrySettings};
 use tracing_subscriber::EnvFilter;
 
 /// Installs the global subscriber; later calls are no-ops.
-pub fn init(format: LogFormat) {
+pub(crate) fn init(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)

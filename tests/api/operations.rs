@@ -306,7 +306,7 @@ async fn a_request_over_the_time_limit_is_answered_503() {
 }
 
 /// A stream over an mpsc receiver (a request body sent piece by piece).
-pub fn tokio_stream<T: Send + 'static>(
+pub(crate) fn tokio_stream<T: Send + 'static>(
     rx: tokio::sync::mpsc::Receiver<T>,
 ) -> impl futures_util::Stream<Item = T> + Send + 'static {
     futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|v| (v, rx)) })

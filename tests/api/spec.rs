@@ -108,7 +108,7 @@ fn request_bodies_are_closed_and_say_what_the_server_checks() {
         let properties = &schemas[name]["properties"];
         assert_eq!(
             properties["title"]["pattern"],
-            todo_api::domain::TaskTitle::PATTERN,
+            todo_api::rules::TaskTitle::PATTERN,
             "{name}.title"
         );
         assert!(
@@ -117,13 +117,13 @@ fn request_bodies_are_closed_and_say_what_the_server_checks() {
         );
         assert_eq!(
             properties["description"]["pattern"],
-            todo_api::domain::TaskDescription::PATTERN,
+            todo_api::rules::TaskDescription::PATTERN,
             "{name}.description"
         );
         assert_eq!(properties["description"]["maxLength"], 1000);
         assert_eq!(
             properties["tags"]["items"]["pattern"],
-            todo_api::domain::Tag::PATTERN,
+            todo_api::rules::Tag::PATTERN,
             "{name}.tags"
         );
         let recurrence = &properties["recurrence"];

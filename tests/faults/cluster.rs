@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
 /// A free TCP port on 127.0.0.1 (free when asked; the caller binds it soon after).
-pub fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -80,11 +80,11 @@ fn pg_bin() -> PathBuf {
 }
 
 /// The password of the `postgres` role in clusters that require one.
-pub const PASSWORD: &str = "s3cret-pw";
+pub(crate) const PASSWORD: &str = "s3cret-pw";
 
 /// How the cluster accepts connections.
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub enum Access {
+pub(crate) enum Access {
     /// TCP without TLS, no password.
     Plain,
     /// TLS only (a self-signed CA made on the spot), SCRAM password.
@@ -92,7 +92,7 @@ pub enum Access {
 }
 
 /// A PostgreSQL cluster of one test's own.
-pub struct Cluster {
+pub(crate) struct Cluster {
     dir: tempfile::TempDir,
     bin: PathBuf,
     /// Its port on 127.0.0.1.
@@ -101,7 +101,7 @@ pub struct Cluster {
 
 impl Cluster {
     /// Creates and starts a cluster.
-    pub fn start(access: Access) -> Self {
+    pub(crate) fn start(access: Access) -> Self {
         let dir = tempfile::Builder::new()
             .prefix("todo-api-pg-")
             .tempdir()
@@ -146,7 +146,7 @@ impl Cluster {
     }
 
     /// Starts the (stopped) server again, on the same port.
-    pub fn resume(&self) {
+    pub(crate) fn resume(&self) {
         let root = self.dir.path();
         run(
             as_server_user(self.bin.join("pg_ctl"))
@@ -161,7 +161,7 @@ impl Cluster {
     }
 
     /// Stops the server (fast: open sessions are ended).
-    pub fn stop(&self) {
+    pub(crate) fn stop(&self) {
         run(
             as_server_user(self.bin.join("pg_ctl"))
                 .arg("-D")
@@ -173,7 +173,7 @@ impl Cluster {
     }
 
     /// Runs SQL as the superuser over the Unix socket.
-    pub fn psql(&self, sql: &str) -> String {
+    pub(crate) fn psql(&self, sql: &str) -> String {
         let output = as_server_user(self.bin.join("psql"))
             .arg("-h")
             .arg(self.dir.path())
@@ -197,12 +197,12 @@ impl Cluster {
     }
 
     /// Creates an empty database.
-    pub fn create_database(&self, name: &str) {
+    pub(crate) fn create_database(&self, name: &str) {
         self.psql(&format!("CREATE DATABASE \"{name}\""));
     }
 
     /// The psql command that runs SQL in database `db` as the superuser.
-    pub fn psql_command(&self, db: &str, sql: &str) -> Command {
+    pub(crate) fn psql_command(&self, db: &str, sql: &str) -> Command {
         let mut command = as_server_user(self.bin.join("psql"));
         command
             .arg("-h")
@@ -213,7 +213,7 @@ impl Cluster {
     }
 
     /// Runs SQL in database `db` as the superuser.
-    pub fn psql_in(&self, db: &str, sql: &str) -> String {
+    pub(crate) fn psql_in(&self, db: &str, sql: &str) -> String {
         let output = self.psql_command(db, sql).output().unwrap();
         assert!(
             output.status.success(),
@@ -224,12 +224,12 @@ impl Cluster {
     }
 
     /// The CA certificate that signed the server's (TLS clusters).
-    pub fn ca_path(&self) -> PathBuf {
+    pub(crate) fn ca_path(&self) -> PathBuf {
         self.dir.path().join("ca.crt")
     }
 
     /// Another CA's certificate, which did not sign the server's.
-    pub fn other_ca_path(&self) -> PathBuf {
+    pub(crate) fn other_ca_path(&self) -> PathBuf {
         self.dir.path().join("other-ca.crt")
     }
 }
@@ -329,7 +329,7 @@ fn make_certificates(dir: &Path) {
 }
 
 /// A PgBouncer in transaction mode in front of a cluster.
-pub struct Bouncer {
+pub(crate) struct Bouncer {
     child: Child,
     /// Its port on 127.0.0.1.
     pub port: u16,
@@ -339,7 +339,7 @@ pub struct Bouncer {
 impl Bouncer {
     /// Starts PgBouncer (`pool_mode = transaction`, `pool_size` server connections per
     /// database) and waits until it accepts connections.
-    pub fn start(cluster: &Cluster, pool_size: u32) -> Self {
+    pub(crate) fn start(cluster: &Cluster, pool_size: u32) -> Self {
         let dir = tempfile::Builder::new()
             .prefix("todo-api-bouncer-")
             .tempdir()

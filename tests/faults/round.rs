@@ -6,7 +6,7 @@ use crate::support::{TestApp, assert_problem};
 
 /// A create, read, update, toggle, list and delete round, as `user`; each step asserts its
 /// status.
-pub async fn exercise(app: &TestApp, user: &str) {
+pub(crate) async fn exercise(app: &TestApp, user: &str) {
     let task = app.create_titled(user, "round").await;
     app.get_task(user, task.id).await;
     let updated = app

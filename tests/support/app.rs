@@ -13,7 +13,7 @@ use super::{init_test_log, install_crypto, token};
 const HANG_GUARD: Duration = Duration::from_secs(60);
 
 /// A running server and what a test needs to talk to it.
-pub struct TestApp {
+pub(crate) struct TestApp {
     /// `http://127.0.0.1:{port}`.
     pub address: String,
     /// A client that does not follow redirects.
@@ -28,12 +28,12 @@ pub struct TestApp {
 }
 
 /// Starts a server with a fresh database; `None` when PostgreSQL is unreachable outside CI.
-pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
+pub(crate) async fn spawn_app(backend: Backend) -> Option<TestApp> {
     spawn_app_with(backend, ServerConfig::default()).await
 }
 
 /// Like [`spawn_app`], configured with `config`.
-pub async fn spawn_app_with(backend: Backend, config: ServerConfig) -> Option<TestApp> {
+pub(crate) async fn spawn_app_with(backend: Backend, config: ServerConfig) -> Option<TestApp> {
     let db = TestDb::create(backend).await?;
     let url = db.url().to_owned();
     let app = TestApp::try_spawn_on(&url, config)
@@ -48,14 +48,17 @@ pub async fn spawn_app_with(backend: Backend, config: ServerConfig) -> Option<Te
 impl TestApp {
     /// Starts a server on a database the test owns (e.g. a cluster of its own), configured
     /// with `config`.
-    pub async fn spawn_on(database_url: &str, config: ServerConfig) -> TestApp {
+    pub(crate) async fn spawn_on(database_url: &str, config: ServerConfig) -> TestApp {
         Self::try_spawn_on(database_url, config)
             .await
             .expect("the server starts")
     }
 
     /// Like [`TestApp::spawn_on`], returning the start-up error instead of panicking.
-    pub async fn try_spawn_on(database_url: &str, config: ServerConfig) -> anyhow::Result<TestApp> {
+    pub(crate) async fn try_spawn_on(
+        database_url: &str,
+        config: ServerConfig,
+    ) -> anyhow::Result<TestApp> {
         init_test_log();
         install_crypto();
         let server = server::start(database_url, &config).await?;
@@ -75,7 +78,7 @@ impl TestApp {
     }
 
     /// Stops the server gracefully and starts a new one on the same database and settings.
-    pub async fn restart(mut self) -> TestApp {
+    pub(crate) async fn restart(mut self) -> TestApp {
         self.server.stop().await;
         let db = self.db.take();
         let app = Self::spawn_on(&self.database_url, self.config.clone()).await;
@@ -83,34 +86,34 @@ impl TestApp {
     }
 
     /// Stops the server gracefully (in-flight requests finish) and waits until it has.
-    pub async fn stop(mut self) {
+    pub(crate) async fn stop(mut self) {
         self.server.stop().await;
     }
 
     /// The URL of this server's database.
-    pub fn database_url(&self) -> &str {
+    pub(crate) fn database_url(&self) -> &str {
         &self.database_url
     }
 
     /// A valid token for `user`.
-    pub fn token(&self, user: &str) -> String {
+    pub(crate) fn token(&self, user: &str) -> String {
         token(user)
     }
 
     /// The absolute URL of `path` (path and query) on this server.
-    pub fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }
 
     /// A request as `user` (bearer token attached), for whatever the typed methods do not cover.
-    pub fn request(&self, method: Method, user: &str, path: &str) -> RequestBuilder {
+    pub(crate) fn request(&self, method: Method, user: &str, path: &str) -> RequestBuilder {
         self.client
             .request(method, self.url(path))
             .bearer_auth(self.token(user))
     }
 
     /// A request without a token.
-    pub fn anonymous(&self, method: Method, path: &str) -> RequestBuilder {
+    pub(crate) fn anonymous(&self, method: Method, path: &str) -> RequestBuilder {
         self.client.request(method, self.url(path))
     }
 }

@@ -8,14 +8,14 @@ use sqlx::Connection as _;
 
 /// Which store a test runs against.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Backend {
+pub(crate) enum Backend {
     Sqlite,
     Postgres,
 }
 
 impl Backend {
     /// The store a database URL names.
-    pub fn of_url(url: &str) -> Self {
+    pub(crate) fn of_url(url: &str) -> Self {
         if url.starts_with("sqlite:") {
             Self::Sqlite
         } else {
@@ -25,7 +25,7 @@ impl Backend {
 }
 
 /// The PostgreSQL server tests create their databases on.
-pub fn postgres_admin_url() -> String {
+pub(crate) fn postgres_admin_url() -> String {
     std::env::var("TEST_DATABASE_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
@@ -59,7 +59,7 @@ async fn postgres_available() -> bool {
 }
 
 /// A database of one test's own, removed when dropped.
-pub enum TestDb {
+pub(super) enum TestDb {
     Sqlite {
         url: String,
         _dir: tempfile::TempDir,
@@ -72,7 +72,7 @@ pub enum TestDb {
 
 impl TestDb {
     /// Creates an empty database; `None` when PostgreSQL is unreachable outside CI.
-    pub async fn create(backend: Backend) -> Option<Self> {
+    pub(super) async fn create(backend: Backend) -> Option<Self> {
         match backend {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("a temporary directory");
@@ -103,7 +103,7 @@ impl TestDb {
     }
 
     /// Its URL.
-    pub fn url(&self) -> &str {
+    pub(super) fn url(&self) -> &str {
         match self {
             Self::Sqlite { url, .. } | Self::Postgres { url, .. } => url,
         }

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 /// The size of a run.
 #[derive(Clone, Copy, Debug)]
-pub struct Load {
+pub(crate) struct Load {
     /// Prefix of the user names, so that runs side by side do not share users.
     pub namespace: &'static str,
     /// Concurrent clients.
@@ -33,7 +33,7 @@ struct Known {
 
 /// What the run did, for the caller's assertions and messages.
 #[derive(Debug, Default)]
-pub struct Report {
+pub(crate) struct Report {
     /// Requests answered 2xx.
     pub acknowledged: usize,
     /// Writes (create, update, toggle, delete) answered 2xx.
@@ -50,7 +50,7 @@ fn user_name(namespace: &str, i: usize) -> String {
 
 /// Runs the workload against `base` (e.g. `http://127.0.0.1:1234`), then reads everything back
 /// and panics on a lost acknowledged write or a task that crossed users.
-pub async fn run(
+pub(crate) async fn run(
     base: &str,
     token: Arc<dyn Fn(&str) -> String + Send + Sync>,
     load: Load,

@@ -32,7 +32,7 @@
 
 mod app;
 mod db;
-pub mod load;
+pub(crate) mod load;
 mod model;
 mod operations;
 mod problem;
@@ -41,16 +41,16 @@ mod token;
 
 use std::sync::Once;
 
-pub use app::{TestApp, spawn_app, spawn_app_with};
-pub use db::{Backend, postgres_admin_url};
-pub use model::{
+pub(crate) use app::{TestApp, spawn_app, spawn_app_with};
+pub(crate) use db::{Backend, postgres_admin_url};
+pub(crate) use model::{
     Deleted, Frequency, Health, Page, Priority, Readiness, Recurrence, TagCount, Task, Timestamp,
     at, ids, titles,
 };
-pub use operations::expect_json;
-pub use problem::{assert_problem, assert_unavailable, error_fields};
-pub use server::ServerConfig;
-pub use token::{SECRET, now, sign, token};
+pub(crate) use operations::expect_json;
+pub(crate) use problem::{assert_problem, assert_unavailable, error_fields};
+pub(crate) use server::ServerConfig;
+pub(crate) use token::{SECRET, now, sign, token};
 
 /// Generates one `#[tokio::test]` per backend for each listed `async fn(TestApp)`.
 macro_rules! on_both_backends {
@@ -81,7 +81,7 @@ pub(crate) use on_both_backends;
 
 /// Installs rustls' crypto provider (ring) for the process: reqwest and the PostgreSQL driver
 /// are built without one. Every client and server in the tests needs it first.
-pub fn install_crypto() {
+pub(crate) fn install_crypto() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         let _ = rustls::crypto::ring::default_provider().install_default();
@@ -90,7 +90,7 @@ pub fn install_crypto() {
 
 /// With `TEST_LOG` set (and not `0`), sends the logs of the servers the tests start to the test
 /// harness's output; otherwise they go nowhere. Safe to call from every test.
-pub fn init_test_log() {
+pub(crate) fn init_test_log() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         let wanted = std::env::var("TEST_LOG").is_ok_and(|v| !v.is_empty() && v != "0");

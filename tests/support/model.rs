@@ -8,22 +8,22 @@ use serde::{Deserialize, Deserializer, Serialize};
 /// A point in time as the server wrote it (RFC 3339).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
-pub struct Timestamp(pub String);
+pub(crate) struct Timestamp(pub String);
 
 impl Timestamp {
     /// The instant it names.
-    pub fn instant(&self) -> DateTime<Utc> {
+    pub(crate) fn instant(&self) -> DateTime<Utc> {
         at(&self.0)
     }
 
     /// The text the server sent.
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         &self.0
     }
 }
 
 /// The instant an RFC 3339 timestamp names (panics on anything else).
-pub fn at(rfc3339: &str) -> DateTime<Utc> {
+pub(crate) fn at(rfc3339: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(rfc3339)
         .unwrap_or_else(|e| panic!("`{rfc3339}` is not an RFC 3339 timestamp: {e}"))
         .to_utc()
@@ -32,7 +32,7 @@ pub fn at(rfc3339: &str) -> DateTime<Utc> {
 /// A `Task`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Task {
+pub(crate) struct Task {
     pub id: i64,
     pub user_id: String,
     pub title: String,
@@ -57,17 +57,17 @@ pub struct Task {
 
 impl Task {
     /// When it is due.
-    pub fn due(&self) -> Option<DateTime<Utc>> {
+    pub(crate) fn due(&self) -> Option<DateTime<Utc>> {
         self.due_at.as_ref().map(Timestamp::instant)
     }
 
     /// When to remind.
-    pub fn remind(&self) -> Option<DateTime<Utc>> {
+    pub(crate) fn remind(&self) -> Option<DateTime<Utc>> {
         self.remind_at.as_ref().map(Timestamp::instant)
     }
 
     /// When it was last changed.
-    pub fn updated(&self) -> DateTime<Utc> {
+    pub(crate) fn updated(&self) -> DateTime<Utc> {
         self.updated_at.instant()
     }
 }
@@ -94,7 +94,7 @@ where
 /// A `Priority`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Priority {
+pub(crate) enum Priority {
     Low,
     Medium,
     High,
@@ -103,7 +103,7 @@ pub enum Priority {
 /// A `Frequency`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Frequency {
+pub(crate) enum Frequency {
     Daily,
     Weekly,
     Monthly,
@@ -113,7 +113,7 @@ pub enum Frequency {
 /// A `Recurrence` as the server answers it (`until` and `count` omitted when unset).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Recurrence {
+pub(crate) struct Recurrence {
     pub frequency: Frequency,
     pub interval: u32,
     #[serde(
@@ -133,7 +133,7 @@ pub struct Recurrence {
 /// A `TagCount`.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct TagCount {
+pub(crate) struct TagCount {
     pub tag: String,
     pub count: u64,
 }
@@ -141,21 +141,21 @@ pub struct TagCount {
 /// `Deleted`: what clearing completed tasks answers.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Deleted {
+pub(crate) struct Deleted {
     pub deleted: u64,
 }
 
 /// `Health`.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Health {
+pub(crate) struct Health {
     pub status: String,
 }
 
 /// `Readiness`.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Readiness {
+pub(crate) struct Readiness {
     pub status: String,
     pub database: String,
     pub jwks: String,
@@ -163,7 +163,7 @@ pub struct Readiness {
 
 /// One page of a listing, with what its headers say.
 #[derive(Clone, Debug)]
-pub struct Page {
+pub(crate) struct Page {
     pub tasks: Vec<Task>,
     /// `X-Total-Count`: how many tasks match, across all pages.
     pub total: u64,
@@ -173,17 +173,17 @@ pub struct Page {
 
 impl Page {
     /// The titles, in order.
-    pub fn titles(&self) -> Vec<&str> {
+    pub(crate) fn titles(&self) -> Vec<&str> {
         titles(&self.tasks)
     }
 }
 
 /// The titles of `tasks`, in order.
-pub fn titles(tasks: &[Task]) -> Vec<&str> {
+pub(crate) fn titles(tasks: &[Task]) -> Vec<&str> {
     tasks.iter().map(|t| t.title.as_str()).collect()
 }
 
 /// The ids of `tasks`, in order.
-pub fn ids(tasks: &[Task]) -> Vec<i64> {
+pub(crate) fn ids(tasks: &[Task]) -> Vec<i64> {
     tasks.iter().map(|t| t.id).collect()
 }

@@ -12,7 +12,7 @@ use super::model::{Deleted, Health, Page, Readiness, TagCount, Task};
 
 /// Asserts `status`, naming `what` and showing the body when it is another, and returns the
 /// body as a `T`.
-pub async fn expect_json<T: DeserializeOwned>(
+pub(crate) async fn expect_json<T: DeserializeOwned>(
     response: Response,
     status: StatusCode,
     what: &str,
@@ -51,30 +51,30 @@ impl TestApp {
     }
 
     /// GETs `path` as `user`, asserting 200, and returns the body.
-    pub async fn get_json<T: DeserializeOwned>(&self, user: &str, path: &str) -> T {
+    pub(crate) async fn get_json<T: DeserializeOwned>(&self, user: &str, path: &str) -> T {
         let response = self.send(Method::GET, user, path, None).await;
         expect_json(response, StatusCode::OK, &format!("GET {path}")).await
     }
 
     /// `listTasks`; `query` is `""` or `"?status=…&…"`.
-    pub async fn try_list_tasks(&self, user: &str, query: &str) -> Response {
+    pub(crate) async fn try_list_tasks(&self, user: &str, query: &str) -> Response {
         self.send(Method::GET, user, &tasks(user, query), None)
             .await
     }
 
     /// `listTasks`, asserting 200.
-    pub async fn list_tasks(&self, user: &str, query: &str) -> Vec<Task> {
+    pub(crate) async fn list_tasks(&self, user: &str, query: &str) -> Vec<Task> {
         self.list_page_at(user, &tasks(user, query)).await.tasks
     }
 
     /// `listTasks`, asserting 200, with the paging headers.
-    pub async fn list_page(&self, user: &str, query: &str) -> Page {
+    pub(crate) async fn list_page(&self, user: &str, query: &str) -> Page {
         self.list_page_at(user, &tasks(user, query)).await
     }
 
     /// `listTasks` at `path` (e.g. a `Link` of a previous page), asserting 200, with the paging
     /// headers.
-    pub async fn list_page_at(&self, user: &str, path: &str) -> Page {
+    pub(crate) async fn list_page_at(&self, user: &str, path: &str) -> Page {
         let response = self.send(Method::GET, user, path, None).await;
         let total = response.headers().get("x-total-count").map(|v| {
             v.to_str()
@@ -100,13 +100,13 @@ impl TestApp {
     }
 
     /// `createTask` with `body` (any JSON).
-    pub async fn try_create_task(&self, user: &str, body: Value) -> Response {
+    pub(crate) async fn try_create_task(&self, user: &str, body: Value) -> Response {
         self.send(Method::POST, user, &tasks(user, ""), Some(&body))
             .await
     }
 
     /// `createTask`, asserting 201.
-    pub async fn create_task(&self, user: &str, body: Value) -> Task {
+    pub(crate) async fn create_task(&self, user: &str, body: Value) -> Task {
         let response = self.try_create_task(user, body).await;
         expect_json(
             response,
@@ -117,39 +117,39 @@ impl TestApp {
     }
 
     /// `createTask` with a title alone, asserting 201.
-    pub async fn create_titled(&self, user: &str, title: &str) -> Task {
+    pub(crate) async fn create_titled(&self, user: &str, title: &str) -> Task {
         self.create_task(user, json!({ "title": title })).await
     }
 
     /// `getTask`.
-    pub async fn try_get_task(&self, user: &str, id: i64) -> Response {
+    pub(crate) async fn try_get_task(&self, user: &str, id: i64) -> Response {
         self.send(Method::GET, user, &task(user, id), None).await
     }
 
     /// `getTask`, asserting 200.
-    pub async fn get_task(&self, user: &str, id: i64) -> Task {
+    pub(crate) async fn get_task(&self, user: &str, id: i64) -> Task {
         self.get_json(user, &task(user, id)).await
     }
 
     /// `updateTask` with `body` (any JSON).
-    pub async fn try_update_task(&self, user: &str, id: i64, body: Value) -> Response {
+    pub(crate) async fn try_update_task(&self, user: &str, id: i64, body: Value) -> Response {
         self.send(Method::PUT, user, &task(user, id), Some(&body))
             .await
     }
 
     /// `updateTask`, asserting 200.
-    pub async fn update_task(&self, user: &str, id: i64, body: Value) -> Task {
+    pub(crate) async fn update_task(&self, user: &str, id: i64, body: Value) -> Task {
         let response = self.try_update_task(user, id, body).await;
         expect_json(response, StatusCode::OK, &format!("PUT {}", task(user, id))).await
     }
 
     /// `deleteTask`.
-    pub async fn try_delete_task(&self, user: &str, id: i64) -> Response {
+    pub(crate) async fn try_delete_task(&self, user: &str, id: i64) -> Response {
         self.send(Method::DELETE, user, &task(user, id), None).await
     }
 
     /// `deleteTask`, asserting 204 and an empty body.
-    pub async fn delete_task(&self, user: &str, id: i64) {
+    pub(crate) async fn delete_task(&self, user: &str, id: i64) {
         let response = self.try_delete_task(user, id).await;
         let status = response.status();
         let body = response.text().await.expect("the body is read");
@@ -163,13 +163,18 @@ impl TestApp {
     }
 
     /// `completeTask`: toggles without a body, sets the state with `{"completed": …}`.
-    pub async fn try_complete_task(&self, user: &str, id: i64, body: Option<Value>) -> Response {
+    pub(crate) async fn try_complete_task(
+        &self,
+        user: &str,
+        id: i64,
+        body: Option<Value>,
+    ) -> Response {
         let path = format!("{}/complete", task(user, id));
         self.send(Method::PATCH, user, &path, body.as_ref()).await
     }
 
     /// `completeTask` without a body (a toggle), asserting 200.
-    pub async fn complete_task(&self, user: &str, id: i64) -> Task {
+    pub(crate) async fn complete_task(&self, user: &str, id: i64) -> Task {
         let response = self.try_complete_task(user, id, None).await;
         expect_json(
             response,
@@ -180,7 +185,7 @@ impl TestApp {
     }
 
     /// `completeTask` with `{"completed": completed}` (sets the state), asserting 200.
-    pub async fn set_completed(&self, user: &str, id: i64, completed: bool) -> Task {
+    pub(crate) async fn set_completed(&self, user: &str, id: i64, completed: bool) -> Task {
         let body = json!({ "completed": completed });
         let response = self.try_complete_task(user, id, Some(body)).await;
         expect_json(
@@ -192,13 +197,13 @@ impl TestApp {
     }
 
     /// `clearCompletedTasks`; `query` is `""` or `"?…"`.
-    pub async fn try_clear_completed(&self, user: &str, query: &str) -> Response {
+    pub(crate) async fn try_clear_completed(&self, user: &str, query: &str) -> Response {
         self.send(Method::DELETE, user, &tasks(user, query), None)
             .await
     }
 
     /// `clearCompletedTasks` (`?status=completed`), asserting 200; returns how many were deleted.
-    pub async fn clear_completed(&self, user: &str) -> u64 {
+    pub(crate) async fn clear_completed(&self, user: &str) -> u64 {
         let query = "?status=completed";
         let response = self.try_clear_completed(user, query).await;
         let what = format!("DELETE {}", tasks(user, query));
@@ -208,30 +213,30 @@ impl TestApp {
     }
 
     /// `listTags`, asserting 200.
-    pub async fn list_tags(&self, user: &str) -> Vec<TagCount> {
+    pub(crate) async fn list_tags(&self, user: &str) -> Vec<TagCount> {
         self.get_json(user, &format!("/api/{user}/tags")).await
     }
 
     /// `listReminders`; `query` is `""` or `"?before=…&limit=…"`.
-    pub async fn try_list_reminders(&self, user: &str, query: &str) -> Response {
+    pub(crate) async fn try_list_reminders(&self, user: &str, query: &str) -> Response {
         let path = format!("/api/{user}/reminders{query}");
         self.send(Method::GET, user, &path, None).await
     }
 
     /// `listReminders`, asserting 200.
-    pub async fn list_reminders(&self, user: &str, query: &str) -> Vec<Task> {
+    pub(crate) async fn list_reminders(&self, user: &str, query: &str) -> Vec<Task> {
         self.get_json(user, &format!("/api/{user}/reminders{query}"))
             .await
     }
 
     /// `getHealth`, asserting 200.
-    pub async fn health(&self) -> Health {
+    pub(crate) async fn health(&self) -> Health {
         let response = self.try_health().await;
         expect_json(response, StatusCode::OK, "GET /health").await
     }
 
     /// `getHealth`.
-    pub async fn try_health(&self) -> Response {
+    pub(crate) async fn try_health(&self) -> Response {
         self.anonymous(Method::GET, "/health")
             .send()
             .await
@@ -239,7 +244,7 @@ impl TestApp {
     }
 
     /// `getReadiness`.
-    pub async fn try_ready(&self) -> Response {
+    pub(crate) async fn try_ready(&self) -> Response {
         self.anonymous(Method::GET, "/ready")
             .send()
             .await
@@ -247,13 +252,13 @@ impl TestApp {
     }
 
     /// `getReadiness`, asserting 200.
-    pub async fn ready(&self) -> Readiness {
+    pub(crate) async fn ready(&self) -> Readiness {
         let response = self.try_ready().await;
         expect_json(response, StatusCode::OK, "GET /ready").await
     }
 
     /// Waits (60 s at most) until `/ready` answers 200.
-    pub async fn wait_ready(&self) {
+    pub(crate) async fn wait_ready(&self) {
         for _ in 0..300 {
             if let Ok(r) = self.anonymous(Method::GET, "/ready").send().await
                 && r.status() == StatusCode::OK

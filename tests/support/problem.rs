@@ -4,7 +4,7 @@ use reqwest::Response;
 use serde_json::Value;
 
 /// Asserts a problem+json response with `status`, and returns its body.
-pub async fn assert_problem(response: Response, status: u16) -> Value {
+pub(crate) async fn assert_problem(response: Response, status: u16) -> Value {
     let actual = response.status().as_u16();
     let content_type = response
         .headers()
@@ -36,7 +36,7 @@ pub async fn assert_problem(response: Response, status: u16) -> Value {
 }
 
 /// The field names a 422 problem lists.
-pub fn error_fields(problem: &Value) -> Vec<String> {
+pub(crate) fn error_fields(problem: &Value) -> Vec<String> {
     problem["errors"]
         .as_array()
         .expect("a validation problem lists its errors")
@@ -52,7 +52,7 @@ pub fn error_fields(problem: &Value) -> Vec<String> {
 
 /// Asserts a 503 problem with a `Retry-After` (the database or the keys are unavailable), and
 /// returns its body.
-pub async fn assert_unavailable(response: Response) -> Value {
+pub(crate) async fn assert_unavailable(response: Response) -> Value {
     assert!(
         response.headers().contains_key("retry-after"),
         "a 503 says when to retry: {:?}",

@@ -17,7 +17,7 @@ use super::token::SECRET;
 /// [`SECRET`], everything else at its default): the variables a deployment would set, plus the
 /// few JWKS timings no variable reaches.
 #[derive(Clone, Debug, Default)]
-pub struct ServerConfig {
+pub(crate) struct ServerConfig {
     /// Variables set (`Some`) or removed (`None`) over the test defaults.
     vars: BTreeMap<String, Option<String>>,
     jwks_fetch_timeout: Option<Duration>,
@@ -27,44 +27,44 @@ pub struct ServerConfig {
 
 impl ServerConfig {
     /// Sets a variable, e.g. `var("MAX_BODY_BYTES", "2048")`.
-    pub fn var(mut self, name: &str, value: impl Into<String>) -> Self {
+    pub(crate) fn var(mut self, name: &str, value: impl Into<String>) -> Self {
         self.vars.insert(name.to_owned(), Some(value.into()));
         self
     }
 
     /// Sets several variables.
-    pub fn vars(self, vars: &[(&str, &str)]) -> Self {
+    pub(crate) fn vars(self, vars: &[(&str, &str)]) -> Self {
         vars.iter()
             .fold(self, |config, (name, value)| config.var(name, *value))
     }
 
     /// Removes a variable the test server sets by default (`BETTER_AUTH_SECRET`).
-    pub fn unset(mut self, name: &str) -> Self {
+    pub(crate) fn unset(mut self, name: &str) -> Self {
         self.vars.insert(name.to_owned(), None);
         self
     }
 
     /// How long one fetch of the JWKS may take (JWKS mode).
-    pub fn jwks_fetch_timeout(mut self, timeout: Duration) -> Self {
+    pub(crate) fn jwks_fetch_timeout(mut self, timeout: Duration) -> Self {
         self.jwks_fetch_timeout = Some(timeout);
         self
     }
 
     /// The shortest time between two JWKS fetches caused by unknown key ids (JWKS mode).
-    pub fn jwks_refetch_cooldown(mut self, cooldown: Duration) -> Self {
+    pub(crate) fn jwks_refetch_cooldown(mut self, cooldown: Duration) -> Self {
         self.jwks_refetch_cooldown = Some(cooldown);
         self
     }
 
     /// How often the JWKS is fetched in the background (JWKS mode).
-    pub fn jwks_refresh_interval(mut self, interval: Duration) -> Self {
+    pub(crate) fn jwks_refresh_interval(mut self, interval: Duration) -> Self {
         self.jwks_refresh_interval = Some(interval);
         self
     }
 }
 
 /// The settings of a test server on `database_url`: the test defaults, then `config`.
-pub fn settings(database_url: &str, config: &ServerConfig) -> anyhow::Result<Settings> {
+pub(super) fn settings(database_url: &str, config: &ServerConfig) -> anyhow::Result<Settings> {
     let mut vars: BTreeMap<String, String> = [
         ("DATABASE_URL", database_url),
         ("HOST", "127.0.0.1"),
@@ -106,7 +106,7 @@ pub fn settings(database_url: &str, config: &ServerConfig) -> anyhow::Result<Set
 }
 
 /// A server running in this process.
-pub struct RunningServer {
+pub(super) struct RunningServer {
     /// The port it listens on (127.0.0.1).
     pub port: u16,
     shutdown: Option<oneshot::Sender<()>>,
@@ -114,7 +114,10 @@ pub struct RunningServer {
 }
 
 /// Builds the server for `database_url` and `config` (migrations included) and runs it on a task.
-pub async fn start(database_url: &str, config: &ServerConfig) -> anyhow::Result<RunningServer> {
+pub(super) async fn start(
+    database_url: &str,
+    config: &ServerConfig,
+) -> anyhow::Result<RunningServer> {
     let settings = settings(database_url, config)?;
     let app = Application::build(&settings).await?;
     let port = app.port();
@@ -131,7 +134,7 @@ pub async fn start(database_url: &str, config: &ServerConfig) -> anyhow::Result<
 
 impl RunningServer {
     /// Shuts down gracefully and waits until the server has stopped.
-    pub async fn stop(&mut self) {
+    pub(super) async fn stop(&mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }

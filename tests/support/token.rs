@@ -8,13 +8,13 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
 
 /// The secret every test server trusts (`BETTER_AUTH_SECRET`).
-pub const SECRET: &str = "test-secret-that-is-long-enough-for-hs256!";
+pub(crate) const SECRET: &str = "test-secret-that-is-long-enough-for-hs256!";
 
 /// How long [`token`]'s tokens last, in seconds.
 const TTL_SECS: i64 = 600;
 
 /// Now, in seconds since the Unix epoch (for `exp`, `iat`, `nbf`).
-pub fn now() -> i64 {
+pub(crate) fn now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .expect("the clock is after 1970")
@@ -22,13 +22,13 @@ pub fn now() -> i64 {
 }
 
 /// A JWT with `claims`, signed with `alg` and the HMAC `key`.
-pub fn sign(alg: Algorithm, key: &[u8], claims: &Value) -> String {
+pub(crate) fn sign(alg: Algorithm, key: &[u8], claims: &Value) -> String {
     jsonwebtoken::encode(&Header::new(alg), claims, &EncodingKey::from_secret(key))
         .expect("the claims serialize")
 }
 
 /// A valid token for `user` (HS256 with [`SECRET`], ten minutes).
-pub fn token(user: &str) -> String {
+pub(crate) fn token(user: &str) -> String {
     let now = now();
     sign(
         Algorithm::HS256,

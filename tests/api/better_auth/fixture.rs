@@ -40,7 +40,7 @@ fn ensure_installed() {
 }
 
 /// A running Better Auth.
-pub struct BetterAuth {
+pub(super) struct BetterAuth {
     /// Its base URL (what the frontend and the server under test call BETTER_AUTH_URL).
     pub url: String,
     /// The port it listens on.
@@ -52,7 +52,7 @@ pub struct BetterAuth {
 }
 
 /// A signed-in user: the session cookie a browser would hold.
-pub struct Session {
+pub(super) struct Session {
     /// Better Auth's id of the user (the tokens' `sub`).
     pub user_id: String,
     cookie: String,
@@ -60,12 +60,12 @@ pub struct Session {
 
 impl BetterAuth {
     /// Starts Better Auth signing with `alg` (EdDSA, ES256, RS256, PS256) on a free port.
-    pub async fn start(alg: &str) -> Self {
+    pub(super) async fn start(alg: &str) -> Self {
         Self::start_on(alg, 0).await
     }
 
     /// Starts Better Auth signing with `alg` on `port` (0: a free one).
-    pub async fn start_on(alg: &str, port: u16) -> Self {
+    pub(super) async fn start_on(alg: &str, port: u16) -> Self {
         crate::support::install_crypto();
         ensure_installed();
         let mut child = Command::new("node")
@@ -99,12 +99,12 @@ impl BetterAuth {
     }
 
     /// The algorithm it signs with.
-    pub fn alg(&self) -> &str {
+    pub(super) fn alg(&self) -> &str {
         &self.alg
     }
 
     /// Signs up a new user with email and password, as the frontend's sign-up form does.
-    pub async fn sign_up(&self, name: &str) -> Session {
+    pub(super) async fn sign_up(&self, name: &str) -> Session {
         let email = format!("{name}-{}@example.test", uuid::Uuid::new_v4().simple());
         let response = self
             .client
@@ -131,7 +131,7 @@ impl BetterAuth {
     }
 
     /// A JWT for `session` from `GET /api/auth/token` (what `authClient.token()` calls).
-    pub async fn token(&self, session: &Session) -> String {
+    pub(super) async fn token(&self, session: &Session) -> String {
         let response = self
             .client
             .get(format!("{}/api/auth/token", self.url))
@@ -145,7 +145,7 @@ impl BetterAuth {
     }
 
     /// A JWT for `session` from the `set-auth-jwt` header of `GET /api/auth/get-session`.
-    pub async fn session_header_token(&self, session: &Session) -> String {
+    pub(super) async fn session_header_token(&self, session: &Session) -> String {
         let response = self
             .client
             .get(format!("{}/api/auth/get-session", self.url))
@@ -162,13 +162,13 @@ impl BetterAuth {
 
     /// A JWT Better Auth signs with its current key, with these claims over its defaults
     /// (`iss`, `aud`, `exp`).
-    pub async fn sign(&self, claims: Value) -> String {
+    pub(super) async fn sign(&self, claims: Value) -> String {
         self.fixture_sign(claims, false).await
     }
 
     /// A JWT from another Better Auth deployment with the same base URL: its key is not in this
     /// one's JWKS.
-    pub async fn sign_foreign(&self, claims: Value) -> String {
+    pub(super) async fn sign_foreign(&self, claims: Value) -> String {
         self.fixture_sign(claims, true).await
     }
 
@@ -181,23 +181,23 @@ impl BetterAuth {
 
     /// Ends the rotation interval of the current keys: the next token is signed with a new key,
     /// and the old ones stay published (grace period). Returns the expired kids.
-    pub async fn rotate(&self) -> Vec<String> {
+    pub(super) async fn rotate(&self) -> Vec<String> {
         strings(&self.fixture("rotate", json!({})).await["expired"])
     }
 
     /// Ends the grace period of expired keys: the JWKS stops publishing them. Returns their kids.
-    pub async fn retire(&self) -> Vec<String> {
+    pub(super) async fn retire(&self) -> Vec<String> {
         strings(&self.fixture("retire", json!({})).await["removed"])
     }
 
     /// Mints an extra key of `alg` (published, not used to sign). Returns its kid.
-    pub async fn add_key(&self, alg: &str) -> String {
+    pub(super) async fn add_key(&self, alg: &str) -> String {
         let body = self.fixture("keys", json!({ "alg": alg })).await;
         body["kid"].as_str().unwrap().to_owned()
     }
 
     /// How often `/api/auth/jwks` has been requested.
-    pub async fn jwks_requests(&self) -> u64 {
+    pub(super) async fn jwks_requests(&self) -> u64 {
         let response = self
             .client
             .get(format!("{}/fixture/stats", self.url))
@@ -209,7 +209,7 @@ impl BetterAuth {
     }
 
     /// The kids its JWKS publishes now (fetching it counts as a JWKS request).
-    pub async fn published_kids(&self) -> Vec<String> {
+    pub(super) async fn published_kids(&self) -> Vec<String> {
         let response = self
             .client
             .get(format!("{}/api/auth/jwks", self.url))
@@ -238,12 +238,12 @@ impl BetterAuth {
     }
 
     /// Freezes the process (SIGSTOP): connections are still accepted, never answered.
-    pub async fn freeze(&self) {
+    pub(super) async fn freeze(&self) {
         self.signal("-STOP").await;
     }
 
     /// Lets a frozen process run again (SIGCONT).
-    pub async fn thaw(&self) {
+    pub(super) async fn thaw(&self) {
         self.signal("-CONT").await;
     }
 
@@ -258,7 +258,7 @@ impl BetterAuth {
     }
 
     /// Stops the process for good: its port refuses connections.
-    pub async fn stop(&mut self) {
+    pub(super) async fn stop(&mut self) {
         self.child.kill().await.unwrap();
     }
 }
