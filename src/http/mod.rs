@@ -91,6 +91,7 @@ fn route_table() -> RouteTable {
         docs::DOCS_PATH,
         "/docs/{*path}",
     ];
+    let others = others.into_iter().chain(crate::mcp::ROUTES);
     RouteTable::new(operations.into_iter().chain(others.map(String::from)))
 }
 
@@ -124,6 +125,7 @@ pub fn routes(
     if metrics_enabled {
         route = at_get(route, &mut allowed, METRICS_PATH, metrics_endpoint);
     }
+    route = crate::mcp::mount(route, &mut allowed, &state);
     let allowed = Arc::new(allowed);
     route
         .nest("/", api_service())

@@ -2,7 +2,7 @@
 //! gets from `/api/auth/token` are verified against the keys of `/api/auth/jwks`, with nothing
 //! but `BETTER_AUTH_URL` configured. Needs `npm ci --prefix tests/better-auth`.
 
-mod fixture;
+pub(crate) mod fixture;
 
 use std::collections::HashMap;
 use std::process::Stdio;

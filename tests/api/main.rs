@@ -13,6 +13,7 @@ mod fields;
 mod isolation;
 mod lifecycle;
 mod listing;
+mod mcp;
 mod operations;
 mod persistence;
 mod recurrence;
