@@ -2,8 +2,8 @@
 //!
 //! The map is `ARCHITECTURE.md`. What is public here is what the binary and the tests use:
 //! [`cli`] runs a command, [`config`] reads the settings, [`startup`] builds the
-//! [`startup::Application`], and [`http`] produces the spec; [`rules`] are the value rules the
-//! spec publishes. The validated types (`domain`), token verification (`auth`), persistence
+//! [`startup::Application`], and [`http`] produces the spec and mounts the MCP server (`mcp`:
+//! the same tasks as tools for AI assistants); [`rules`] are the value rules the spec publishes. The validated types (`domain`), token verification (`auth`), persistence
 //! (`store`) and logs and metrics (`telemetry`) are internal.
 
 mod auth;

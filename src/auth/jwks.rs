@@ -122,6 +122,12 @@ impl Jwks {
         self.settings.url.as_str()
     }
 
+    /// The `iss` its tokens must carry: Better Auth's issuer identifier (what the MCP server's
+    /// protected resource metadata names as the authorization server).
+    pub(crate) fn issuer(&self) -> &str {
+        &self.settings.issuer
+    }
+
     /// How many usable keys are cached.
     pub(crate) fn key_count(&self) -> usize {
         self.snapshot().len()

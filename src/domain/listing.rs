@@ -5,6 +5,21 @@ use serde::{Deserialize, Serialize};
 
 use super::{Priority, StatusFilter, Task, TaskId};
 
+/// The longest search keyword accepted, in characters.
+pub(crate) const MAX_KEYWORD_CHARS: usize = 200;
+
+/// A search keyword as the store matches it (in title or description, ignoring case):
+/// trimmed and lower-cased; `None` when blank.
+pub(crate) fn search_keyword(raw: Option<&str>) -> Result<Option<String>, String> {
+    match raw.map(str::trim) {
+        Some(q) if q.chars().count() > MAX_KEYWORD_CHARS => {
+            Err(format!("must be at most {MAX_KEYWORD_CHARS} characters"))
+        }
+        Some("") | None => Ok(None),
+        Some(q) => Ok(Some(q.to_lowercase())),
+    }
+}
+
 // The API's `TaskSort` and `SortOrder` schemas derive from these enums, so their doc comments
 // are the schemas' descriptions, word for word.
 /// What to sort a listing by.

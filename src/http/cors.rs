@@ -27,9 +27,13 @@ use poem::{Endpoint, IntoResponse, Middleware, Request, Response};
 /// Methods a cross-origin page may use.
 const METHODS: &str = "GET, POST, PUT, PATCH, DELETE";
 /// Request headers a cross-origin page may send.
-const ALLOW_HEADERS: &str = "authorization, content-type, if-match, if-none-match, x-request-id";
+/// (`mcp-protocol-version`: what MCP clients send to `/mcp` after `initialize`.)
+const ALLOW_HEADERS: &str =
+    "authorization, content-type, if-match, if-none-match, x-request-id, mcp-protocol-version";
 /// Response headers a cross-origin page may read.
-const EXPOSE_HEADERS: &str = "ETag, Link, X-Total-Count, Location, Retry-After, X-Request-Id";
+/// (`WWW-Authenticate`: where an MCP client finds the resource metadata after a 401.)
+const EXPOSE_HEADERS: &str =
+    "ETag, Link, X-Total-Count, Location, Retry-After, X-Request-Id, WWW-Authenticate";
 /// How long a browser may cache a preflight answer, in seconds.
 const MAX_AGE: &str = "600";
 

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::listing::{ListQuery, Order, Position, SortKey};
+use crate::domain::listing::{ListQuery, Order, Position, SortKey, search_keyword};
 use crate::domain::{Priority, StatusFilter, Tag};
 use crate::http::body::fingerprint;
 use crate::http::error::{ApiError, FieldError};
@@ -16,9 +16,6 @@ use crate::http::error::{ApiError, FieldError};
 const DEFAULT_LIMIT: u32 = 500;
 /// The largest page size.
 pub(crate) const MAX_LIMIT: u32 = 1000;
-/// The longest keyword accepted.
-const MAX_QUERY_CHARS: usize = 200;
-
 /// Characters left as they are in a URL component (RFC 3986 unreserved).
 const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')
@@ -106,14 +103,10 @@ impl ListParams {
     /// Validates the parameters into a store query.
     pub(crate) fn to_query(&self) -> Result<ListQuery, ApiError> {
         let mut errors = Vec::new();
-        let search = match self.q.as_deref().map(str::trim) {
-            Some(q) if q.chars().count() > MAX_QUERY_CHARS => {
-                errors.push(("q", format!("must be at most {MAX_QUERY_CHARS} characters")));
-                None
-            }
-            Some("") | None => None,
-            Some(q) => Some(q.to_lowercase()),
-        };
+        let search = search_keyword(self.q.as_deref()).unwrap_or_else(|why| {
+            errors.push(("q", why));
+            None
+        });
         let mut tag_keys = Vec::new();
         for raw in &self.tag {
             match Tag::parse(raw) {

@@ -19,6 +19,7 @@ mod fallback;
 mod json;
 mod limits;
 pub(crate) mod listing;
+mod mcp;
 mod nullable;
 mod observe;
 mod routes;
@@ -122,6 +123,7 @@ pub(crate) fn routes(
     if metrics_enabled {
         route = at_get(route, &mut table, METRICS_PATH, metrics_endpoint);
     }
+    route = mcp::mount(route, &mut table, &state);
     let table = Arc::new(table);
     let routes = table.clone();
     route

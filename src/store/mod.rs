@@ -71,9 +71,10 @@ pub(crate) enum Created {
 /// The result of completing or reopening a task.
 #[derive(Debug)]
 pub(crate) struct Completion {
-    /// The task after the change (with `next_occurrence_id` when completing a recurring task
-    /// created its next occurrence).
+    /// The task after the change.
     pub task: Task,
+    /// The next occurrence, when completing a recurring task created one.
+    pub next: Option<Task>,
 }
 
 /// How long an idempotency key is remembered.

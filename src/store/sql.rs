@@ -218,7 +218,7 @@ where
         let completed = completed.unwrap_or(!task.completed);
         if completed == task.completed {
             // Setting the value it already has changes nothing.
-            return Ok(Outcome::Done(Completion { task }));
+            return Ok(Outcome::Done(Completion { task, next: None }));
         }
         let at = now();
         let mut row: TaskRow = sqlx::query_as(SET_COMPLETED)
@@ -230,6 +230,7 @@ where
             .persistent(p)
             .fetch_one(&mut *tx)
             .await?;
+        let mut next = None;
         if completed
             && task.next_occurrence_id.is_none()
             && let Some(occurrence) = task.next_occurrence()
@@ -242,10 +243,12 @@ where
                 .persistent(p)
                 .fetch_one(&mut *tx)
                 .await?;
+            next = Some(created);
         }
         tx.commit().await?;
         Ok(Outcome::Done(Completion {
             task: row.into_task(task.tags),
+            next,
         }))
     }
 

@@ -3,7 +3,7 @@
 //! but `BETTER_AUTH_URL` configured. Needs `npm ci --prefix tests/better-auth`. Which tokens
 //! are accepted is here; how the key set changes over time is in [`keys`].
 
-mod fixture;
+pub(crate) mod fixture;
 mod keys;
 
 use std::process::Stdio;

@@ -15,6 +15,7 @@ mod fields;
 mod isolation;
 mod lifecycle;
 mod listing;
+mod mcp;
 mod operations;
 mod persistence;
 mod recurrence;

@@ -40,7 +40,7 @@ fn ensure_installed() {
 }
 
 /// A running Better Auth.
-pub(super) struct BetterAuth {
+pub(crate) struct BetterAuth {
     /// Its base URL (what the frontend and the server under test call BETTER_AUTH_URL).
     pub url: String,
     /// The port it listens on.
@@ -52,7 +52,7 @@ pub(super) struct BetterAuth {
 }
 
 /// A signed-in user: the session cookie a browser would hold.
-pub(super) struct Session {
+pub(crate) struct Session {
     /// Better Auth's id of the user (the tokens' `sub`).
     pub user_id: String,
     cookie: String,
@@ -60,7 +60,7 @@ pub(super) struct Session {
 
 impl BetterAuth {
     /// Starts Better Auth signing with `alg` (EdDSA, ES256, RS256, PS256) on a free port.
-    pub(super) async fn start(alg: &str) -> Self {
+    pub(crate) async fn start(alg: &str) -> Self {
         Self::start_on(alg, 0).await
     }
 
@@ -104,7 +104,7 @@ impl BetterAuth {
     }
 
     /// Signs up a new user with email and password, as the frontend's sign-up form does.
-    pub(super) async fn sign_up(&self, name: &str) -> Session {
+    pub(crate) async fn sign_up(&self, name: &str) -> Session {
         let email = format!("{name}-{}@example.test", uuid::Uuid::new_v4().simple());
         let response = self
             .client
@@ -131,7 +131,7 @@ impl BetterAuth {
     }
 
     /// A JWT for `session` from `GET /api/auth/token` (what `authClient.token()` calls).
-    pub(super) async fn token(&self, session: &Session) -> String {
+    pub(crate) async fn token(&self, session: &Session) -> String {
         let response = self
             .client
             .get(format!("{}/api/auth/token", self.url))
