@@ -95,8 +95,11 @@ pub fn spec_yaml() -> String {
 /// `GET /metrics`: the Prometheus text format.
 #[handler]
 fn metrics_endpoint(state: Data<&AppState>) -> Response {
+    let pool = state.store.pool_stats();
     let text = state.metrics.render(Gauges {
-        pool: state.store.pool_stats(),
+        pool_in_use: pool.in_use(),
+        pool_idle: pool.idle,
+        pool_max: pool.max,
         ready: state.migrations.is_migrated(),
     });
     Response::builder()

@@ -154,7 +154,7 @@ pub(crate) trait TaskStore: Send + Sync + 'static {
 
 /// How many connections the pool holds.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct PoolStats {
+pub(crate) struct PoolStats {
     /// Open connections (in use or idle).
     pub open: u32,
     /// Open connections waiting for work.
@@ -165,7 +165,7 @@ pub struct PoolStats {
 
 impl PoolStats {
     /// Connections serving a request right now.
-    pub fn in_use(&self) -> u32 {
+    pub(crate) fn in_use(&self) -> u32 {
         self.open.saturating_sub(self.idle)
     }
 }
