@@ -86,6 +86,37 @@ impl Position {
     }
 }
 
+/// The most values a repeatable filter (`priority`, `tag`) takes: as many tags as a task can
+/// carry, which no filter needs more of. It keeps the cost of a listing bounded.
+pub const MAX_FILTER_VALUES: usize = super::Tag::MAX_PER_TASK;
+
+/// A keyword to find in titles and descriptions: trimmed, lower-cased, at most
+/// [`Keyword::MAX_CHARS`] characters, no NUL (the same rule as text fields).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Keyword(String);
+
+impl Keyword {
+    /// The longest keyword accepted, in characters.
+    pub const MAX_CHARS: usize = 200;
+
+    /// `None` for an empty (or white-space) keyword, which filters nothing.
+    pub fn parse(raw: &str) -> Result<Option<Self>, &'static str> {
+        if raw.contains('\0') {
+            return Err("must not contain the NUL character (U+0000)");
+        }
+        let trimmed = raw.trim_matches(super::is_white_space);
+        if trimmed.chars().count() > Self::MAX_CHARS {
+            return Err("must be at most 200 characters");
+        }
+        Ok((!trimmed.is_empty()).then(|| Self(trimmed.to_lowercase())))
+    }
+
+    /// The lower-cased keyword.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// A listing request.
 #[derive(Clone, Debug, Default)]
 pub struct ListQuery {
@@ -131,4 +162,24 @@ pub struct Page {
     pub total: u64,
     /// Where the next page starts, when there is one.
     pub next: Option<Position>,
+}
+
+/// A request for the user's tags, by key.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TagQuery {
+    /// Continue after this tag key (lower-cased).
+    pub after: Option<String>,
+    /// Page size.
+    pub limit: u32,
+}
+
+/// One page of a user's tags.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TagPage {
+    /// Each tag (as first written) with how many tasks carry it, by key.
+    pub tags: Vec<(String, u64)>,
+    /// How many distinct tags the user has, across all pages.
+    pub total: u64,
+    /// The key to continue after, when more tags follow.
+    pub next: Option<String>,
 }

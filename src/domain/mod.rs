@@ -6,6 +6,7 @@ mod priority;
 mod recurrence;
 pub mod tag;
 mod task;
+mod timestamp;
 mod user;
 
 pub use priority::Priority;
@@ -15,4 +16,5 @@ pub use task::{
     FieldIssue, NewTask, Schedule, StatusFilter, Task, TaskChanges, TaskDescription, TaskId,
     TaskTitle, is_white_space, now,
 };
+pub use timestamp::Timestamp;
 pub use user::UserId;

@@ -23,7 +23,7 @@ use poem::{IntoResponse, Response};
 
 use crate::auth::AuthError;
 use crate::domain::{TaskDescription, TaskTitle};
-use crate::store::StoreError;
+use crate::store::{Quota, StoreError};
 
 /// Everything a request can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -31,12 +31,18 @@ pub(crate) enum ApiError {
     /// 400: the body is not JSON.
     #[error("the request body is not valid JSON: {0}")]
     MalformedJson(String),
+    /// 400: the request itself is malformed (its path, a header), whatever its body.
+    #[error("{0}")]
+    BadRequest(String),
     /// 401: no usable token.
     #[error("{0}")]
     Unauthorized(AuthError),
     /// 403: the path names another user.
     #[error("the path's user id is not the token's user")]
     Forbidden,
+    /// 403: the write would take the user past a per-user quota.
+    #[error("{0}")]
+    QuotaExceeded(Quota),
     /// 404: no such task for this user, or no such route.
     #[error("{0}")]
     NotFound(&'static str),
@@ -46,6 +52,9 @@ pub(crate) enum ApiError {
         /// The methods the path does allow, e.g. `GET, HEAD, POST` (the `Allow` header).
         allow: String,
     },
+    /// 408: the body did not arrive within the server's time limit.
+    #[error("the request body did not arrive within {0:?}: send it at once")]
+    RequestTimeout(std::time::Duration),
     /// 412: `If-Match` names a version the task no longer has.
     #[error("the task has changed since the version in If-Match")]
     PreconditionFailed,
@@ -55,12 +64,21 @@ pub(crate) enum ApiError {
         /// The limit, in bytes.
         limit: usize,
     },
+    /// 414: the URL (path and query) is longer than the limit.
+    #[error("the URL is longer than {limit} bytes")]
+    UriTooLong {
+        /// The limit, in bytes.
+        limit: usize,
+    },
     /// 415: the body is not `application/json`.
     #[error("{0}")]
     UnsupportedMediaType(String),
     /// 422: the input parsed but is invalid; one entry per bad field.
     #[error("the request is invalid")]
     Validation(Vec<FieldError>),
+    /// 431: the header section is larger than the limit.
+    #[error("{0}")]
+    HeadersTooLarge(String),
     /// 429: the caller used up their requests for now.
     #[error("too many requests: retry in {retry_after} seconds")]
     RateLimited {
@@ -96,6 +114,11 @@ impl ApiError {
         let status = self.status();
         let (slug, title) = match self {
             Self::MalformedJson(_) => ("malformed-json", "Malformed JSON"),
+            Self::BadRequest(_) => ("bad-request", "Bad Request"),
+            Self::QuotaExceeded(_) => ("quota-exceeded", "Quota Exceeded"),
+            Self::RequestTimeout(_) => ("request-timeout", "Request Timeout"),
+            Self::UriTooLong { .. } => ("uri-too-long", "URI Too Long"),
+            Self::HeadersTooLarge(_) => ("headers-too-large", "Request Header Fields Too Large"),
             Self::Unauthorized(_) => ("unauthorized", "Unauthorized"),
             Self::Forbidden => ("forbidden", "Forbidden"),
             Self::NotFound(_) => ("not-found", "Not Found"),
@@ -154,7 +177,11 @@ impl ApiError {
 impl ResponseError for ApiError {
     fn status(&self) -> StatusCode {
         match self {
-            Self::MalformedJson(_) => StatusCode::BAD_REQUEST,
+            Self::MalformedJson(_) | Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::QuotaExceeded(_) => StatusCode::FORBIDDEN,
+            Self::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
+            Self::UriTooLong { .. } => StatusCode::URI_TOO_LONG,
+            Self::HeadersTooLarge(_) => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
@@ -202,6 +229,10 @@ impl ResponseError for ApiError {
             Self::RateLimited { retry_after } => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
             }
+            // The rest of the body may still be on its way: the connection cannot be reused.
+            Self::RequestTimeout(_) | Self::PayloadTooLarge { .. } | Self::UriTooLong { .. } => {
+                headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
+            }
             _ => {}
         }
         response
@@ -223,6 +254,7 @@ impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
         match err {
             StoreError::Unavailable(_) | StoreError::NotReady(_) => Self::Unavailable(err),
+            StoreError::QuotaExceeded(quota) => Self::QuotaExceeded(quota),
             StoreError::Constraint { ref constraint } => match constraint.as_str() {
                 "tasks_title_length" => Self::invalid(
                     "title",
