@@ -15,7 +15,7 @@ use poem::PathPattern;
 use poem::http::Method;
 use poem_openapi::registry::{MetaApi, MetaParamIn, MetaSchemaRef, Registry};
 
-use crate::http::strict::expectation;
+use crate::http::strict::{expectation, resolve};
 
 /// The order methods are listed in.
 const ORDER: [Method; 7] = [
@@ -152,11 +152,7 @@ impl RouteTable {
 
 /// Whether `schema` (or the schema it refers to) is an array.
 fn is_array(schema: &MetaSchemaRef, registry: &Registry) -> bool {
-    let ty = match schema {
-        MetaSchemaRef::Inline(inline) => inline.ty,
-        MetaSchemaRef::Reference(name) => registry.schemas.get(name).map_or("", |s| s.ty),
-    };
-    ty == "array"
+    resolve(schema, registry).is_some_and(|schema| schema.ty == "array")
 }
 
 /// A parameter segment (`:name`, `{name}`), the final rest segment (`*name`, `{*name}`), or

@@ -108,6 +108,13 @@ where
 {
     async fn serve(self, stream: TcpStream, mut stopped: watch::Receiver<bool>) {
         let _ = stream.set_nodelay(true);
+        // hyper reads the first bytes to tell HTTP/1 from HTTP/2 before its header timer runs:
+        // a connection that sends nothing at all gets the same time as one that sends part.
+        let mut first = [0_u8; 1];
+        match tokio::time::timeout(self.header_read_timeout, stream.peek(&mut first)).await {
+            Ok(Ok(n)) if n > 0 => {}
+            _ => return,
+        }
         let activity = Arc::new(Activity::new());
         let io = TokioIo::new(Tracked {
             inner: stream,

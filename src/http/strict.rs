@@ -243,8 +243,16 @@ pub(crate) fn expectation(schema: &MetaSchemaRef, registry: &Registry) -> Option
     }
 }
 
-fn resolve<'a>(schema: &'a MetaSchemaRef, registry: &'a Registry) -> Option<&'a MetaSchema> {
+/// The schema itself: a reference resolved, and an inline `allOf: [$ref]` (how a parameter with
+/// a default refers to its type) followed.
+pub(crate) fn resolve<'a>(schema: &'a MetaSchemaRef, registry: &'a Registry) -> Option<&'a MetaSchema> {
     match schema {
+        MetaSchemaRef::Inline(inline) if inline.ty.is_empty() || inline.ty == "object" => {
+            match inline.all_of.first() {
+                Some(inner) => resolve(inner, registry),
+                None => Some(inline),
+            }
+        }
         MetaSchemaRef::Inline(inline) => Some(inline),
         MetaSchemaRef::Reference(name) => registry.schemas.get(name),
     }

@@ -12,6 +12,7 @@ mod better_auth;
 mod cli;
 mod docs;
 mod fields;
+mod hostile;
 mod isolation;
 mod lifecycle;
 mod listing;
