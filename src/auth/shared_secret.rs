@@ -89,13 +89,17 @@ impl SharedSecret {
     pub fn with_claims(mut self, issuer: Option<&str>, audiences: Option<&[String]>) -> Self {
         if let Some(issuer) = issuer {
             self.validation.set_issuer(&[issuer]);
-            self.validation.required_spec_claims.insert("iss".to_owned());
+            self.validation
+                .required_spec_claims
+                .insert("iss".to_owned());
             self.issuer = Some(issuer.to_owned());
         }
         if let Some(audiences) = audiences.filter(|a| !a.is_empty()) {
             self.validation.set_audience(audiences);
             self.validation.validate_aud = true;
-            self.validation.required_spec_claims.insert("aud".to_owned());
+            self.validation
+                .required_spec_claims
+                .insert("aud".to_owned());
             self.audience = audiences.first().cloned();
         }
         self

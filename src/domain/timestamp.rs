@@ -16,10 +16,10 @@ impl Timestamp {
     pub const OUT_OF_RANGE: &'static str =
         "must fall within years 0001 to 9999 once converted to UTC";
     /// A timestamp with a sub-microsecond part.
-    pub const TOO_PRECISE: &'static str =
-        "must have at most 6 fractional digits (microseconds)";
+    pub const TOO_PRECISE: &'static str = "must have at most 6 fractional digits (microseconds)";
     /// Not an RFC 3339 timestamp at all.
-    pub const NOT_RFC3339: &'static str = "must be an RFC 3339 timestamp, e.g. 2030-01-31T09:00:00Z";
+    pub const NOT_RFC3339: &'static str =
+        "must be an RFC 3339 timestamp, e.g. 2030-01-31T09:00:00Z";
 
     /// The earliest instant accepted: 0001-01-01T00:00:00Z.
     pub fn min() -> DateTime<Utc> {

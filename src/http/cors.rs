@@ -46,7 +46,11 @@ impl Cors {
     /// header the operations of `apis` declare, and to read every response header they declare:
     /// the lists come from the spec, so a header added to an operation is never forgotten here.
     pub(crate) fn new(origins: &[String], apis: &[MetaApi]) -> Self {
-        let operations = || apis.iter().flat_map(|api| &api.paths).flat_map(|p| &p.operations);
+        let operations = || {
+            apis.iter()
+                .flat_map(|api| &api.paths)
+                .flat_map(|p| &p.operations)
+        };
         let request = operations()
             .flat_map(|op| &op.params)
             .filter(|param| param.in_type == MetaParamIn::Header)
@@ -57,9 +61,14 @@ impl Cors {
             .map(|header| header.name.clone());
         Self {
             origins: origins.iter().cloned().collect(),
-            allow_headers: header_list(ALLOW_HEADERS.iter().map(|h| (*h).to_owned()).chain(request)),
+            allow_headers: header_list(
+                ALLOW_HEADERS.iter().map(|h| (*h).to_owned()).chain(request),
+            ),
             expose_headers: header_list(
-                EXPOSE_HEADERS.iter().map(|h| (*h).to_owned()).chain(response),
+                EXPOSE_HEADERS
+                    .iter()
+                    .map(|h| (*h).to_owned())
+                    .chain(response),
             ),
         }
     }

@@ -29,8 +29,7 @@ pub(crate) async fn problem_responses<E: Endpoint>(
         Err(err) if err.is::<ApiError>() => Ok(err.into_response()),
         Err(err) => {
             let pattern = err.data::<PathPattern>().cloned();
-            let mut response =
-                to_api_error(err, pattern.as_ref(), &method, &routes).as_response();
+            let mut response = to_api_error(err, pattern.as_ref(), &method, &routes).as_response();
             if let Some(pattern) = pattern {
                 response.set_data(pattern);
             }

@@ -134,7 +134,10 @@ impl ListParams {
                 priorities.push(*priority);
             }
         }
-        for (name, at) in [("due_before", self.due_before), ("due_after", self.due_after)] {
+        for (name, at) in [
+            ("due_before", self.due_before),
+            ("due_after", self.due_after),
+        ] {
             if let Some(Err(why)) = at.map(Timestamp::check_utc) {
                 errors.push((name, why.to_owned()));
             }

@@ -31,14 +31,14 @@ mod settings;
 mod spec;
 mod strict;
 
-pub use settings::HttpSettings;
 pub(crate) use server::serve;
+pub use settings::HttpSettings;
 
 use std::sync::Arc;
 
 use poem::http::Method;
-use poem::web::Data;
 use poem::middleware::CatchPanic;
+use poem::web::Data;
 use poem::{Endpoint, EndpointExt, IntoEndpoint, Response, Route, get, handler};
 use poem_openapi::registry::Registry;
 use poem_openapi::{ContactObject, LicenseObject, OpenApi, OpenApiService, ServerObject};

@@ -95,7 +95,12 @@ impl RouteTable {
     }
 
     /// The parameter `name` (positional for a path parameter: `param1`) of the operation.
-    pub(crate) fn param(&self, pattern: &PathPattern, method: &Method, name: &str) -> Option<&Param> {
+    pub(crate) fn param(
+        &self,
+        pattern: &PathPattern,
+        method: &Method,
+        name: &str,
+    ) -> Option<&Param> {
         let name = self.param_name(pattern, name).unwrap_or(name);
         self.params(pattern, method).iter().find(|p| p.name == name)
     }

@@ -14,8 +14,8 @@
 //! answered by hyper, without a body.)
 
 use percent_encoding::percent_decode_str;
-use poem::http::{HeaderName, header};
 use poem::error::ResponseError as _;
+use poem::http::{HeaderName, header};
 use poem::{Endpoint, IntoResponse, Middleware, PathPattern, Request, Response};
 use poem_openapi::registry::{MetaParamIn, MetaSchema, MetaSchemaRef, Registry};
 
@@ -141,8 +141,10 @@ pub(crate) fn check_query(req: &Request) -> Result<(), ApiError> {
     let Some(query) = req.uri().query() else {
         return Ok(());
     };
-    let (Some(table), Some(pattern)) = (req.data::<std::sync::Arc<RouteTable>>(), req.data::<PathPattern>())
-    else {
+    let (Some(table), Some(pattern)) = (
+        req.data::<std::sync::Arc<RouteTable>>(),
+        req.data::<PathPattern>(),
+    ) else {
         return Ok(());
     };
     let params = table.params(pattern, req.method());
@@ -245,7 +247,10 @@ pub(crate) fn expectation(schema: &MetaSchemaRef, registry: &Registry) -> Option
 
 /// The schema itself: a reference resolved, and an inline `allOf: [$ref]` (how a parameter with
 /// a default refers to its type) followed.
-pub(crate) fn resolve<'a>(schema: &'a MetaSchemaRef, registry: &'a Registry) -> Option<&'a MetaSchema> {
+pub(crate) fn resolve<'a>(
+    schema: &'a MetaSchemaRef,
+    registry: &'a Registry,
+) -> Option<&'a MetaSchema> {
     match schema {
         MetaSchemaRef::Inline(inline) if inline.ty.is_empty() || inline.ty == "object" => {
             match inline.all_of.first() {

@@ -316,13 +316,12 @@ where
         let total = if query.after.is_none() && !more {
             i64::try_from(rows.len()).unwrap_or(i64::MAX)
         } else {
-            let (total,): (i64,) = sqlx::query_as(
-                "SELECT count(DISTINCT tag_key) FROM task_tags WHERE user_id = $1",
-            )
-            .bind(owner.as_str())
-            .persistent(p)
-            .fetch_one(session.conn())
-            .await?;
+            let (total,): (i64,) =
+                sqlx::query_as("SELECT count(DISTINCT tag_key) FROM task_tags WHERE user_id = $1")
+                    .bind(owner.as_str())
+                    .persistent(p)
+                    .fetch_one(session.conn())
+                    .await?;
             total
         };
         session.finish().await?;

@@ -18,6 +18,7 @@ mod lifecycle;
 mod listing;
 mod operations;
 mod persistence;
+mod properties;
 mod recurrence;
 mod safety;
 mod spec;
