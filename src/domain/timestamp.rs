@@ -52,7 +52,7 @@ impl Timestamp {
         if at < Self::min() || at > Self::max() {
             return Err(Self::OUT_OF_RANGE);
         }
-        if at.nanosecond() % 1000 != 0 {
+        if !at.nanosecond().is_multiple_of(1000) {
             return Err(Self::TOO_PRECISE);
         }
         Ok(at)

@@ -13,7 +13,8 @@ mod declared;
 mod problem;
 
 pub(crate) use declared::{
-    ChangeErrors, CreateErrors, DeleteErrors, Failure, ListErrors, ReadErrors, ReadyErrors,
+    ChangeErrors, CreateErrors, DeleteErrors, Failure, HealthErrors, ListErrors, ReadErrors,
+    ReadyErrors,
 };
 pub(crate) use problem::{FieldError, Problem, ProblemJson, json_response};
 
