@@ -74,7 +74,8 @@ impl Cors {
     }
 }
 
-/// The lower-cased, sorted, de-duplicated names, comma-separated.
+/// The names, lower-cased (header names ignore case), sorted and de-duplicated,
+/// comma-separated.
 fn header_list(names: impl Iterator<Item = String>) -> HeaderValue {
     let mut names: Vec<String> = names.map(|name| name.to_ascii_lowercase()).collect();
     names.sort();

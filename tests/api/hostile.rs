@@ -542,7 +542,7 @@ async fn cors_lets_browsers_send_and_read_every_declared_header(_app: TestApp) {
         let allowed = preflight.headers()["access-control-allow-headers"]
             .to_str()
             .unwrap()
-            .to_owned();
+            .to_ascii_lowercase();
         let allowed: Vec<&str> = allowed.split(", ").collect();
         for header in &request_headers {
             assert!(
@@ -559,7 +559,7 @@ async fn cors_lets_browsers_send_and_read_every_declared_header(_app: TestApp) {
         let exposed = answer.headers()["access-control-expose-headers"]
             .to_str()
             .unwrap()
-            .to_owned();
+            .to_ascii_lowercase();
         let exposed: Vec<&str> = exposed.split(", ").collect();
         for header in &response_headers {
             assert!(
