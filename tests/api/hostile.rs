@@ -34,6 +34,7 @@ on_both_backends!(
     tags_are_paged_like_tasks,
     tokens_with_critical_extensions_or_a_blank_sub_are_401,
     docs_are_served_with_a_content_security_policy,
+    huge_bodies_get_bounded_answers,
 );
 
 async fn status_of(app: &TestApp, method: Method, path: &str) -> u16 {
@@ -1020,4 +1021,29 @@ async fn connections_that_stall_are_timed_out_while_others_are_served() {
         assert!(answer.contains("application/problem+json"), "{answer}");
         assert_eq!(app.list_tasks("alice", "").await.len(), 1);
     }
+}
+
+/// A body of thousands of tags or unknown fields costs little and gets a bounded answer.
+async fn huge_bodies_get_bounded_answers(app: TestApp) {
+    let tags: Vec<String> = (0..5000).map(|i| format!("t{i}")).collect();
+    let response = app
+        .try_create_task("alice", json!({ "title": "t", "tags": tags }))
+        .await;
+    assert_eq!(error_fields(&assert_problem(response, 422).await), ["tags"]);
+    let mut body = serde_json::Map::new();
+    body.insert("title".into(), json!("t"));
+    for i in 0..3000 {
+        body.insert(format!("f{i}"), json!(1));
+    }
+    let response = app.try_create_task("alice", Value::Object(body)).await;
+    let problem = assert_problem(response, 422).await;
+    assert_eq!(error_fields(&problem).len(), 50);
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .ends_with("(and 2950 more)"),
+        "{problem}"
+    );
+    assert!(app.list_tasks("alice", "").await.is_empty());
 }

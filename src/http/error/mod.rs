@@ -26,6 +26,10 @@ use crate::auth::AuthError;
 use crate::domain::{TaskDescription, TaskTitle};
 use crate::store::{Quota, StoreError};
 
+/// The most field errors a problem lists (a body of thousands of unknown fields gets a bounded
+/// answer; the detail says how many more there were).
+const MAX_FIELD_ERRORS: usize = 50;
+
 /// Everything a request can fail with.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum ApiError {
@@ -144,8 +148,19 @@ impl ApiError {
                 .to_owned(),
             Self::Internal(_) => "something went wrong on our side; it has been logged".to_owned(),
             Self::Validation(errors) => {
-                let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
-                format!("invalid input: {}", fields.join(", "))
+                let fields: Vec<&str> = errors
+                    .iter()
+                    .take(MAX_FIELD_ERRORS)
+                    .map(|e| e.field.as_str())
+                    .collect();
+                let more = errors.len().saturating_sub(MAX_FIELD_ERRORS);
+                let more = if more > 0 {
+                    format!(" (and {more} more)")
+                } else {
+                    String::new()
+                };
+                let fields = fields.join(", ").chars().take(2000).collect::<String>();
+                format!("invalid input: {fields}{more}")
             }
             other => other.to_string(),
         };
@@ -155,7 +170,9 @@ impl ApiError {
             status: status.as_u16(),
             detail,
             errors: match self {
-                Self::Validation(errors) => Some(errors.clone()),
+                Self::Validation(errors) => {
+                    Some(errors.iter().take(MAX_FIELD_ERRORS).cloned().collect())
+                }
                 _ => None,
             },
         }
