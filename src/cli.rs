@@ -72,7 +72,10 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
                 );
             };
             crate::domain::UserId::parse(&sub).map_err(|why| anyhow::anyhow!("--sub {why}"))?;
-            println!("{}", SharedSecret::new(secret).issue(&sub, ttl)?);
+            let auth = &settings.auth;
+            let signer = SharedSecret::new(secret)
+                .with_claims(auth.issuer.as_deref(), auth.audiences.as_deref());
+            println!("{}", signer.issue(&sub, ttl)?);
             Ok(())
         }
         Command::Migrate => {

@@ -18,7 +18,7 @@ use crate::auth::Secret;
 pub use crate::auth::{AuthSettings, JwksSettings};
 pub use crate::http::HttpSettings;
 use crate::store::Backend;
-pub use crate::store::{DatabaseSettings, PoolerMode};
+pub use crate::store::{DatabaseSettings, PoolerMode, Quotas};
 pub use crate::telemetry::{LogFormat, TelemetrySettings};
 
 /// The default database: an SQLite file in the working directory, created if missing.
@@ -73,10 +73,12 @@ pub struct Environment {
     /// Where the public keys are fetched [default: {BETTER_AUTH_URL}/api/auth/jwks].
     #[arg(long, env = "AUTH_JWKS_URL", value_name = "AUTH_JWKS_URL", value_parser = http_url)]
     auth_jwks_url: Option<Url>,
-    /// The `iss` tokens must have [default: the origin of BETTER_AUTH_URL].
+    /// The `iss` tokens must have [default: the origin of BETTER_AUTH_URL]; when set, HS256
+    /// tokens (BETTER_AUTH_SECRET) must have it too.
     #[arg(long, env = "AUTH_ISSUER", value_name = "AUTH_ISSUER", value_parser = trimmed)]
     auth_issuer: Option<String>,
-    /// The accepted `aud` values, comma-separated [default: the origin of BETTER_AUTH_URL].
+    /// The accepted `aud` values, comma-separated [default: the origin of BETTER_AUTH_URL]; when
+    /// set, HS256 tokens (BETTER_AUTH_SECRET) must have one of them too.
     #[arg(long, env = "AUTH_AUDIENCE", value_name = "AUTH_AUDIENCE", value_parser = audiences)]
     auth_audience: Option<Audiences>,
 
@@ -116,6 +118,23 @@ pub struct Environment {
     /// A request still running after this long is answered 503.
     #[arg(long, env = "REQUEST_TIMEOUT", value_name = "REQUEST_TIMEOUT", default_value = "30s", value_parser = duration)]
     request_timeout: Duration,
+    /// A request body that has not arrived after this long is answered 408.
+    #[arg(long, env = "BODY_READ_TIMEOUT", value_name = "BODY_READ_TIMEOUT", default_value = "10s", value_parser = duration)]
+    body_read_timeout: Duration,
+    /// A connection that has not sent a request's headers this long after it became ready for
+    /// one (a new connection, or an idle keep-alive one) is closed.
+    #[arg(long, env = "HEADER_READ_TIMEOUT", value_name = "HEADER_READ_TIMEOUT", default_value = "10s", value_parser = duration)]
+    header_read_timeout: Duration,
+    /// A connection on which nothing is read or written for this long is closed (requests in
+    /// flight finish first).
+    #[arg(long, env = "IDLE_TIMEOUT", value_name = "IDLE_TIMEOUT", default_value = "60s", value_parser = duration)]
+    idle_timeout: Duration,
+    /// The most tasks one user may have.
+    #[arg(long, env = "MAX_TASKS_PER_USER", value_name = "MAX_TASKS_PER_USER", default_value = "10000", value_parser = number::<u64>(1, 100_000_000))]
+    max_tasks_per_user: u64,
+    /// The most distinct tags (ignoring case) across one user's tasks.
+    #[arg(long, env = "MAX_TAGS_PER_USER", value_name = "MAX_TAGS_PER_USER", default_value = "1000", value_parser = number::<u64>(1, 1_000_000))]
+    max_tags_per_user: u64,
     /// Requests per user per minute, per process (`0`: no limit).
     #[arg(long, env = "RATE_LIMIT_PER_MINUTE", value_name = "RATE_LIMIT_PER_MINUTE", default_value = "0", value_parser = number::<u32>(0, 1_000_000))]
     rate_limit_per_minute: u32,
@@ -194,28 +213,23 @@ impl Environment {
             .and_then(|raw| usable(Some(raw)))
             .map(|raw| Secret::parse(raw).map_err(|m| error("BETTER_AUTH_SECRET", m)))
             .transpose()?;
+        let issuer = self.auth_issuer.filter(|issuer| !issuer.is_empty());
+        let audiences = self.auth_audience.map(|a| a.0);
         let jwks = match &self.better_auth_url {
             Some(base) => Some(JwksSettings::for_better_auth(
                 base,
                 self.auth_jwks_url,
-                self.auth_issuer,
-                self.auth_audience.map(|a| a.0),
+                issuer.clone(),
+                audiences.clone(),
             )),
-            None => {
-                let orphans = [
-                    ("AUTH_JWKS_URL", self.auth_jwks_url.is_some()),
-                    ("AUTH_ISSUER", self.auth_issuer.is_some()),
-                    ("AUTH_AUDIENCE", self.auth_audience.is_some()),
-                ];
-                if let Some((name, _)) = orphans.iter().find(|(_, set)| *set) {
-                    return Err(error(
-                        name,
-                        "is set but BETTER_AUTH_URL is not: set BETTER_AUTH_URL to the Better \
-                         Auth base URL (e.g. https://app.example.com) too",
-                    ));
-                }
-                None
+            None if self.auth_jwks_url.is_some() => {
+                return Err(error(
+                    "AUTH_JWKS_URL",
+                    "is set but BETTER_AUTH_URL is not: set BETTER_AUTH_URL to the Better \
+                     Auth base URL (e.g. https://app.example.com) too",
+                ));
             }
+            None => None,
         };
         Ok(Settings {
             database_url: self.database_url,
@@ -229,6 +243,10 @@ impl Environment {
                 idle_timeout: self.db_idle_timeout,
                 max_lifetime: self.db_max_lifetime,
                 transaction_pooler: self.db_transaction_pooler,
+                quotas: Quotas {
+                    max_tasks_per_user: self.max_tasks_per_user,
+                    max_tags_per_user: self.max_tags_per_user,
+                },
             },
             telemetry: TelemetrySettings {
                 log_format: self.log_format,
@@ -238,12 +256,17 @@ impl Environment {
                 cors_origins: self.cors_origins.map(|o| o.0).unwrap_or_default(),
                 max_body_bytes: self.max_body_bytes,
                 request_timeout: self.request_timeout,
+                body_read_timeout: self.body_read_timeout,
+                header_read_timeout: self.header_read_timeout,
+                idle_timeout: self.idle_timeout,
                 rate_limit_per_minute: NonZeroU32::new(self.rate_limit_per_minute),
                 shutdown_grace: self.shutdown_grace,
             },
             auth: AuthSettings {
                 shared_secret,
                 jwks,
+                issuer,
+                audiences,
             },
         })
     }

@@ -5,8 +5,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
-use poem::{EndpointExt, Server};
+use poem::EndpointExt;
+use tokio::net::TcpListener;
 
 use crate::auth::AuthSettings;
 use crate::auth::{Authenticator, Jwks, Secret, SharedSecret, TokenVerifier};
@@ -23,7 +23,7 @@ const DEV_TOKEN_TTL: Duration = Duration::from_secs(3600);
 
 /// A server that is bound and ready to run.
 pub struct Application {
-    acceptor: TcpAcceptor,
+    listener: TcpListener,
     port: u16,
     state: AppState,
     http: HttpSettings,
@@ -81,19 +81,17 @@ impl Application {
         }
 
         let address = format!("{}:{}", settings.host, settings.port);
-        let acceptor = TcpListener::bind(address.clone())
-            .into_acceptor()
+        let listener = TcpListener::bind(address.clone())
             .await
             .with_context(|| format!("could not listen on {address} (HOST, PORT)"))?;
-        let port = acceptor
+        let port = listener
             .local_addr()
-            .first()
-            .and_then(|addr| addr.as_socket_addr().map(|a| a.port()))
-            .context("the listener has no address")?;
+            .context("the listener has no address")?
+            .port();
 
         let store: Arc<dyn TaskStore> = gate.clone();
         Ok(Self {
-            acceptor,
+            listener,
             port,
             state: AppState {
                 store,
@@ -106,6 +104,7 @@ impl Application {
                     .rate_limit_per_minute
                     .map(|n| Arc::new(RateLimiter::new(n))),
                 max_body_bytes: settings.http.max_body_bytes,
+                body_read_timeout: settings.http.body_read_timeout,
             },
             http: settings.http.clone(),
             metrics_enabled: settings.telemetry.metrics_enabled,
@@ -133,12 +132,9 @@ impl Application {
     /// requests finish within `SHUTDOWN_GRACE`, and closes the pool.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send) -> std::io::Result<()> {
         let store: Arc<dyn TaskStore> = self.state.store.clone();
-        let grace = self.http.shutdown_grace;
         let http = self.http;
         let app = routes(self.state, &http, self.metrics_enabled).boxed();
-        let result = Server::new_with_acceptor(self.acceptor)
-            .run_with_graceful_shutdown(app, shutdown, Some(grace))
-            .await;
+        let result = crate::http::serve(self.listener, app, &http, shutdown).await;
         if let Some(migrations) = self.migrations {
             migrations.abort();
         }
@@ -167,12 +163,16 @@ fn build_auth(settings: &AuthSettings, metrics: &Arc<Metrics>) -> anyhow::Result
         }
         None => None,
     };
+    let claims = |secret: &Secret| {
+        SharedSecret::new(secret)
+            .with_claims(settings.issuer.as_deref(), settings.audiences.as_deref())
+    };
     if let Some(secret) = &settings.shared_secret {
-        verifiers.push(Arc::new(SharedSecret::new(secret)));
+        verifiers.push(Arc::new(claims(secret)));
     }
     let mut dev_token = None;
     if settings.is_development() {
-        let shared = SharedSecret::new(&Secret::random());
+        let shared = claims(&Secret::random());
         dev_token = Some(
             shared
                 .issue("demo", DEV_TOKEN_TTL)

@@ -12,6 +12,9 @@ pub(crate) enum AuthError {
     /// Signed with an algorithm no configured verifier accepts (including `none`).
     #[error("the token's signing algorithm is not accepted")]
     UnsupportedAlgorithm,
+    /// The header's `crit` names extensions the server must understand, and it understands none.
+    #[error("the token's `crit` header names extensions this server does not understand")]
+    CriticalExtension,
     /// A key-set token without the `kid` header that names its key.
     #[error("the token has no `kid` header naming the key that signed it")]
     MissingKeyId,

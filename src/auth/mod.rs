@@ -94,6 +94,11 @@ impl Authenticator {
         }
         // `alg: none` and unknown algorithms fail here: jsonwebtoken has no such variant.
         let header = jsonwebtoken::decode_header(token).map_err(|_| AuthError::Malformed)?;
+        // RFC 7515 §4.1.11: a token whose `crit` names an extension the recipient does not
+        // understand must be rejected. This server understands none.
+        if header.crit.is_some() {
+            return Err(AuthError::CriticalExtension);
+        }
         let (index, verifier) = self
             .verifiers
             .iter()

@@ -15,6 +15,11 @@ pub struct AuthSettings {
     pub shared_secret: Option<Secret>,
     /// `BETTER_AUTH_URL`: Better Auth's JWT plugin, verified with the keys of its JWKS.
     pub jwks: Option<JwksSettings>,
+    /// `AUTH_ISSUER`, when set: the `iss` shared-secret tokens must have too (the key set's
+    /// own is in [`JwksSettings::issuer`]).
+    pub issuer: Option<String>,
+    /// `AUTH_AUDIENCE`, when set: shared-secret tokens' `aud` must contain one of these too.
+    pub audiences: Option<Vec<String>>,
 }
 
 impl AuthSettings {

@@ -50,6 +50,21 @@ pub(crate) struct SharedSecret {
     decoding: DecodingKey,
     encoding: EncodingKey,
     validation: Validation,
+    /// The `iss` issued tokens carry (and verified ones must have), when one is required.
+    issuer: Option<String>,
+    /// The `aud` issued tokens carry (the first), when audiences are required.
+    audience: Option<String>,
+}
+
+/// What [`SharedSecret::issue`] signs: the claims, with `iss` and `aud` when required.
+#[derive(serde::Serialize)]
+struct Issued<'a> {
+    #[serde(flatten)]
+    claims: Claims,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    iss: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    aud: Option<&'a str>,
 }
 
 impl SharedSecret {
@@ -64,7 +79,34 @@ impl SharedSecret {
             decoding: DecodingKey::from_secret(secret.bytes()),
             encoding: EncodingKey::from_secret(secret.bytes()),
             validation,
+            issuer: None,
+            audience: None,
         }
+    }
+
+    /// Requires `iss` to be `issuer` (`AUTH_ISSUER`) and `aud` to contain one of `audiences`
+    /// (`AUTH_AUDIENCE`), each when given; issued tokens carry them.
+    pub(crate) fn with_claims(
+        mut self,
+        issuer: Option<&str>,
+        audiences: Option<&[String]>,
+    ) -> Self {
+        if let Some(issuer) = issuer {
+            self.validation.set_issuer(&[issuer]);
+            self.validation
+                .required_spec_claims
+                .insert("iss".to_owned());
+            self.issuer = Some(issuer.to_owned());
+        }
+        if let Some(audiences) = audiences.filter(|a| !a.is_empty()) {
+            self.validation.set_audience(audiences);
+            self.validation.validate_aud = true;
+            self.validation
+                .required_spec_claims
+                .insert("aud".to_owned());
+            self.audience = audiences.first().cloned();
+        }
+        self
     }
 
     /// A token for `sub` that expires after `ttl`.
@@ -77,10 +119,14 @@ impl SharedSecret {
             .duration_since(UNIX_EPOCH)
             .unwrap_or_default()
             .as_secs();
-        let claims = Claims {
-            sub: sub.to_owned(),
-            exp: now + ttl.as_secs(),
-            iat: Some(now),
+        let claims = Issued {
+            claims: Claims {
+                sub: sub.to_owned(),
+                exp: now + ttl.as_secs(),
+                iat: Some(now),
+            },
+            iss: self.issuer.as_deref(),
+            aud: self.audience.as_deref(),
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
     }

@@ -70,6 +70,28 @@ fn the_overrides_win() {
 }
 
 #[test]
+fn issuer_and_audience_apply_to_shared_secret_tokens_without_better_auth_url() {
+    let auth = settings(&[
+        (
+            "BETTER_AUTH_SECRET",
+            "a-shared-secret-that-is-long-enough-for-hs256",
+        ),
+        ("AUTH_ISSUER", " https://auth.example.com "),
+        ("AUTH_AUDIENCE", "todo-api, other"),
+    ])
+    .unwrap()
+    .auth;
+    assert!(auth.jwks.is_none());
+    assert_eq!(auth.issuer.as_deref(), Some("https://auth.example.com"));
+    assert_eq!(auth.audiences.unwrap(), ["todo-api", "other"]);
+    // Unset, HS256 tokens need neither (and Better Auth's defaults apply to its own tokens only).
+    let auth = settings(&[("BETTER_AUTH_URL", "https://app.example.com")])
+        .unwrap()
+        .auth;
+    assert_eq!((auth.issuer, auth.audiences), (None, None));
+}
+
+#[test]
 fn both_modes_can_be_on_together() {
     let auth = settings(&[
         ("BETTER_AUTH_URL", "https://app.example.com"),
@@ -114,12 +136,11 @@ fn bad_values_name_their_variable() {
         ]),
         "AUTH_AUDIENCE"
     );
-    for orphan in ["AUTH_JWKS_URL", "AUTH_ISSUER", "AUTH_AUDIENCE"] {
-        assert_eq!(
-            failing_variable(&[(orphan, "https://keys.example.com")]),
-            orphan
-        );
-    }
+    assert_eq!(
+        failing_variable(&[("AUTH_JWKS_URL", "https://keys.example.com")]),
+        "AUTH_JWKS_URL",
+        "a key set location means nothing without BETTER_AUTH_URL"
+    );
     let message = settings(&[("BETTER_AUTH_URL", "https://user:hunter2@app.example.com")])
         .unwrap_err()
         .to_string();
@@ -152,6 +173,9 @@ mod operational {
         assert_eq!(s.http, HttpSettings::default());
         assert_eq!(s.http.max_body_bytes, 65536);
         assert_eq!(s.http.rate_limit_per_minute, None);
+        assert_eq!(s.database.quotas, crate::store::Quotas::default());
+        assert_eq!(s.database.quotas.max_tasks_per_user, 10_000);
+        assert_eq!(s.database.quotas.max_tags_per_user, 1_000);
         assert_eq!(s.telemetry, TelemetrySettings::default());
     }
 
@@ -172,6 +196,11 @@ mod operational {
             ),
             ("MAX_BODY_BYTES", "2048"),
             ("REQUEST_TIMEOUT", "5s"),
+            ("BODY_READ_TIMEOUT", "2s"),
+            ("HEADER_READ_TIMEOUT", "3s"),
+            ("IDLE_TIMEOUT", "4s"),
+            ("MAX_TASKS_PER_USER", "50"),
+            ("MAX_TAGS_PER_USER", "7"),
             ("RATE_LIMIT_PER_MINUTE", "120"),
             ("SHUTDOWN_GRACE", "20s"),
         ])
@@ -190,6 +219,11 @@ mod operational {
         );
         assert_eq!(s.http.max_body_bytes, 2048);
         assert_eq!(s.http.request_timeout, Duration::from_secs(5));
+        assert_eq!(s.http.body_read_timeout, Duration::from_secs(2));
+        assert_eq!(s.http.header_read_timeout, Duration::from_secs(3));
+        assert_eq!(s.http.idle_timeout, Duration::from_secs(4));
+        assert_eq!(s.database.quotas.max_tasks_per_user, 50);
+        assert_eq!(s.database.quotas.max_tags_per_user, 7);
         assert_eq!(s.http.rate_limit_per_minute.map(NonZeroU32::get), Some(120));
         assert_eq!(s.http.shutdown_grace, Duration::from_secs(20));
     }
@@ -215,6 +249,11 @@ mod operational {
         fails("REQUEST_TIMEOUT", "0");
         fails("REQUEST_TIMEOUT", "2d");
         fails("RATE_LIMIT_PER_MINUTE", "-5");
+        fails("HEADER_READ_TIMEOUT", "0");
+        fails("IDLE_TIMEOUT", "never");
+        fails("BODY_READ_TIMEOUT", "0");
+        fails("MAX_TASKS_PER_USER", "0");
+        fails("MAX_TAGS_PER_USER", "lots");
         fails("SHUTDOWN_GRACE", "forever");
     }
 }

@@ -5,21 +5,6 @@ use serde::{Deserialize, Serialize};
 
 use super::{Priority, StatusFilter, Task, TaskId};
 
-/// The longest search keyword accepted, in characters.
-pub(crate) const MAX_KEYWORD_CHARS: usize = 200;
-
-/// A search keyword as the store matches it (in title or description, ignoring case):
-/// trimmed and lower-cased; `None` when blank.
-pub(crate) fn search_keyword(raw: Option<&str>) -> Result<Option<String>, String> {
-    match raw.map(str::trim) {
-        Some(q) if q.chars().count() > MAX_KEYWORD_CHARS => {
-            Err(format!("must be at most {MAX_KEYWORD_CHARS} characters"))
-        }
-        Some("") | None => Ok(None),
-        Some(q) => Ok(Some(q.to_lowercase())),
-    }
-}
-
 // The API's `TaskSort` and `SortOrder` schemas derive from these enums, so their doc comments
 // are the schemas' descriptions, word for word.
 /// What to sort a listing by.
@@ -101,6 +86,37 @@ impl Position {
     }
 }
 
+/// The most values a repeatable filter (`priority`, `tag`) takes: as many tags as a task can
+/// carry, which no filter needs more of. It keeps the cost of a listing bounded.
+pub(crate) const MAX_FILTER_VALUES: usize = super::Tag::MAX_PER_TASK;
+
+/// A keyword to find in titles and descriptions: trimmed, lower-cased, at most
+/// [`Keyword::MAX_CHARS`] characters, no NUL (the same rule as text fields).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Keyword(String);
+
+impl Keyword {
+    /// The longest keyword accepted, in characters.
+    pub(crate) const MAX_CHARS: usize = 200;
+
+    /// `None` for an empty (or white-space) keyword, which filters nothing.
+    pub(crate) fn parse(raw: &str) -> Result<Option<Self>, &'static str> {
+        if raw.contains('\0') {
+            return Err("must not contain the NUL character (U+0000)");
+        }
+        let trimmed = raw.trim_matches(super::is_white_space);
+        if trimmed.chars().count() > Self::MAX_CHARS {
+            return Err("must be at most 200 characters");
+        }
+        Ok((!trimmed.is_empty()).then(|| Self(trimmed.to_lowercase())))
+    }
+
+    /// The lower-cased keyword.
+    pub(crate) fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// A listing request.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct ListQuery {
@@ -146,4 +162,24 @@ pub(crate) struct Page {
     pub total: u64,
     /// Where the next page starts, when there is one.
     pub next: Option<Position>,
+}
+
+/// A request for the user's tags, by key.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct TagQuery {
+    /// Continue after this tag key (lower-cased).
+    pub after: Option<String>,
+    /// Page size.
+    pub limit: u32,
+}
+
+/// One page of a user's tags.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct TagPage {
+    /// Each tag (as first written) with how many tasks carry it, by key.
+    pub tags: Vec<(String, u64)>,
+    /// How many distinct tags the user has, across all pages.
+    pub total: u64,
+    /// The key to continue after, when more tags follow.
+    pub next: Option<String>,
 }

@@ -6,6 +6,7 @@ mod priority;
 mod recurrence;
 pub(crate) mod tag;
 mod task;
+mod timestamp;
 mod user;
 
 pub(crate) use priority::Priority;
@@ -15,4 +16,5 @@ pub(crate) use task::{
     FieldIssue, NewTask, Schedule, StatusFilter, Task, TaskChanges, TaskId, is_white_space, now,
 };
 pub use task::{TaskDescription, TaskTitle};
+pub(crate) use timestamp::Timestamp;
 pub(crate) use user::UserId;

@@ -7,6 +7,8 @@
 use chrono::{DateTime, Datelike, Days, FixedOffset, Months, NaiveDate, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::Timestamp;
+
 // The one spelling of the values: the API's `Frequency` schema derives from this enum, so its
 // doc comment is the schema's description, word for word (hence this note is not a doc comment).
 /// How often a task repeats.
@@ -59,7 +61,8 @@ impl Recurrence {
 
     /// The due date of occurrence `occurrence + 1`, given occurrence `occurrence` (1-based) is
     /// due at `due`. `anchor_day` is the day of the month the series started on. `None` when
-    /// the series is over: after `count` occurrences or past `until`, whichever comes first.
+    /// the series is over: after `count` occurrences or past `until`, whichever comes first, or
+    /// when the next due date would fall outside what [`Timestamp`] accepts.
     pub(crate) fn next_due(
         &self,
         due: DateTime<FixedOffset>,
@@ -81,6 +84,8 @@ impl Recurrence {
             .offset()
             .from_local_datetime(&next_date.and_time(local.time()))
             .single()?;
+        // A series ends rather than produce an occurrence no store or client can represent.
+        Timestamp::check(next).ok()?;
         match self.until {
             Some(until) if next.to_utc() > until => None,
             _ => Some(next),
@@ -124,6 +129,21 @@ mod tests {
             .next_due(at("2028-01-31T09:00:00+01:00"), 31, 1)
             .expect("leap");
         assert_eq!(leap, at("2028-02-29T09:00:00+01:00"));
+    }
+
+    #[test]
+    fn a_series_ends_before_year_10000() {
+        let daily = Recurrence {
+            frequency: Frequency::Daily,
+            ..monthly()
+        };
+        assert_eq!(daily.next_due(at("9999-12-31T00:00:00Z"), 31, 1), None);
+        assert_eq!(
+            daily.next_due(at("9999-12-30T12:00:00-12:00"), 30, 1),
+            None,
+            "9999-12-31T12:00-12:00 is year 10000 in UTC"
+        );
+        assert!(daily.next_due(at("9999-12-30T00:00:00Z"), 30, 1).is_some());
     }
 
     #[test]

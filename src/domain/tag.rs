@@ -50,7 +50,13 @@ impl Tag {
     }
 
     /// A task's tags: each valid, case-insensitively unique, at most [`Self::MAX_PER_TASK`].
+    /// The count is checked first, so that what a list costs to check is bounded whatever its
+    /// length.
     pub fn parse_list<'a>(raw: impl IntoIterator<Item = &'a str>) -> Result<Vec<Self>, String> {
+        let raw: Vec<&str> = raw.into_iter().take(Self::MAX_PER_TASK + 1).collect();
+        if raw.len() > Self::MAX_PER_TASK {
+            return Err(format!("at most {} tags per task", Self::MAX_PER_TASK));
+        }
         let mut tags: Vec<Self> = Vec::new();
         for (i, raw) in raw.into_iter().enumerate() {
             let tag = Self::parse(raw).map_err(|why| format!("tag {}: {why}", i + 1))?;
@@ -62,9 +68,6 @@ impl Tag {
                 ));
             }
             tags.push(tag);
-        }
-        if tags.len() > Self::MAX_PER_TASK {
-            return Err(format!("at most {} tags per task", Self::MAX_PER_TASK));
         }
         Ok(tags)
     }

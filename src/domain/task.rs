@@ -1,6 +1,6 @@
 use chrono::{DateTime, Datelike, FixedOffset, Utc};
 
-use super::{Priority, Recurrence, Tag, UserId};
+use super::{Priority, Recurrence, Tag, Timestamp, UserId};
 
 /// The id of a task, assigned by the store.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -112,9 +112,24 @@ pub(crate) struct Schedule {
 }
 
 impl Schedule {
-    /// A reminder after the due time is refused; a recurrence needs a due time.
+    /// Every instant within [`Timestamp`]'s rule; a reminder after the due time is refused; a
+    /// recurrence needs a due time.
     pub(crate) fn check(&self) -> Result<(), Vec<FieldIssue>> {
         let mut issues = Vec::new();
+        if let Some(Err(why)) = self.due_at.map(Timestamp::check) {
+            issues.push(FieldIssue::new("due_at", why));
+        }
+        if let Some(Err(why)) = self.remind_at.map(Timestamp::check_utc) {
+            issues.push(FieldIssue::new("remind_at", why));
+        }
+        if let Some(Err(why)) = self
+            .recurrence
+            .as_ref()
+            .and_then(|rule| rule.until)
+            .map(Timestamp::check_utc)
+        {
+            issues.push(FieldIssue::new("recurrence.until", why));
+        }
         if let (Some(due), Some(remind)) = (self.due_at, self.remind_at)
             && remind > due.to_utc()
         {

@@ -8,10 +8,10 @@ impl UserId {
     /// The longest user id accepted (Better Auth ids are 32 characters).
     pub(crate) const MAX_CHARS: usize = 255;
 
-    /// Accepts a non-empty id of at most [`Self::MAX_CHARS`] characters without control characters.
+    /// Accepts an id that is not empty once white space is trimmed, of at most [`Self::MAX_CHARS`] characters without control characters.
     pub(crate) fn parse(raw: &str) -> Result<Self, &'static str> {
-        if raw.is_empty() {
-            return Err("must not be empty");
+        if raw.trim_matches(super::is_white_space).is_empty() {
+            return Err("must not be empty or only white space");
         }
         if raw.chars().count() > Self::MAX_CHARS {
             return Err("must be at most 255 characters");

@@ -13,8 +13,10 @@ use poem_openapi::types::{ParseFromJSON, Type};
 use poem_openapi::{ApiExtractor, ApiExtractorType, ExtractParamOptions};
 use serde_json::{Map, Value};
 
+use crate::domain::Timestamp;
+use crate::http::duplicates;
 use crate::http::error::{ApiError, FieldError};
-use crate::http::settings::MAX_BODY_BYTES;
+use crate::http::settings::{BODY_READ_TIMEOUT, MAX_BODY_BYTES};
 
 /// A request body type: its schema (for the spec) comes from `Type`, its parsing from here.
 pub(crate) trait RequestSchema: Type {
@@ -95,18 +97,15 @@ impl<'a> Fields<'a> {
         }
     }
 
-    /// An RFC 3339 timestamp field (the offset is kept).
+    /// An RFC 3339 timestamp field (the offset is kept), within [`Timestamp`]'s rule.
     pub(crate) fn timestamp(&mut self, name: &str) -> Option<Field<DateTime<FixedOffset>>> {
         match self.string(name)? {
             Field::Absent => Some(Field::Absent),
             Field::Null => Some(Field::Null),
-            Field::Value(raw) => match DateTime::parse_from_rfc3339(raw) {
+            Field::Value(raw) => match Timestamp::parse(raw) {
                 Ok(at) => Some(Field::Value(at)),
-                Err(_) => {
-                    self.error(
-                        name,
-                        "must be an RFC 3339 timestamp, e.g. 2030-01-31T09:00:00Z",
-                    );
+                Err(why) => {
+                    self.error(name, why);
                     None
                 }
             },
@@ -135,9 +134,9 @@ impl<'a> Fields<'a> {
         }
     }
 
-    /// A field holding a JSON object, read with its own [`Fields`] (errors are prefixed
-    /// with `name.`).
-    pub(crate) fn object<T>(
+    /// A field holding a JSON object of schema `S`, read with its own [`Fields`] (errors are
+    /// prefixed with `name.`); as strict as the body: a field `S` does not declare is an error.
+    pub(crate) fn object<S: Type, T>(
         &mut self,
         name: &str,
         parse: impl FnOnce(&mut Fields<'a>) -> Option<T>,
@@ -151,6 +150,7 @@ impl<'a> Fields<'a> {
                     errors: Vec::new(),
                 };
                 let parsed = parse(&mut fields);
+                reject_unknown_fields::<S>(&mut fields);
                 for error in fields.errors {
                     self.error(&format!("{name}.{}", error.field), error.detail);
                 }
@@ -223,17 +223,57 @@ fn request_meta<T: Type>(required: bool) -> Option<MetaRequest> {
     })
 }
 
-fn is_json(content_type: &str) -> bool {
-    matches!(content_type.parse::<mime::Mime>(), Ok(mime)
-        if mime.type_() == "application"
-            && (mime.subtype() == "json" || mime.suffix().is_some_and(|s| s == "json")))
+/// `application/json`, in UTF-8 (the only charset JSON has, RFC 8259): a charset parameter
+/// naming another is refused rather than guessed at.
+fn check_media_type(content_type: &str) -> Result<(), ApiError> {
+    let Ok(mime) = content_type.parse::<mime::Mime>() else {
+        return Err(ApiError::UnsupportedMediaType(format!(
+            "`{content_type}` is not a media type: send `Content-Type: application/json`"
+        )));
+    };
+    if mime.type_() != mime::APPLICATION || mime.subtype() != mime::JSON || mime.suffix().is_some()
+    {
+        return Err(ApiError::UnsupportedMediaType(format!(
+            "the body must be `application/json`, not `{content_type}`"
+        )));
+    }
+    match mime.get_param(mime::CHARSET) {
+        Some(charset) if !charset.as_str().eq_ignore_ascii_case("utf-8") => {
+            Err(ApiError::UnsupportedMediaType(format!(
+                "the body must be UTF-8, not `{charset}`: send `Content-Type: application/json` \
+                 (or `; charset=utf-8`)"
+            )))
+        }
+        _ => Ok(()),
+    }
 }
 
-/// Reads at most the configured limit ([`MAX_BODY_BYTES`] by default) of the body.
+/// The body as sent, or a 415: this server decodes no content coding (gzip, deflate, br…).
+fn check_content_encoding(request: &Request) -> Result<(), ApiError> {
+    let encodings: Vec<&str> = request
+        .headers()
+        .get_all(poem::http::header::CONTENT_ENCODING)
+        .iter()
+        .flat_map(|value| value.to_str().unwrap_or("?").split(','))
+        .map(str::trim)
+        .filter(|coding| !coding.is_empty() && !coding.eq_ignore_ascii_case("identity"))
+        .collect();
+    if encodings.is_empty() {
+        return Ok(());
+    }
+    Err(ApiError::UnsupportedMediaType(format!(
+        "the body is encoded (`Content-Encoding: {}`), which this server does not decode: \
+         send it unencoded",
+        encodings.join(", ")
+    )))
+}
+
+/// Reads at most the configured limit ([`MAX_BODY_BYTES`] by default) of the body, within the
+/// configured time (a body that stalls is a 408).
 async fn read_limited(request: &Request, body: &mut RequestBody) -> Result<Vec<u8>, ApiError> {
-    let limit = request
-        .data::<crate::http::AppState>()
-        .map_or(MAX_BODY_BYTES, |state| state.max_body_bytes);
+    let state = request.data::<crate::http::AppState>();
+    let limit = state.map_or(MAX_BODY_BYTES, |state| state.max_body_bytes);
+    let within = state.map_or(BODY_READ_TIMEOUT, |state| state.body_read_timeout);
     let too_large = ApiError::PayloadTooLarge { limit };
     let declared = request
         .header(poem::http::header::CONTENT_LENGTH)
@@ -244,7 +284,10 @@ async fn read_limited(request: &Request, body: &mut RequestBody) -> Result<Vec<u
     let body = body
         .take()
         .map_err(|err| ApiError::Internal(anyhow::anyhow!("request body: {err}")))?;
-    match body.into_bytes_limit(limit).await {
+    let read = tokio::time::timeout(within, body.into_bytes_limit(limit))
+        .await
+        .map_err(|_| ApiError::RequestTimeout(within))?;
+    match read {
         Ok(bytes) => Ok(bytes.to_vec()),
         Err(poem::error::ReadBodyError::PayloadTooLarge) => Err(too_large),
         Err(err) => Err(ApiError::MalformedJson(format!(
@@ -254,11 +297,9 @@ async fn read_limited(request: &Request, body: &mut RequestBody) -> Result<Vec<u
 }
 
 fn check_content_type(request: &Request) -> Result<(), ApiError> {
+    check_content_encoding(request)?;
     match request.content_type() {
-        Some(ct) if is_json(ct) => Ok(()),
-        Some(ct) => Err(ApiError::UnsupportedMediaType(format!(
-            "the body must be `application/json`, not `{ct}`"
-        ))),
+        Some(ct) => check_media_type(ct),
         None => Err(ApiError::UnsupportedMediaType(
             "the request has a body but no `Content-Type: application/json` header".into(),
         )),
@@ -273,8 +314,18 @@ pub(crate) fn fingerprint(data: &[u8]) -> String {
 }
 
 fn parse_json<T: RequestSchema>(bytes: &[u8]) -> Result<(T::Output, String), ApiError> {
-    let value: Value =
-        serde_json::from_slice(bytes).map_err(|err| ApiError::MalformedJson(err.to_string()))?;
+    let (value, repeated) =
+        duplicates::parse(bytes).map_err(|err| ApiError::MalformedJson(err.to_string()))?;
+    if !repeated.is_empty() {
+        return Err(ApiError::Validation(
+            repeated
+                .iter()
+                .map(|path| {
+                    FieldError::new(path, "appears more than once in the body: send it once")
+                })
+                .collect(),
+        ));
+    }
     let canonical = fingerprint(value.to_string().as_bytes());
     let Value::Object(object) = value else {
         return Err(ApiError::invalid(
@@ -296,7 +347,7 @@ fn parse_json<T: RequestSchema>(bytes: &[u8]) -> Result<(T::Output, String), Api
 }
 
 /// Records an error for every field of the body that the schema of `T` does not declare.
-fn reject_unknown_fields<T: RequestSchema>(fields: &mut Fields<'_>) {
+fn reject_unknown_fields<T: Type>(fields: &mut Fields<'_>) {
     let declared = Registry::new().create_fake_schema::<T>().properties;
     let is_declared = |name: &str| declared.iter().any(|(field, _)| *field == name);
     let object = fields.object;

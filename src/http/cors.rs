@@ -23,32 +23,71 @@ use std::collections::HashSet;
 
 use poem::http::{HeaderValue, Method, StatusCode, header};
 use poem::{Endpoint, IntoResponse, Middleware, Request, Response};
+use poem_openapi::registry::{MetaApi, MetaParamIn};
 
 /// Methods a cross-origin page may use.
 const METHODS: &str = "GET, POST, PUT, PATCH, DELETE";
-/// Request headers a cross-origin page may send.
-/// (`mcp-protocol-version`: what MCP clients send to `/mcp` after `initialize`.)
-const ALLOW_HEADERS: &str =
-    "authorization, content-type, if-match, if-none-match, x-request-id, mcp-protocol-version";
-/// Response headers a cross-origin page may read.
-/// (`WWW-Authenticate`: where an MCP client finds the resource metadata after a 401.)
-const EXPOSE_HEADERS: &str =
-    "ETag, Link, X-Total-Count, Location, Retry-After, X-Request-Id, WWW-Authenticate";
+/// Request headers a cross-origin page may send besides those the operations declare
+/// (`mcp-protocol-version`: what MCP clients send to `/mcp` after `initialize`).
+const ALLOW_HEADERS: [&str; 4] = [
+    "authorization",
+    "content-type",
+    "x-request-id",
+    "mcp-protocol-version",
+];
+/// Response headers a cross-origin page may read besides those the operations declare
+/// (`www-authenticate`: where an MCP client finds the resource metadata after a 401).
+const EXPOSE_HEADERS: [&str; 2] = ["x-request-id", "www-authenticate"];
 /// How long a browser may cache a preflight answer, in seconds.
 const MAX_AGE: &str = "600";
 
 /// The CORS middleware; with no origins it changes nothing.
 pub(crate) struct Cors {
     origins: HashSet<String>,
+    allow_headers: HeaderValue,
+    expose_headers: HeaderValue,
 }
 
 impl Cors {
-    /// Allows exactly `origins` (`scheme://host[:port]`, lower case).
-    pub(crate) fn new(origins: &[String]) -> Self {
+    /// Allows exactly `origins` (`scheme://host[:port]`, lower case) to send every request
+    /// header the operations of `apis` declare, and to read every response header they declare:
+    /// the lists come from the spec, so a header added to an operation is never forgotten here.
+    pub(crate) fn new(origins: &[String], apis: &[MetaApi]) -> Self {
+        let operations = || {
+            apis.iter()
+                .flat_map(|api| &api.paths)
+                .flat_map(|p| &p.operations)
+        };
+        let request = operations()
+            .flat_map(|op| &op.params)
+            .filter(|param| param.in_type == MetaParamIn::Header)
+            .map(|param| param.name.clone());
+        let response = operations()
+            .flat_map(|op| &op.responses.responses)
+            .flat_map(|response| &response.headers)
+            .map(|header| header.name.clone());
         Self {
             origins: origins.iter().cloned().collect(),
+            allow_headers: header_list(
+                ALLOW_HEADERS.iter().map(|h| (*h).to_owned()).chain(request),
+            ),
+            expose_headers: header_list(
+                EXPOSE_HEADERS
+                    .iter()
+                    .map(|h| (*h).to_owned())
+                    .chain(response),
+            ),
         }
     }
+}
+
+/// The names, lower-cased (header names ignore case), sorted and de-duplicated,
+/// comma-separated.
+fn header_list(names: impl Iterator<Item = String>) -> HeaderValue {
+    let mut names: Vec<String> = names.map(|name| name.to_ascii_lowercase()).collect();
+    names.sort();
+    names.dedup();
+    HeaderValue::from_str(&names.join(", ")).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
 impl<E: Endpoint> Middleware<E> for Cors {
@@ -58,6 +97,8 @@ impl<E: Endpoint> Middleware<E> for Cors {
         CorsEndpoint {
             inner,
             origins: self.origins.clone(),
+            allow_headers: self.allow_headers.clone(),
+            expose_headers: self.expose_headers.clone(),
         }
     }
 }
@@ -66,6 +107,8 @@ impl<E: Endpoint> Middleware<E> for Cors {
 pub(crate) struct CorsEndpoint<E> {
     inner: E,
     origins: HashSet<String>,
+    allow_headers: HeaderValue,
+    expose_headers: HeaderValue,
 }
 
 impl<E> CorsEndpoint<E> {
@@ -93,7 +136,10 @@ impl<E: Endpoint> Endpoint for CorsEndpoint<E> {
                 .status(StatusCode::NO_CONTENT)
                 .header(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone())
                 .header(header::ACCESS_CONTROL_ALLOW_METHODS, METHODS)
-                .header(header::ACCESS_CONTROL_ALLOW_HEADERS, ALLOW_HEADERS)
+                .header(
+                    header::ACCESS_CONTROL_ALLOW_HEADERS,
+                    self.allow_headers.clone(),
+                )
                 .header(header::ACCESS_CONTROL_ALLOW_CREDENTIALS, "true")
                 .header(header::ACCESS_CONTROL_MAX_AGE, MAX_AGE)
                 .header(
@@ -118,7 +164,7 @@ impl<E: Endpoint> Endpoint for CorsEndpoint<E> {
             );
             headers.insert(
                 header::ACCESS_CONTROL_EXPOSE_HEADERS,
-                HeaderValue::from_static(EXPOSE_HEADERS),
+                self.expose_headers.clone(),
             );
         }
         Ok(response)

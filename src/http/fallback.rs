@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use poem::PathPattern;
 use poem::error::{MethodNotAllowedError, NotFoundError, ResponseError};
-use poem::http::StatusCode;
+use poem::http::{Method, StatusCode};
 use poem::{Endpoint, IntoResponse, Request, Response};
 use poem_openapi::error::{
     AuthorizationError, ContentTypeError, ParseParamError, ParsePathError, ParseRequestPayloadError,
@@ -23,12 +23,13 @@ pub(crate) async fn problem_responses<E: Endpoint>(
     request: Request,
     routes: Arc<RouteTable>,
 ) -> poem::Result<Response> {
+    let method = request.method().clone();
     match endpoint.call(request).await {
         Ok(response) => Ok(response.into_response()),
         Err(err) if err.is::<ApiError>() => Ok(err.into_response()),
         Err(err) => {
             let pattern = err.data::<PathPattern>().cloned();
-            let mut response = to_api_error(err, pattern.as_ref(), &routes).as_response();
+            let mut response = to_api_error(err, pattern.as_ref(), &method, &routes).as_response();
             if let Some(pattern) = pattern {
                 response.set_data(pattern);
             }
@@ -39,22 +40,33 @@ pub(crate) async fn problem_responses<E: Endpoint>(
 
 /// The [`ApiError`] for an error poem or poem-openapi raised for a request that matched the
 /// route of `pattern` (if any).
-fn to_api_error(err: poem::Error, pattern: Option<&PathPattern>, routes: &RouteTable) -> ApiError {
-    // poem-openapi names path parameters by position (`param0`, `param1`, …).
-    let param_name = |name: &'static str| -> String {
-        pattern
-            .and_then(|pattern| routes.param_name(pattern, name))
-            .unwrap_or(name)
-            .to_owned()
+fn to_api_error(
+    err: poem::Error,
+    pattern: Option<&PathPattern>,
+    method: &Method,
+    routes: &RouteTable,
+) -> ApiError {
+    // poem-openapi names path parameters by position (`param0`, `param1`, …), and says what
+    // went wrong in its own words (`failed to parse "integer(int64)"`): the route table knows
+    // the name and what the value must be.
+    let invalid = |name: &'static str, reason: &str| -> ApiError {
+        let param = pattern.and_then(|pattern| routes.param(pattern, method, name));
+        let field = param.map_or(name, |p| p.name.as_str());
+        let detail = match param.and_then(|p| p.expects.clone()) {
+            _ if reason.contains("expects an input value") => "is required".to_owned(),
+            Some(expects) => expects,
+            None => reason.to_owned(),
+        };
+        ApiError::Validation(vec![FieldError::new(field, detail)])
     };
     if err.is::<AuthorizationError>() {
         return ApiError::Unauthorized(AuthError::Missing);
     }
     if let Some(e) = err.downcast_ref::<ParseParamError>() {
-        return ApiError::Validation(vec![FieldError::new(&param_name(e.name), e.reason.clone())]);
+        return invalid(e.name, &e.reason);
     }
     if let Some(e) = err.downcast_ref::<ParsePathError>() {
-        return ApiError::Validation(vec![FieldError::new(&param_name(e.name), e.reason.clone())]);
+        return invalid(e.name, &e.reason);
     }
     if let Some(e) = err.downcast_ref::<ParseRequestPayloadError>() {
         return ApiError::MalformedJson(e.reason.clone());
@@ -78,7 +90,9 @@ fn to_api_error(err: poem::Error, pattern: Option<&PathPattern>, routes: &RouteT
             limit: MAX_BODY_BYTES,
         },
         StatusCode::NOT_FOUND => ApiError::NotFound("no such route"),
-        status if status.is_client_error() => ApiError::MalformedJson(err.to_string()),
+        status if status.is_client_error() => {
+            ApiError::BadRequest(format!("the request cannot be read: {err}"))
+        }
         _ => ApiError::Internal(anyhow::anyhow!("{err}")),
     }
 }

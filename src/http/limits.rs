@@ -30,7 +30,9 @@ use crate::http::observe::RequestContext;
 pub(crate) struct TimeLimit(pub(crate) Duration);
 
 /// `endpoint`, answering 503 (problem+json) when a request is still running after the
-/// [`TimeLimit`] attached to it (no limit when none is). The transform of every operation.
+/// [`TimeLimit`] attached to it (no limit when none is). The transform of every operation and
+/// route: it is also where the route is known, so a query parameter the route does not take
+/// is refused here (422, [`crate::http::strict::check_query`]) before the operation runs.
 pub(crate) fn time_limited<E: Endpoint>(endpoint: E) -> TimeLimited<E> {
     TimeLimited(endpoint)
 }
@@ -42,6 +44,7 @@ impl<E: Endpoint> Endpoint for TimeLimited<E> {
     type Output = Response;
 
     async fn call(&self, req: Request) -> poem::Result<Self::Output> {
+        crate::http::strict::check_query(&req)?;
         let Some(&TimeLimit(limit)) = req.data::<TimeLimit>() else {
             return self.0.call(req).await.map(IntoResponse::into_response);
         };

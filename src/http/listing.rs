@@ -7,8 +7,8 @@ use chrono::{DateTime, Utc};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::listing::{ListQuery, Order, Position, SortKey, search_keyword};
-use crate::domain::{Priority, StatusFilter, Tag};
+use crate::domain::listing::{Keyword, ListQuery, MAX_FILTER_VALUES, Order, Position, SortKey};
+use crate::domain::{Priority, StatusFilter, Tag, Timestamp};
 use crate::http::body::fingerprint;
 use crate::http::error::{ApiError, FieldError};
 
@@ -16,6 +16,7 @@ use crate::http::error::{ApiError, FieldError};
 const DEFAULT_LIMIT: u32 = 500;
 /// The largest page size.
 pub(crate) const MAX_LIMIT: u32 = 1000;
+
 /// Characters left as they are in a URL component (RFC 3986 unreserved).
 const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')
@@ -103,15 +104,42 @@ impl ListParams {
     /// Validates the parameters into a store query.
     pub(crate) fn to_query(&self) -> Result<ListQuery, ApiError> {
         let mut errors = Vec::new();
-        let search = search_keyword(self.q.as_deref()).unwrap_or_else(|why| {
-            errors.push(("q", why));
-            None
-        });
-        let mut tag_keys = Vec::new();
-        for raw in &self.tag {
+        let search = match self.q.as_deref().map(Keyword::parse) {
+            None | Some(Ok(None)) => None,
+            Some(Ok(Some(keyword))) => Some(keyword.as_str().to_owned()),
+            Some(Err(why)) => {
+                errors.push(("q", why.to_owned()));
+                None
+            }
+        };
+        for (name, count) in [("priority", self.priority.len()), ("tag", self.tag.len())] {
+            if count > MAX_FILTER_VALUES {
+                errors.push((
+                    name,
+                    format!("takes at most {MAX_FILTER_VALUES} values, not {count}"),
+                ));
+            }
+        }
+        let mut tag_keys: Vec<String> = Vec::new();
+        for raw in self.tag.iter().take(MAX_FILTER_VALUES + 1) {
             match Tag::parse(raw) {
-                Ok(parsed) => tag_keys.push(parsed.key()),
+                Ok(parsed) if !tag_keys.contains(&parsed.key()) => tag_keys.push(parsed.key()),
+                Ok(_) => {}
                 Err(why) => errors.push(("tag", why.to_owned())),
+            }
+        }
+        let mut priorities: Vec<Priority> = Vec::new();
+        for priority in &self.priority {
+            if !priorities.contains(priority) {
+                priorities.push(*priority);
+            }
+        }
+        for (name, at) in [
+            ("due_before", self.due_before),
+            ("due_after", self.due_after),
+        ] {
+            if let Some(Err(why)) = at.map(Timestamp::check_utc) {
+                errors.push((name, why.to_owned()));
             }
         }
         let after = match &self.cursor {
@@ -139,10 +167,9 @@ impl ListParams {
                     .collect(),
             ));
         }
-        tag_keys.dedup();
         Ok(ListQuery {
             status: self.status,
-            priorities: self.priority.clone(),
+            priorities,
             tag_keys,
             search,
             due_before: self.due_before,
@@ -176,7 +203,13 @@ impl ListParams {
     }
 }
 
+/// The longest cursor this server issues is far shorter; a longer one is not decoded.
+const MAX_CURSOR_CHARS: usize = 2048;
+
 fn decode_cursor(raw: &str) -> Option<Cursor> {
+    if raw.len() > MAX_CURSOR_CHARS {
+        return None;
+    }
     let bytes = URL_SAFE_NO_PAD.decode(raw.trim()).ok()?;
     serde_json::from_slice(&bytes).ok()
 }
@@ -187,4 +220,18 @@ fn enum_name<T: poem_openapi::types::ToJSON>(value: &T) -> String {
         Some(serde_json::Value::String(s)) => s,
         _ => String::new(),
     }
+}
+
+/// The cursor of the tag page after `key`: opaque (base64url of the key).
+pub(crate) fn encode_tag_cursor(key: &str) -> String {
+    URL_SAFE_NO_PAD.encode(key.as_bytes())
+}
+
+/// The tag key a cursor of [`encode_tag_cursor`] holds.
+pub(crate) fn decode_tag_cursor(raw: &str) -> Result<String, ApiError> {
+    URL_SAFE_NO_PAD
+        .decode(raw.trim())
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .ok_or_else(|| ApiError::invalid("cursor", "is not a cursor this server issued"))
 }

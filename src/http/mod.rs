@@ -6,14 +6,16 @@
 //!   `nullable`: always-present nullable fields; `security`: the bearer scheme;
 //! - `error`: the error type and the problems it is told as; `fallback`: poem's own errors
 //!   told the same way;
-//! - `routes`: each route's template and methods; `observe`: request logs and metrics;
-//!   `limits`: time and rate limits; `cors`: cross-origin access;
+//! - `routes`: each route's template, methods and parameters; `observe`: request logs and
+//!   metrics; `limits`: time and rate limits; `strict`: requests that could mean two things or
+//!   cost too much; `cors`: cross-origin access; `duplicates`: JSON with repeated keys;
 //! - `spec`: the OpenAPI document; `docs`: Swagger UI; [`HttpSettings`]: the configuration.
 
 mod api;
 mod body;
 mod cors;
 mod docs;
+mod duplicates;
 mod error;
 mod fallback;
 mod json;
@@ -25,16 +27,21 @@ mod observe;
 mod routes;
 mod schemas;
 mod security;
+mod server;
 mod settings;
 mod spec;
+mod strict;
 
+pub(crate) use server::serve;
 pub use settings::HttpSettings;
 
 use std::sync::Arc;
 
 use poem::http::Method;
+use poem::middleware::CatchPanic;
 use poem::web::Data;
 use poem::{Endpoint, EndpointExt, IntoEndpoint, Response, Route, get, handler};
+use poem_openapi::registry::Registry;
 use poem_openapi::{ContactObject, LicenseObject, OpenApi, OpenApiService, ServerObject};
 
 use self::api::health::HealthApi;
@@ -43,6 +50,7 @@ use self::limits::{TimeLimit, time_limited};
 use self::observe::Observe;
 use self::routes::RouteTable;
 use self::spec::Spec;
+use self::strict::Strict;
 use crate::auth::{Authenticator, Jwks};
 use crate::store::{MigrationGate, TaskStore};
 use crate::telemetry::metrics::{Gauges, Metrics};
@@ -66,6 +74,8 @@ pub(crate) struct AppState {
     pub(crate) rate_limiter: Option<Arc<RateLimiter>>,
     /// The largest request body accepted, in bytes.
     pub(crate) max_body_bytes: usize,
+    /// How long a request body may take to arrive.
+    pub(crate) body_read_timeout: std::time::Duration,
 }
 
 /// Where Prometheus scrapes.
@@ -117,7 +127,12 @@ pub(crate) fn routes(
 ) -> impl Endpoint + use<> {
     let spec = Spec::generate();
     let metrics = state.metrics.clone();
-    let mut table = RouteTable::from_api(&<(TasksApi, HealthApi) as OpenApi>::meta());
+    let max_body_bytes = state.max_body_bytes;
+    let mut registry = Registry::new();
+    <(TasksApi, HealthApi) as OpenApi>::register(&mut registry);
+    let meta = <(TasksApi, HealthApi) as OpenApi>::meta();
+    let mut table = RouteTable::from_api(&meta, &registry);
+    let cors = cors::Cors::new(&http.cors_origins, &meta);
     let mut route = Route::new();
     route = at_get(route, &mut table, "/openapi.json", spec.json_endpoint());
     route = at_get(route, &mut table, "/openapi.yaml", spec.yaml_endpoint());
@@ -133,11 +148,21 @@ pub(crate) fn routes(
         .nest("/", api_service())
         .data(state)
         .data(TimeLimit(http.request_timeout))
+        .data(table.clone())
         .around(move |endpoint, request| {
             fallback::problem_responses(endpoint, request, routes.clone())
         })
-        .with(cors::Cors::new(&http.cors_origins))
+        .with(Strict::new(max_body_bytes))
+        .with(cors)
+        .with(CatchPanic::new().with_handler(panic_problem))
         .with(Observe::new(metrics, table))
+}
+
+/// A panic in a handler is a bug: answered as a 500 problem (and logged), never a dropped
+/// connection.
+fn panic_problem(_panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    use poem::error::ResponseError as _;
+    error::ApiError::Internal(anyhow::anyhow!("a request handler panicked")).as_response()
 }
 
 /// Serves `endpoint` at `path` for GET (and so HEAD), under the time limit, and records that

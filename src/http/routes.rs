@@ -13,7 +13,9 @@ use std::collections::HashMap;
 
 use poem::PathPattern;
 use poem::http::Method;
-use poem_openapi::registry::MetaApi;
+use poem_openapi::registry::{MetaApi, MetaParamIn, MetaSchemaRef, Registry};
+
+use crate::http::strict::{expectation, resolve};
 
 /// The order methods are listed in.
 const ORDER: [Method; 7] = [
@@ -36,18 +38,71 @@ pub(crate) struct RouteTable {
 struct Route {
     template: String,
     methods: Vec<Method>,
+    /// The parameters each method's operation takes (none for the routes outside the API).
+    params: Vec<(Method, Vec<Param>)>,
+}
+
+/// A parameter an operation declares.
+#[derive(Clone, Debug)]
+pub(crate) struct Param {
+    /// Its name (a path parameter's is the template's, e.g. `id`).
+    pub(crate) name: String,
+    /// Where it is given.
+    pub(crate) location: MetaParamIn,
+    /// Whether it may be given more than once (an array).
+    pub(crate) repeatable: bool,
+    /// What its value must be, in words (e.g. `must be a whole number from 1 to 1000`).
+    pub(crate) expects: Option<String>,
 }
 
 impl RouteTable {
-    /// The routes of every OpenAPI operation.
-    pub(crate) fn from_api(apis: &[MetaApi]) -> Self {
+    /// The routes of every OpenAPI operation, with their parameters (`registry` holds the
+    /// schemas their parameters refer to).
+    pub(crate) fn from_api(apis: &[MetaApi], registry: &Registry) -> Self {
         let mut table = Self::default();
         for path in apis.iter().flat_map(|api| &api.paths) {
             for operation in &path.operations {
                 table.add(&path.path, operation.method.clone());
+                let params = operation
+                    .params
+                    .iter()
+                    .map(|param| Param {
+                        name: param.name.clone(),
+                        location: param.in_type,
+                        repeatable: is_array(&param.schema, registry),
+                        expects: expectation(&param.schema, registry),
+                    })
+                    .collect();
+                if let Some(route) = table.routes.get_mut(&shape(&path.path)) {
+                    route.params.push((operation.method.clone(), params));
+                }
             }
         }
         table
+    }
+
+    /// The parameters of the operation `method` names on the route of `pattern` (a HEAD is a
+    /// GET); none for a route outside the API.
+    pub(crate) fn params(&self, pattern: &PathPattern, method: &Method) -> &[Param] {
+        let method = if method == Method::HEAD {
+            &Method::GET
+        } else {
+            method
+        };
+        self.route(pattern)
+            .and_then(|route| route.params.iter().find(|(m, _)| m == method))
+            .map_or(&[], |(_, params)| params.as_slice())
+    }
+
+    /// The parameter `name` (positional for a path parameter: `param1`) of the operation.
+    pub(crate) fn param(
+        &self,
+        pattern: &PathPattern,
+        method: &Method,
+        name: &str,
+    ) -> Option<&Param> {
+        let name = self.param_name(pattern, name).unwrap_or(name);
+        self.params(pattern, method).iter().find(|p| p.name == name)
     }
 
     /// Records that the route `path` (poem's `/a/:name/*rest` or OpenAPI's `/a/{name}`)
@@ -56,6 +111,7 @@ impl RouteTable {
         let route = self.routes.entry(shape(path)).or_insert_with(|| Route {
             template: template(path),
             methods: Vec::new(),
+            params: Vec::new(),
         });
         let implied = (method == Method::GET).then_some(Method::HEAD);
         for method in std::iter::once(method).chain(implied) {
@@ -97,6 +153,11 @@ impl RouteTable {
             .filter_map(|segment| segment.strip_prefix('{')?.strip_suffix('}'))
             .nth(index)
     }
+}
+
+/// Whether `schema` (or the schema it refers to) is an array.
+fn is_array(schema: &MetaSchemaRef, registry: &Registry) -> bool {
+    resolve(schema, registry).is_some_and(|schema| schema.ty == "array")
 }
 
 /// A parameter segment (`:name`, `{name}`), the final rest segment (`*name`, `{*name}`), or

@@ -73,7 +73,7 @@ fn the_list_script_runs_what_a_plain_list_sends() {
         ..ListQuery::default()
     };
     let owner = UserId::parse("user1").expect("a valid user id");
-    let page = page_sql(&owner, &query, &Texts::new::<PostgresDialect>().select);
+    let page = page_sql(&owner, &query, &Texts::new::<PostgresDialect>());
     // 50 tasks fit in the first page, so there is no count query, and the tags come with the
     // tasks (src/store/sql.rs: list): one statement.
     assert_eq!(

@@ -22,6 +22,15 @@ pub(crate) trait Dialect: Send + Sync + 'static {
     /// their order: `NULL` or `[]` when there are none.
     const TAGS: &'static str;
 
+    /// A condition on `task_tags.tag_key`: it is one of the strings of the JSON array bound at
+    /// `{keys}` (a placeholder such as `$3`); served by the `(user_id, tag_key, …)` index.
+    const TAG_KEY_IN: &'static str;
+
+    /// A statement that, inside a write transaction, makes the other writes of the user bound
+    /// at `$1` wait until it ends (so that a per-user quota holds under concurrency); `None`
+    /// where a write transaction already excludes every other writer.
+    const LOCK_OWNER: Option<&'static str>;
+
     /// The statement that opens a transaction.
     fn begin(&self) -> SqlStr;
 

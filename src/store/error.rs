@@ -11,6 +11,9 @@ pub(crate) enum StoreError {
     /// The server is up but the database is not ready yet (migrations pending): a 503.
     #[error("the database is not ready yet: {0}")]
     NotReady(&'static str),
+    /// The write would take the user past a quota: a client error.
+    #[error("{0}")]
+    QuotaExceeded(Quota),
     /// A named constraint refused the data: a client error.
     #[error("constraint `{constraint}` was violated")]
     Constraint {
@@ -61,4 +64,15 @@ fn is_transient(code: Option<&str>) -> bool {
         // SQLite: SQLITE_BUSY, SQLITE_LOCKED.
         | Some("5" | "6")
     )
+}
+
+/// A per-user quota a write would exceed, with its limit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Error)]
+pub(crate) enum Quota {
+    /// `MAX_TASKS_PER_USER`.
+    #[error("a user may have at most {0} tasks: delete some to create more")]
+    Tasks(u64),
+    /// `MAX_TAGS_PER_USER`.
+    #[error("a user's tasks may carry at most {0} distinct tags: reuse or remove some")]
+    Tags(u64),
 }

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::{Completion, Created, IdempotencyKey, Outcome, PoolStats, StoreError, TaskStore};
-use crate::domain::listing::{ListQuery, Page};
+use crate::domain::listing::{ListQuery, Page, TagPage, TagQuery};
 use crate::domain::{NewTask, Task, TaskChanges, TaskId, UserId};
 
 /// A store that passes every operation on to another once it is ready: implementing it makes a
@@ -82,8 +82,8 @@ impl<L: Layer> TaskStore for L {
         self.ready()?.delete_completed(owner).await
     }
 
-    async fn tags(&self, owner: &UserId) -> Result<Vec<(String, u64)>, StoreError> {
-        self.ready()?.tags(owner).await
+    async fn tags(&self, owner: &UserId, query: &TagQuery) -> Result<TagPage, StoreError> {
+        self.ready()?.tags(owner, query).await
     }
 
     async fn reminders(

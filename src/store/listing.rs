@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
+use super::statements::Texts;
 use crate::domain::UserId;
 use crate::domain::listing::{ListQuery, Order, Position, SortKey, SortValue};
 
@@ -42,8 +43,9 @@ fn like_pattern(keyword: &str) -> String {
     pattern
 }
 
-/// `WHERE …` for the filters of `query` (not the keyset position).
-fn push_filters(sql: &mut Sql, owner: &UserId, query: &ListQuery) {
+/// `WHERE …` for the filters of `query` (not the keyset position); `tag_key_in` is the
+/// dialect's [`super::dialect::Dialect::TAG_KEY_IN`].
+fn push_filters(sql: &mut Sql, owner: &UserId, query: &ListQuery, tag_key_in: &str) {
     let user = sql.bind(Param::Text(owner.as_str().to_owned()));
     sql.text.push_str(&format!(" WHERE user_id = {user}"));
     if let Some(completed) = query.status.completed() {
@@ -59,10 +61,20 @@ fn push_filters(sql: &mut Sql, owner: &UserId, query: &ListQuery) {
         sql.text
             .push_str(&format!(" AND priority IN ({})", ranks.join(", ")));
     }
-    for tag in &query.tag_keys {
-        let p = sql.bind(Param::Text(tag.clone()));
+    if !query.tag_keys.is_empty() {
+        // One statement whatever the number of tags: the tasks carrying all of them.
+        let mut keys = query.tag_keys.clone();
+        keys.sort();
+        keys.dedup();
+        let count = i64::try_from(keys.len()).unwrap_or(i64::MAX);
+        let keys = sql.bind(Param::Text(
+            serde_json::to_string(&keys).unwrap_or_else(|_| "[]".into()),
+        ));
+        let count = sql.bind(Param::Int(count));
+        let key_in = tag_key_in.replace("{keys}", &keys);
         sql.text.push_str(&format!(
-            " AND id IN (SELECT task_id FROM task_tags WHERE user_id = {user} AND tag_key = {p})"
+            " AND id IN (SELECT task_id FROM task_tags WHERE user_id = {user} AND {key_in} \
+             GROUP BY task_id HAVING count(*) = {count})"
         ));
     }
     if let Some(search) = &query.search {
@@ -131,14 +143,14 @@ fn push_keyset(sql: &mut Sql, key: SortKey, order: Order, position: &Position) {
     }
 }
 
-/// The page query: one row more than the limit, to know whether another page follows.
-/// `select` is how it begins: `SELECT` what each row holds `FROM tasks`.
-pub(super) fn page_sql(owner: &UserId, query: &ListQuery, select: &str) -> Sql {
+/// The page query: one row more than the limit, to know whether another page follows. It
+/// begins with the dialect's `texts.select`: `SELECT` what each row holds `FROM tasks`.
+pub(super) fn page_sql(owner: &UserId, query: &ListQuery, texts: &Texts) -> Sql {
     let mut sql = Sql {
-        text: select.to_owned(),
+        text: texts.select.clone(),
         params: Vec::new(),
     };
-    push_filters(&mut sql, owner, query);
+    push_filters(&mut sql, owner, query, texts.tag_key_in);
     let order = query.order();
     if let Some(position) = &query.after {
         push_keyset(&mut sql, query.sort, order, position);
@@ -161,11 +173,11 @@ pub(super) fn page_sql(owner: &UserId, query: &ListQuery, select: &str) -> Sql {
 }
 
 /// How many tasks match the filters.
-pub(super) fn count_sql(owner: &UserId, query: &ListQuery) -> Sql {
+pub(super) fn count_sql(owner: &UserId, query: &ListQuery, texts: &Texts) -> Sql {
     let mut sql = Sql {
         text: "SELECT count(*) FROM tasks".to_owned(),
         params: Vec::new(),
     };
-    push_filters(&mut sql, owner, query);
+    push_filters(&mut sql, owner, query, texts.tag_key_in);
     sql
 }

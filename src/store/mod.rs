@@ -28,11 +28,11 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-pub(crate) use self::error::StoreError;
+pub(crate) use self::error::{Quota, StoreError};
 pub(crate) use self::gate::MigrationGate;
 pub(crate) use self::gate::migrate_until_done;
-pub use self::settings::{DatabaseSettings, PoolerMode};
-use crate::domain::listing::{ListQuery, Page};
+pub use self::settings::{DatabaseSettings, PoolerMode, Quotas};
+use crate::domain::listing::{ListQuery, Page, TagPage, TagQuery};
 use crate::domain::{FieldIssue, NewTask, Task, TaskChanges, TaskId, UserId};
 
 /// The result of an operation on one task that may be conditional on its version (`If-Match`).
@@ -128,8 +128,8 @@ pub(crate) trait TaskStore: Send + Sync + 'static {
     /// Deletes the user's completed tasks; returns how many.
     async fn delete_completed(&self, owner: &UserId) -> Result<u64, StoreError>;
 
-    /// The user's tags (as first written) with how many tasks carry each, by name.
-    async fn tags(&self, owner: &UserId) -> Result<Vec<(String, u64)>, StoreError>;
+    /// One page of the user's tags (as first written) with how many tasks carry each, by name.
+    async fn tags(&self, owner: &UserId, query: &TagQuery) -> Result<TagPage, StoreError>;
 
     /// Pending tasks whose reminder is due at or before `before`, soonest first.
     async fn reminders(

@@ -103,7 +103,11 @@ pub(crate) fn connect_lazy(
         begin,
         tls_hint: target.upgraded_for_channel_binding,
     };
-    Ok(SqlStore::new(pool.connect_lazy_with(options), dialect))
+    Ok(SqlStore::new(
+        pool.connect_lazy_with(options),
+        dialect,
+        settings.quotas,
+    ))
 }
 
 impl Dialect for PostgresDialect {
@@ -114,6 +118,15 @@ impl Dialect for PostgresDialect {
     // One index probe per task (task_tags' primary key starts with task_id).
     const TAGS: &'static str =
         "(SELECT json_agg(tag ORDER BY position)::text FROM task_tags WHERE task_id = tasks.id)";
+
+    // `= ANY(array)` is an index condition; the array is built once per statement.
+    const TAG_KEY_IN: &'static str =
+        "tag_key = ANY(ARRAY(SELECT json_array_elements_text(CAST({keys} AS json))))";
+
+    // A transaction-level advisory lock (it also works through a transaction-mode pooler), in
+    // the two-key space: never the migrations' one-key lock.
+    const LOCK_OWNER: Option<&'static str> =
+        Some("SELECT pg_advisory_xact_lock(1953459311, hashtext($1))");
 
     fn begin(&self) -> SqlStr {
         self.begin.clone()

@@ -21,6 +21,34 @@ pub struct DatabaseSettings {
     /// `DB_TRANSACTION_POOLER`: whether `DATABASE_URL` goes through a pooler in transaction
     /// mode (PgBouncer, Neon's `-pooler` endpoint).
     pub transaction_pooler: PoolerMode,
+    /// What one user may store.
+    pub quotas: Quotas,
+}
+
+/// Per-user quotas, enforced in the write transaction that would exceed them (so they hold
+/// under concurrency, and for every caller of the store).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Quotas {
+    /// `MAX_TASKS_PER_USER`: the most tasks one user may have.
+    pub max_tasks_per_user: u64,
+    /// `MAX_TAGS_PER_USER`: the most distinct tags (ignoring case) across one user's tasks.
+    pub max_tags_per_user: u64,
+}
+
+impl Quotas {
+    /// Default of [`Self::max_tasks_per_user`].
+    pub const MAX_TASKS_PER_USER: u64 = 10_000;
+    /// Default of [`Self::max_tags_per_user`].
+    pub const MAX_TAGS_PER_USER: u64 = 1_000;
+}
+
+impl Default for Quotas {
+    fn default() -> Self {
+        Self {
+            max_tasks_per_user: Self::MAX_TASKS_PER_USER,
+            max_tags_per_user: Self::MAX_TAGS_PER_USER,
+        }
+    }
 }
 
 impl Default for DatabaseSettings {
@@ -32,6 +60,7 @@ impl Default for DatabaseSettings {
             idle_timeout: Duration::from_secs(60),
             max_lifetime: Duration::from_secs(30 * 60),
             transaction_pooler: PoolerMode::Auto,
+            quotas: Quotas::default(),
         }
     }
 }

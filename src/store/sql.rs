@@ -12,8 +12,10 @@ use super::dialect::{Dialect, RowsAffected as _};
 use super::listing;
 use super::row::{TaggedRow, TaskRow};
 use super::statements::{Bind, Conn, Read, SET_COMPLETED, SET_NEXT_TASK, Texts};
-use super::{Completion, Created, IdempotencyKey, Outcome, PoolStats, StoreError, TaskStore};
-use crate::domain::listing::{ListQuery, Page, Position};
+use super::{
+    Completion, Created, IdempotencyKey, Outcome, PoolStats, Quotas, StoreError, TaskStore,
+};
+use crate::domain::listing::{ListQuery, Page, Position, TagPage, TagQuery};
 use crate::domain::{NewTask, Task, TaskChanges, TaskId, UserId, now};
 
 /// A [`TaskStore`] on a pool of `D`'s database.
@@ -21,6 +23,8 @@ pub(crate) struct SqlStore<D: Dialect> {
     pool: Pool<D::Db>,
     dialect: D,
     pub(super) texts: Texts,
+    /// What one user may store.
+    pub(super) quotas: Quotas,
 }
 
 /// Where one operation runs: a pooled connection, or a transaction of its own (behind a
@@ -48,11 +52,12 @@ impl<DB: Database> Session<DB> {
 
 impl<D: Dialect> SqlStore<D> {
     /// A store on `pool`, which must be a pool of `dialect`'s database.
-    pub(super) fn new(pool: Pool<D::Db>, dialect: D) -> Self {
+    pub(super) fn new(pool: Pool<D::Db>, dialect: D, quotas: Quotas) -> Self {
         Self {
             pool,
             dialect,
             texts: Texts::new::<D>(),
+            quotas,
         }
     }
 
@@ -86,6 +91,7 @@ where
     TaggedRow: Read<D::Db>,
     (String, String): Read<D::Db>,
     (String, i64): Read<D::Db>,
+    (String, String, i64): Read<D::Db>,
     (i64,): Read<D::Db>,
     for<'a> &'a str: Bind<D::Db>,
     for<'a> Option<&'a str>: Encode<'a, D::Db> + Type<D::Db>,
@@ -101,7 +107,7 @@ where
     async fn list(&self, owner: &UserId, query: &ListQuery) -> Result<Page, StoreError> {
         let p = self.persistent();
         let mut session = self.session().await?;
-        let page = listing::page_sql(owner, query, &self.texts.select);
+        let page = listing::page_sql(owner, query, &self.texts);
         let mut rows: Vec<TaggedRow> =
             Self::bind_params(sqlx::query_as(AssertSqlSafe(page.text)), &page.params)
                 .persistent(p)
@@ -114,7 +120,7 @@ where
             // A first page that is also the last holds every match: no need to count.
             i64::try_from(rows.len()).unwrap_or(i64::MAX)
         } else {
-            let count = listing::count_sql(owner, query);
+            let count = listing::count_sql(owner, query, &self.texts);
             let (total,): (i64,) =
                 Self::bind_params(sqlx::query_as(AssertSqlSafe(count.text)), &count.params)
                     .persistent(p)
@@ -290,21 +296,48 @@ where
         Ok(result.rows_affected())
     }
 
-    async fn tags(&self, owner: &UserId) -> Result<Vec<(String, u64)>, StoreError> {
+    async fn tags(&self, owner: &UserId, query: &TagQuery) -> Result<TagPage, StoreError> {
+        let p = self.persistent();
         let mut session = self.session().await?;
-        let rows: Vec<(String, i64)> = sqlx::query_as(
-            "SELECT min(tag), count(*) FROM task_tags WHERE user_id = $1 \
-             GROUP BY tag_key ORDER BY tag_key",
+        let mut rows: Vec<(String, String, i64)> = sqlx::query_as(
+            "SELECT tag_key, min(tag), count(*) FROM task_tags \
+             WHERE user_id = $1 AND ($2 IS NULL OR tag_key > $2) \
+             GROUP BY tag_key ORDER BY tag_key LIMIT $3",
         )
         .bind(owner.as_str())
-        .persistent(self.persistent())
+        .bind(query.after.as_deref())
+        .bind(i64::from(query.limit) + 1)
+        .persistent(p)
         .fetch_all(session.conn())
         .await?;
+        let limit = usize::try_from(query.limit).unwrap_or(usize::MAX);
+        let more = rows.len() > limit;
+        rows.truncate(limit);
+        let total = if query.after.is_none() && !more {
+            i64::try_from(rows.len()).unwrap_or(i64::MAX)
+        } else {
+            let (total,): (i64,) =
+                sqlx::query_as("SELECT count(DISTINCT tag_key) FROM task_tags WHERE user_id = $1")
+                    .bind(owner.as_str())
+                    .persistent(p)
+                    .fetch_one(session.conn())
+                    .await?;
+            total
+        };
         session.finish().await?;
-        Ok(rows
-            .into_iter()
-            .map(|(tag, count)| (tag, u64::try_from(count).unwrap_or_default()))
-            .collect())
+        let next = if more {
+            rows.last().map(|(key, _, _)| key.clone())
+        } else {
+            None
+        };
+        Ok(TagPage {
+            tags: rows
+                .into_iter()
+                .map(|(_, tag, count)| (tag, u64::try_from(count).unwrap_or_default()))
+                .collect(),
+            total: u64::try_from(total).unwrap_or_default(),
+            next,
+        })
     }
 
     async fn reminders(

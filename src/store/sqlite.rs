@@ -49,7 +49,7 @@ pub(crate) fn connect_lazy(
     // A connection to a local file does not go stale: no ping before each use.
     .test_before_acquire(false)
     .connect_lazy_with(options);
-    Ok(SqlStore::new(pool, SqliteDialect))
+    Ok(SqlStore::new(pool, SqliteDialect, settings.quotas))
 }
 
 impl Dialect for SqliteDialect {
@@ -61,6 +61,11 @@ impl Dialect for SqliteDialect {
     // Aggregate ORDER BY: SQLite 3.44 and later (the bundled one is newer).
     const TAGS: &'static str =
         "(SELECT json_group_array(tag ORDER BY position) FROM task_tags WHERE task_id = tasks.id)";
+
+    const TAG_KEY_IN: &'static str = "tag_key IN (SELECT value FROM json_each({keys}))";
+
+    // `BEGIN IMMEDIATE` (see `begin`) already serialises writers.
+    const LOCK_OWNER: Option<&'static str> = None;
 
     /// A write transaction, taken at once (`BEGIN IMMEDIATE`) so that two transactions never
     /// deadlock upgrading from a read.

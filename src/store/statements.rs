@@ -12,7 +12,7 @@ use super::dialect::{Dialect, RowsAffected as _};
 use super::listing::Param;
 use super::row::{TaggedRow, TaskRow, TaskValues};
 use super::sql::SqlStore;
-use super::{Created, IDEMPOTENCY_WINDOW, IdempotencyKey, StoreError};
+use super::{Created, IDEMPOTENCY_WINDOW, IdempotencyKey, Quota, StoreError};
 use crate::domain::{NewTask, Tag, Task, TaskId, UserId, now};
 
 /// The task columns, in [`TaskRow`]'s order (a macro, so that statements stay `&'static str`).
@@ -73,6 +73,8 @@ pub(super) struct Texts {
     pub get_for_update: SqlStr,
     /// A user's pending tasks whose reminder is due by `$2`, soonest first, at most `$3`.
     pub reminders: SqlStr,
+    /// The dialect's [`Dialect::TAG_KEY_IN`].
+    pub tag_key_in: &'static str,
 }
 
 impl Texts {
@@ -87,6 +89,7 @@ impl Texts {
                  AND remind_at IS NOT NULL AND remind_at <= $2 ORDER BY remind_at, id LIMIT $3"
             )),
             select,
+            tag_key_in: D::TAG_KEY_IN,
         }
     }
 }
@@ -173,13 +176,58 @@ where
             .bind(v.at)
     }
 
-    /// Stores a new task with its tags; returns it as stored.
+    /// Makes the user's other writes wait for the end of this transaction (see
+    /// [`Dialect::LOCK_OWNER`]), so that the quotas it checks still hold when it commits.
+    async fn lock_owner(&self, tx: &mut Conn<D>, owner: &UserId) -> Result<(), StoreError> {
+        if let Some(lock) = D::LOCK_OWNER {
+            sqlx::query(lock)
+                .bind(owner.as_str())
+                .persistent(self.persistent())
+                .execute(&mut *tx)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Refuses a task beyond `MAX_TASKS_PER_USER` (before it is inserted).
+    async fn check_task_quota(&self, tx: &mut Conn<D>, owner: &UserId) -> Result<(), StoreError> {
+        let (count,): (i64,) = sqlx::query_as("SELECT count(*) FROM tasks WHERE user_id = $1")
+            .bind(owner.as_str())
+            .persistent(self.persistent())
+            .fetch_one(&mut *tx)
+            .await?;
+        let max = self.quotas.max_tasks_per_user;
+        if u64::try_from(count).unwrap_or(u64::MAX) >= max {
+            return Err(StoreError::QuotaExceeded(Quota::Tasks(max)));
+        }
+        Ok(())
+    }
+
+    /// Refuses tags beyond `MAX_TAGS_PER_USER` (after they are written: the transaction is
+    /// then rolled back).
+    async fn check_tag_quota(&self, tx: &mut Conn<D>, owner: &UserId) -> Result<(), StoreError> {
+        let (count,): (i64,) =
+            sqlx::query_as("SELECT count(DISTINCT tag_key) FROM task_tags WHERE user_id = $1")
+                .bind(owner.as_str())
+                .persistent(self.persistent())
+                .fetch_one(&mut *tx)
+                .await?;
+        let max = self.quotas.max_tags_per_user;
+        if u64::try_from(count).unwrap_or(u64::MAX) > max {
+            return Err(StoreError::QuotaExceeded(Quota::Tags(max)));
+        }
+        Ok(())
+    }
+
+    /// Stores a new task with its tags, within the user's quotas; returns it as stored.
     pub(super) async fn insert_task(
         &self,
         tx: &mut Conn<D>,
         owner: &UserId,
         task: &NewTask,
     ) -> Result<Task, StoreError> {
+        self.lock_owner(tx, owner).await?;
+        self.check_task_quota(tx, owner).await?;
         let values = TaskValues::of_new(task, now());
         let row: TaskRow =
             Self::bind_values(sqlx::query_as(INSERT_TASK).bind(owner.as_str()), &values)
@@ -187,6 +235,9 @@ where
                 .fetch_one(&mut *tx)
                 .await?;
         self.insert_tags(tx, owner, row.id(), &task.tags).await?;
+        if !task.tags.is_empty() {
+            self.check_tag_quota(tx, owner).await?;
+        }
         Ok(row.into_task(task.tags.clone()))
     }
 
@@ -208,12 +259,16 @@ where
             .fetch_one(&mut *tx)
             .await?;
         if tags_changed {
+            self.lock_owner(tx, owner).await?;
             sqlx::query("DELETE FROM task_tags WHERE task_id = $1")
                 .bind(task.id.0)
                 .persistent(p)
                 .execute(&mut *tx)
                 .await?;
             self.insert_tags(tx, owner, task.id.0, &task.tags).await?;
+            if !task.tags.is_empty() {
+                self.check_tag_quota(tx, owner).await?;
+            }
         }
         Ok(row)
     }
@@ -297,6 +352,13 @@ where
     ) -> Result<bool, StoreError> {
         let response =
             serde_json::to_string(created).map_err(|err| StoreError::Encode(err.to_string()))?;
+        // The user's expired keys go: what a user keeps is bounded by what 24 hours allow.
+        sqlx::query("DELETE FROM idempotency_keys WHERE user_id = $1 AND created_at <= $2")
+            .bind(owner.as_str())
+            .bind(now() - IDEMPOTENCY_WINDOW)
+            .persistent(self.persistent())
+            .execute(&mut *tx)
+            .await?;
         // An expired use of the key gives way to this one.
         let stored = sqlx::query(
             "INSERT INTO idempotency_keys (user_id, key, fingerprint, response, created_at) \

@@ -166,9 +166,10 @@ async fn misconfiguration_stops_start_up_naming_the_variable() {
         "AUTH_JWKS_URL",
     )
     .await;
+    fails_naming(&[("AUTH_AUDIENCE", " , ")], "AUTH_AUDIENCE").await;
     fails_naming(
-        &[("AUTH_AUDIENCE", "https://api.example.com")],
-        "AUTH_AUDIENCE",
+        &[("AUTH_JWKS_URL", "https://keys.example.com/jwks")],
+        "AUTH_JWKS_URL",
     )
     .await;
 }

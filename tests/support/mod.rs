@@ -52,6 +52,11 @@ pub(crate) use problem::{assert_problem, assert_unavailable, error_fields};
 pub(crate) use server::ServerConfig;
 pub(crate) use token::{SECRET, now, sign, token};
 
+/// Percent-encodes one path segment.
+pub(crate) fn encode(raw: &str) -> String {
+    percent_encoding::utf8_percent_encode(raw, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
 /// Generates one `#[tokio::test]` per backend for each listed `async fn(TestApp)`.
 macro_rules! on_both_backends {
     ($($name:ident),* $(,)?) => {

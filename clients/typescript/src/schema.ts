@@ -106,7 +106,9 @@ export interface paths {
         };
         /**
          * List tags
-         * @description Every tag on the user's tasks, sorted by name, with how many tasks carry it.
+         * @description The tags on the user's tasks, sorted by name (ignoring case), with how many tasks carry
+         *     each. The body is always a JSON array; when more tags follow, the `Link` header carries
+         *     the next page's URL (`rel="next"`), and `X-Total-Count` is the number of distinct tags.
          */
         get: operations["listTags"];
         put?: never;
@@ -512,6 +514,15 @@ export interface operations {
                     "application/json": components["schemas"]["Task"][];
                 };
             };
+            /** @description The request cannot be read: its body is not valid JSON (`malformed-json`), or its path is not UTF-8 or a header naming one thing is given twice (`bad-request`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The bearer token is missing, malformed, badly signed, expired, for another issuer or audience, or signed with a key the server does not trust. */
             401: {
                 headers: {
@@ -523,7 +534,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The `user_id` in the path is not the token's user. */
+            /** @description The `user_id` in the path is not the token's user (`forbidden`), or the change would take the user past a quota (`quota-exceeded`: `MAX_TASKS_PER_USER`, `MAX_TAGS_PER_USER`). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -532,7 +543,25 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The input is invalid; `errors` names each bad field or parameter. */
+            /** @description The body is larger than the server's limit (`MAX_BODY_BYTES`, 64 KiB by default). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The URL (path and query) is longer than the server's limit (8 KiB). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The input is invalid; `errors` names each bad field or parameter (a query parameter the operation does not take, or takes once, included). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -546,6 +575,15 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The header section is larger than 16 KiB or has more than 100 fields. */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -606,7 +644,7 @@ export interface operations {
                     "application/json": components["schemas"]["Task"];
                 };
             };
-            /** @description The body is not valid JSON. */
+            /** @description The request cannot be read: its body is not valid JSON (`malformed-json`), or its path is not UTF-8 or a header naming one thing is given twice (`bad-request`). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -626,8 +664,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The `user_id` in the path is not the token's user. */
+            /** @description The `user_id` in the path is not the token's user (`forbidden`), or the change would take the user past a quota (`quota-exceeded`: `MAX_TASKS_PER_USER`, `MAX_TAGS_PER_USER`). */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body did not arrive within the server's limit (`BODY_READ_TIMEOUT`). */
+            408: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -644,7 +691,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is not `application/json`. */
+            /** @description The URL (path and query) is longer than the server's limit (8 KiB). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not `application/json` in UTF-8, or it is encoded (`Content-Encoding`). */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -653,7 +709,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The input is invalid; `errors` names each bad field or parameter. */
+            /** @description The input is invalid; `errors` names each bad field or parameter (a query parameter the operation does not take, or takes once, included). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -667,6 +723,15 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The header section is larger than 16 KiB or has more than 100 fields. */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -719,6 +784,15 @@ export interface operations {
                     "application/json": components["schemas"]["Deleted"];
                 };
             };
+            /** @description The request cannot be read: its body is not valid JSON (`malformed-json`), or its path is not UTF-8 or a header naming one thing is given twice (`bad-request`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The bearer token is missing, malformed, badly signed, expired, for another issuer or audience, or signed with a key the server does not trust. */
             401: {
                 headers: {
@@ -730,7 +804,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The `user_id` in the path is not the token's user. */
+            /** @description The `user_id` in the path is not the token's user (`forbidden`), or the change would take the user past a quota (`quota-exceeded`: `MAX_TASKS_PER_USER`, `MAX_TAGS_PER_USER`). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -739,7 +813,25 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The input is invalid; `errors` names each bad field or parameter. */
+            /** @description The body is larger than the server's limit (`MAX_BODY_BYTES`, 64 KiB by default). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The URL (path and query) is longer than the server's limit (8 KiB). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The input is invalid; `errors` names each bad field or parameter (a query parameter the operation does not take, or takes once, included). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -753,6 +845,15 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The header section is larger than 16 KiB or has more than 100 fields. */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -821,6 +922,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description The request cannot be read: its body is not valid JSON (`malformed-json`), or its path is not UTF-8 or a header naming one thing is given twice (`bad-request`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The bearer token is missing, malformed, badly signed, expired, for another issuer or audience, or signed with a key the server does not trust. */
             401: {
                 headers: {
@@ -832,7 +942,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The `user_id` in the path is not the token's user. */
+            /** @description The `user_id` in the path is not the token's user (`forbidden`), or the change would take the user past a quota (`quota-exceeded`: `MAX_TASKS_PER_USER`, `MAX_TAGS_PER_USER`). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -850,7 +960,25 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The input is invalid; `errors` names each bad field or parameter. */
+            /** @description The body is larger than the server's limit (`MAX_BODY_BYTES`, 64 KiB by default). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The URL (path and query) is longer than the server's limit (8 KiB). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The input is invalid; `errors` names each bad field or parameter (a query parameter the operation does not take, or takes once, included). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -864,6 +992,15 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The header section is larger than 16 KiB or has more than 100 fields. */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -924,7 +1061,7 @@ export interface operations {
                     "application/json": components["schemas"]["Task"];
                 };
             };
-            /** @description The body is not valid JSON. */
+            /** @description The request cannot be read: its body is not valid JSON (`malformed-json`), or its path is not UTF-8 or a header naming one thing is given twice (`bad-request`). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -944,7 +1081,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The `user_id` in the path is not the token's user. */
+            /** @description The `user_id` in the path is not the token's user (`forbidden`), or the change would take the user past a quota (`quota-exceeded`: `MAX_TASKS_PER_USER`, `MAX_TAGS_PER_USER`). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -955,6 +1092,15 @@ export interface operations {
             };
             /** @description No such task for this user (or the task belongs to someone else). */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body did not arrive within the server's limit (`BODY_READ_TIMEOUT`). */
+            408: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -980,7 +1126,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is not `application/json`. */
+            /** @description The URL (path and query) is longer than the server's limit (8 KiB). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not `application/json` in UTF-8, or it is encoded (`Content-Encoding`). */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -989,7 +1144,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The input is invalid; `errors` names each bad field or parameter. */
+            /** @description The input is invalid; `errors` names each bad field or parameter (a query parameter the operation does not take, or takes once, included). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1003,6 +1158,15 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The header section is larger than 16 KiB or has more than 100 fields. */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -1055,6 +1219,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description The request cannot be read: its body is not valid JSON (`malformed-json`), or its path is not UTF-8 or a header naming one thing is given twice (`bad-request`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The bearer token is missing, malformed, badly signed, expired, for another issuer or audience, or signed with a key the server does not trust. */
             401: {
                 headers: {
@@ -1066,7 +1239,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The `user_id` in the path is not the token's user. */
+            /** @description The `user_id` in the path is not the token's user (`forbidden`), or the change would take the user past a quota (`quota-exceeded`: `MAX_TASKS_PER_USER`, `MAX_TAGS_PER_USER`). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1093,7 +1266,25 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The input is invalid; `errors` names each bad field or parameter. */
+            /** @description The body is larger than the server's limit (`MAX_BODY_BYTES`, 64 KiB by default). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The URL (path and query) is longer than the server's limit (8 KiB). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The input is invalid; `errors` names each bad field or parameter (a query parameter the operation does not take, or takes once, included). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1107,6 +1298,15 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The header section is larger than 16 KiB or has more than 100 fields. */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -1167,7 +1367,7 @@ export interface operations {
                     "application/json": components["schemas"]["Task"];
                 };
             };
-            /** @description The body is not valid JSON. */
+            /** @description The request cannot be read: its body is not valid JSON (`malformed-json`), or its path is not UTF-8 or a header naming one thing is given twice (`bad-request`). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1187,7 +1387,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The `user_id` in the path is not the token's user. */
+            /** @description The `user_id` in the path is not the token's user (`forbidden`), or the change would take the user past a quota (`quota-exceeded`: `MAX_TASKS_PER_USER`, `MAX_TAGS_PER_USER`). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1198,6 +1398,15 @@ export interface operations {
             };
             /** @description No such task for this user (or the task belongs to someone else). */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body did not arrive within the server's limit (`BODY_READ_TIMEOUT`). */
+            408: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1223,7 +1432,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is not `application/json`. */
+            /** @description The URL (path and query) is longer than the server's limit (8 KiB). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not `application/json` in UTF-8, or it is encoded (`Content-Encoding`). */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -1232,7 +1450,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The input is invalid; `errors` names each bad field or parameter. */
+            /** @description The input is invalid; `errors` names each bad field or parameter (a query parameter the operation does not take, or takes once, included). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1246,6 +1464,15 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The header section is larger than 16 KiB or has more than 100 fields. */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -1276,7 +1503,15 @@ export interface operations {
     };
     listTags: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Page size (default 1000). */
+                limit?: number;
+                /**
+                 * @description Where to continue: copy it from the `Link` header of the previous page. Opaque
+                 *     (base64url).
+                 */
+                cursor?: string;
+            };
             header?: never;
             path: {
                 /** @description The user's id: must equal the token's `sub`. */
@@ -1286,13 +1521,26 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Every tag of the user's tasks, by name, with counts. */
+            /** @description The tags of this page, by name, with counts. */
             200: {
                 headers: {
+                    /** @description How many distinct tags the user has, across all pages. */
+                    "X-TOTAL-COUNT": number;
+                    /** @description `<url>; rel="next"` when more tags follow. */
+                    LINK?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["TagCount"][];
+                };
+            };
+            /** @description The request cannot be read: its body is not valid JSON (`malformed-json`), or its path is not UTF-8 or a header naming one thing is given twice (`bad-request`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The bearer token is missing, malformed, badly signed, expired, for another issuer or audience, or signed with a key the server does not trust. */
@@ -1306,7 +1554,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The `user_id` in the path is not the token's user. */
+            /** @description The `user_id` in the path is not the token's user (`forbidden`), or the change would take the user past a quota (`quota-exceeded`: `MAX_TASKS_PER_USER`, `MAX_TAGS_PER_USER`). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1315,7 +1563,25 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The input is invalid; `errors` names each bad field or parameter. */
+            /** @description The body is larger than the server's limit (`MAX_BODY_BYTES`, 64 KiB by default). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The URL (path and query) is longer than the server's limit (8 KiB). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The input is invalid; `errors` names each bad field or parameter (a query parameter the operation does not take, or takes once, included). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1329,6 +1595,15 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The header section is larger than 16 KiB or has more than 100 fields. */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -1383,6 +1658,15 @@ export interface operations {
                     "application/json": components["schemas"]["Task"][];
                 };
             };
+            /** @description The request cannot be read: its body is not valid JSON (`malformed-json`), or its path is not UTF-8 or a header naming one thing is given twice (`bad-request`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The bearer token is missing, malformed, badly signed, expired, for another issuer or audience, or signed with a key the server does not trust. */
             401: {
                 headers: {
@@ -1394,7 +1678,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The `user_id` in the path is not the token's user. */
+            /** @description The `user_id` in the path is not the token's user (`forbidden`), or the change would take the user past a quota (`quota-exceeded`: `MAX_TASKS_PER_USER`, `MAX_TAGS_PER_USER`). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1403,7 +1687,25 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The input is invalid; `errors` names each bad field or parameter. */
+            /** @description The body is larger than the server's limit (`MAX_BODY_BYTES`, 64 KiB by default). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The URL (path and query) is longer than the server's limit (8 KiB). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The input is invalid; `errors` names each bad field or parameter (a query parameter the operation does not take, or takes once, included). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1417,6 +1719,15 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The header section is larger than 16 KiB or has more than 100 fields. */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -1463,6 +1774,51 @@ export interface operations {
                     "application/json": components["schemas"]["Health"];
                 };
             };
+            /** @description The request cannot be read: its body is not valid JSON (`malformed-json`), or its path is not UTF-8 or a header naming one thing is given twice (`bad-request`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the server's limit (`MAX_BODY_BYTES`, 64 KiB by default). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The URL (path and query) is longer than the server's limit (8 KiB). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The input is invalid; `errors` names each bad field or parameter (a query parameter the operation does not take, or takes once, included). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The header section is larger than 16 KiB or has more than 100 fields. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     getReadiness: {
@@ -1481,6 +1837,51 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Readiness"];
+                };
+            };
+            /** @description The request cannot be read: its body is not valid JSON (`malformed-json`), or its path is not UTF-8 or a header naming one thing is given twice (`bad-request`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the server's limit (`MAX_BODY_BYTES`, 64 KiB by default). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The URL (path and query) is longer than the server's limit (8 KiB). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The input is invalid; `errors` names each bad field or parameter (a query parameter the operation does not take, or takes once, included). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The header section is larger than 16 KiB or has more than 100 fields. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The database or the sign-in provider's keys (JWKS) are unavailable, or the request took longer than the server's time limit; retry after the `Retry-After` seconds. */

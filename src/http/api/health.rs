@@ -4,7 +4,7 @@ use poem_openapi::{Enum, Object, OpenApi};
 
 use super::ApiTags;
 use crate::http::AppState;
-use crate::http::error::{ApiError, Failure, ReadyErrors};
+use crate::http::error::{ApiError, Failure, HealthErrors, ReadyErrors};
 use crate::http::json::Json;
 use crate::http::limits::time_limited;
 
@@ -51,10 +51,10 @@ impl HealthApi {
         transform = "time_limited",
         operation_id = "getHealth"
     )]
-    async fn health(&self) -> Json<Health> {
-        Json(Health {
+    async fn health(&self) -> Result<Json<Health>, Failure<HealthErrors>> {
+        Ok(Json(Health {
             status: "ok".into(),
-        })
+        }))
     }
 
     /// Readiness probe

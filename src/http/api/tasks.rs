@@ -6,8 +6,8 @@ use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::{ApiResponse, OpenApi};
 
 use super::ApiTags;
-use crate::domain::listing::{Order, SortKey};
-use crate::domain::{Priority, StatusFilter, Task, TaskId};
+use crate::domain::listing::{Order, SortKey, TagQuery};
+use crate::domain::{Priority, StatusFilter, Task, TaskId, Timestamp};
 use crate::http::AppState;
 use crate::http::body::{JsonBody, OptionalJsonBody};
 use crate::http::error::{
@@ -15,7 +15,9 @@ use crate::http::error::{
 };
 use crate::http::json::Json;
 use crate::http::limits::time_limited;
-use crate::http::listing::{ListParams, MAX_LIMIT, encode_component};
+use crate::http::listing::{
+    ListParams, MAX_LIMIT, decode_tag_cursor, encode_component, encode_tag_cursor,
+};
 use crate::http::schemas::{
     ClearStatus, CompleteTask, CreateTask, DeletedCount, TagCount, TaskView, UpdateTask,
 };
@@ -107,12 +109,20 @@ pub(crate) enum TaskList {
     Ok(Json<Vec<TaskView>>),
 }
 
-/// The user's tags.
+/// A page of the user's tags.
 #[derive(ApiResponse)]
 pub(crate) enum TagList {
-    /// Every tag of the user's tasks, by name, with counts.
+    /// The tags of this page, by name, with counts.
     #[oai(status = 200)]
-    Ok(Json<Vec<TagCount>>),
+    Ok(
+        Json<Vec<TagCount>>,
+        /// How many distinct tags the user has, across all pages.
+        #[oai(header = "X-Total-Count")]
+        u64,
+        /// `<url>; rel="next"` when more tags follow.
+        #[oai(header = "Link")]
+        Option<String>,
+    ),
 }
 
 /// How many tasks were cleared.
@@ -166,6 +176,11 @@ fn outcome<T>(outcome: Outcome<T>) -> Result<T, ApiError> {
                 .collect(),
         )),
     }
+}
+
+/// The `limit` a next-page URL repeats: none for the default page size.
+fn limit_param(limit: u32) -> Option<u32> {
+    (limit != MAX_LIMIT).then_some(limit)
 }
 
 fn changed(task: Task) -> TaskChanged {
@@ -461,7 +476,9 @@ impl TasksApi {
 
     /// List tags
     ///
-    /// Every tag on the user's tasks, sorted by name, with how many tasks carry it.
+    /// The tags on the user's tasks, sorted by name (ignoring case), with how many tasks carry
+    /// each. The body is always a JSON array; when more tags follow, the `Link` header carries
+    /// the next page's URL (`rel="next"`), and `X-Total-Count` is the number of distinct tags.
     #[oai(
         path = "/api/:user_id/tags",
         method = "get",
@@ -474,14 +491,34 @@ impl TasksApi {
         auth: BearerAuth,
         /// The user's id: must equal the token's `sub`.
         user_id: Path<String>,
+        /// Page size (default 1000).
+        #[oai(validator(minimum(value = "1"), maximum(value = "1000")))]
+        limit: Query<Option<u32>>,
+        /// Where to continue: copy it from the `Link` header of the previous page. Opaque
+        /// (base64url).
+        #[oai(validator(pattern = "^[A-Za-z0-9_-]+$", max_length = 2048))]
+        cursor: Query<Option<String>>,
     ) -> Result<TagList, Failure<ListErrors>> {
         let owner = auth.owner(&user_id)?;
-        let tags = state.store.tags(owner).await?;
-        Ok(TagList::Ok(Json(
-            tags.into_iter()
-                .map(|(tag, count)| TagCount { tag, count })
-                .collect(),
-        )))
+        let limit = limit.0.unwrap_or(MAX_LIMIT).min(MAX_LIMIT);
+        let query = TagQuery {
+            after: cursor.0.as_deref().map(decode_tag_cursor).transpose()?,
+            limit,
+        };
+        let page = state.store.tags(owner, &query).await?;
+        let link = page.next.map(|key| {
+            let mut url = format!("/api/{}/tags?", encode_component(&user_id));
+            if let Some(limit) = limit_param(limit) {
+                url.push_str(&format!("limit={limit}&"));
+            }
+            format!("<{url}cursor={}>; rel=\"next\"", encode_tag_cursor(&key))
+        });
+        let tags = page
+            .tags
+            .into_iter()
+            .map(|(tag, count)| TagCount { tag, count })
+            .collect();
+        Ok(TagList::Ok(Json(tags), page.total, link))
     }
 
     /// List due reminders
@@ -507,6 +544,9 @@ impl TasksApi {
         limit: Query<Option<u32>>,
     ) -> Result<TaskList, Failure<ListErrors>> {
         let owner = auth.owner(&user_id)?;
+        if let Some(Err(why)) = before.0.map(Timestamp::check_utc) {
+            return Err(ApiError::invalid("before", why).into());
+        }
         let before = before.0.unwrap_or_else(crate::domain::now);
         let tasks = state
             .store

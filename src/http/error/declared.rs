@@ -51,18 +51,33 @@ impl<S: ErrorSet> ApiResponse for Failure<S> {
 /// The spec entry of one problem response.
 fn problem_response(status: u16) -> MetaResponse {
     let description = match status {
-        400 => "The body is not valid JSON.",
+        400 => {
+            "The request cannot be read: its body is not valid JSON (`malformed-json`), or its \
+             path is not UTF-8 or a header naming one thing is given twice (`bad-request`)."
+        }
         401 => {
             "The bearer token is missing, malformed, badly signed, expired, for another issuer or \
              audience, or signed with a key the server does not trust."
         }
-        403 => "The `user_id` in the path is not the token's user.",
+        403 => {
+            "The `user_id` in the path is not the token's user (`forbidden`), or the change would \
+             take the user past a quota (`quota-exceeded`: `MAX_TASKS_PER_USER`, \
+             `MAX_TAGS_PER_USER`)."
+        }
+        408 => "The body did not arrive within the server's limit (`BODY_READ_TIMEOUT`).",
         404 => "No such task for this user (or the task belongs to someone else).",
         405 => "The method is not allowed on this path.",
         412 => "`If-Match` names a version the task no longer has: reload it and retry.",
         413 => "The body is larger than the server's limit (`MAX_BODY_BYTES`, 64 KiB by default).",
-        415 => "The body is not `application/json`.",
-        422 => "The input is invalid; `errors` names each bad field or parameter.",
+        414 => "The URL (path and query) is longer than the server's limit (8 KiB).",
+        415 => {
+            "The body is not `application/json` in UTF-8, or it is encoded (`Content-Encoding`)."
+        }
+        422 => {
+            "The input is invalid; `errors` names each bad field or parameter (a query \
+             parameter the operation does not take, or takes once, included)."
+        }
+        431 => "The header section is larger than 16 KiB or has more than 100 fields.",
         429 => "Too many requests from this user; retry after the `Retry-After` seconds.",
         500 => "An unexpected error; details are logged on the server, never sent.",
         503 => {
@@ -100,38 +115,50 @@ fn problem_response(status: u16) -> MetaResponse {
     }
 }
 
+// Every operation can answer 400 (an unreadable path or a repeated header), 413 (a declared
+// body over the limit), 414, 422 (a query parameter it does not take) and 431: see
+// `crate::http::strict`.
+
 /// Errors of an operation without a body that lists or reads by parameters only.
 pub(crate) struct ListErrors;
 impl ErrorSet for ListErrors {
-    const STATUSES: &'static [u16] = &[401, 403, 422, 429, 500, 503];
+    const STATUSES: &'static [u16] = &[400, 401, 403, 413, 414, 422, 429, 431, 500, 503];
 }
 
 /// Errors of reading one task.
 pub(crate) struct ReadErrors;
 impl ErrorSet for ReadErrors {
-    const STATUSES: &'static [u16] = &[401, 403, 404, 422, 429, 500, 503];
+    const STATUSES: &'static [u16] = &[400, 401, 403, 404, 413, 414, 422, 429, 431, 500, 503];
 }
 
 /// Errors of deleting one task (conditional with `If-Match`).
 pub(crate) struct DeleteErrors;
 impl ErrorSet for DeleteErrors {
-    const STATUSES: &'static [u16] = &[401, 403, 404, 412, 422, 429, 500, 503];
+    const STATUSES: &'static [u16] = &[400, 401, 403, 404, 412, 413, 414, 422, 429, 431, 500, 503];
 }
 
 /// Errors of an operation that creates from a JSON body.
 pub(crate) struct CreateErrors;
 impl ErrorSet for CreateErrors {
-    const STATUSES: &'static [u16] = &[400, 401, 403, 413, 415, 422, 429, 500, 503];
+    const STATUSES: &'static [u16] = &[400, 401, 403, 408, 413, 414, 415, 422, 429, 431, 500, 503];
 }
 
 /// Errors of an operation on one task, with a JSON body (conditional with `If-Match`).
 pub(crate) struct ChangeErrors;
 impl ErrorSet for ChangeErrors {
-    const STATUSES: &'static [u16] = &[400, 401, 403, 404, 412, 413, 415, 422, 429, 500, 503];
+    const STATUSES: &'static [u16] = &[
+        400, 401, 403, 404, 408, 412, 413, 414, 415, 422, 429, 431, 500, 503,
+    ];
+}
+
+/// Errors of the liveness probe: only what any request can get wrong.
+pub(crate) struct HealthErrors;
+impl ErrorSet for HealthErrors {
+    const STATUSES: &'static [u16] = &[400, 413, 414, 422, 431];
 }
 
 /// Errors of the readiness probe.
 pub(crate) struct ReadyErrors;
 impl ErrorSet for ReadyErrors {
-    const STATUSES: &'static [u16] = &[503];
+    const STATUSES: &'static [u16] = &[400, 413, 414, 422, 431, 503];
 }

@@ -13,7 +13,8 @@ mod declared;
 mod problem;
 
 pub(crate) use declared::{
-    ChangeErrors, CreateErrors, DeleteErrors, Failure, ListErrors, ReadErrors, ReadyErrors,
+    ChangeErrors, CreateErrors, DeleteErrors, Failure, HealthErrors, ListErrors, ReadErrors,
+    ReadyErrors,
 };
 pub(crate) use problem::{FieldError, Problem, ProblemJson, json_response};
 
@@ -23,7 +24,11 @@ use poem::{IntoResponse, Response};
 
 use crate::auth::AuthError;
 use crate::domain::{TaskDescription, TaskTitle};
-use crate::store::StoreError;
+use crate::store::{Quota, StoreError};
+
+/// The most field errors a problem lists (a body of thousands of unknown fields gets a bounded
+/// answer; the detail says how many more there were).
+const MAX_FIELD_ERRORS: usize = 50;
 
 /// Everything a request can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -31,12 +36,18 @@ pub(crate) enum ApiError {
     /// 400: the body is not JSON.
     #[error("the request body is not valid JSON: {0}")]
     MalformedJson(String),
+    /// 400: the request itself is malformed (its path, a header), whatever its body.
+    #[error("{0}")]
+    BadRequest(String),
     /// 401: no usable token.
     #[error("{0}")]
     Unauthorized(AuthError),
     /// 403: the path names another user.
     #[error("the path's user id is not the token's user")]
     Forbidden,
+    /// 403: the write would take the user past a per-user quota.
+    #[error("{0}")]
+    QuotaExceeded(Quota),
     /// 404: no such task for this user, or no such route.
     #[error("{0}")]
     NotFound(&'static str),
@@ -46,6 +57,9 @@ pub(crate) enum ApiError {
         /// The methods the path does allow, e.g. `GET, HEAD, POST` (the `Allow` header).
         allow: String,
     },
+    /// 408: the body did not arrive within the server's time limit.
+    #[error("the request body did not arrive within {0:?}: send it at once")]
+    RequestTimeout(std::time::Duration),
     /// 412: `If-Match` names a version the task no longer has.
     #[error("the task has changed since the version in If-Match")]
     PreconditionFailed,
@@ -55,12 +69,21 @@ pub(crate) enum ApiError {
         /// The limit, in bytes.
         limit: usize,
     },
+    /// 414: the URL (path and query) is longer than the limit.
+    #[error("the URL is longer than {limit} bytes")]
+    UriTooLong {
+        /// The limit, in bytes.
+        limit: usize,
+    },
     /// 415: the body is not `application/json`.
     #[error("{0}")]
     UnsupportedMediaType(String),
     /// 422: the input parsed but is invalid; one entry per bad field.
     #[error("the request is invalid")]
     Validation(Vec<FieldError>),
+    /// 431: the header section is larger than the limit.
+    #[error("{0}")]
+    HeadersTooLarge(String),
     /// 429: the caller used up their requests for now.
     #[error("too many requests: retry in {retry_after} seconds")]
     RateLimited {
@@ -96,6 +119,11 @@ impl ApiError {
         let status = self.status();
         let (slug, title) = match self {
             Self::MalformedJson(_) => ("malformed-json", "Malformed JSON"),
+            Self::BadRequest(_) => ("bad-request", "Bad Request"),
+            Self::QuotaExceeded(_) => ("quota-exceeded", "Quota Exceeded"),
+            Self::RequestTimeout(_) => ("request-timeout", "Request Timeout"),
+            Self::UriTooLong { .. } => ("uri-too-long", "URI Too Long"),
+            Self::HeadersTooLarge(_) => ("headers-too-large", "Request Header Fields Too Large"),
             Self::Unauthorized(_) => ("unauthorized", "Unauthorized"),
             Self::Forbidden => ("forbidden", "Forbidden"),
             Self::NotFound(_) => ("not-found", "Not Found"),
@@ -120,8 +148,19 @@ impl ApiError {
                 .to_owned(),
             Self::Internal(_) => "something went wrong on our side; it has been logged".to_owned(),
             Self::Validation(errors) => {
-                let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
-                format!("invalid input: {}", fields.join(", "))
+                let fields: Vec<&str> = errors
+                    .iter()
+                    .take(MAX_FIELD_ERRORS)
+                    .map(|e| e.field.as_str())
+                    .collect();
+                let more = errors.len().saturating_sub(MAX_FIELD_ERRORS);
+                let more = if more > 0 {
+                    format!(" (and {more} more)")
+                } else {
+                    String::new()
+                };
+                let fields = fields.join(", ").chars().take(2000).collect::<String>();
+                format!("invalid input: {fields}{more}")
             }
             other => other.to_string(),
         };
@@ -131,7 +170,9 @@ impl ApiError {
             status: status.as_u16(),
             detail,
             errors: match self {
-                Self::Validation(errors) => Some(errors.clone()),
+                Self::Validation(errors) => {
+                    Some(errors.iter().take(MAX_FIELD_ERRORS).cloned().collect())
+                }
                 _ => None,
             },
         }
@@ -154,7 +195,11 @@ impl ApiError {
 impl ResponseError for ApiError {
     fn status(&self) -> StatusCode {
         match self {
-            Self::MalformedJson(_) => StatusCode::BAD_REQUEST,
+            Self::MalformedJson(_) | Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::QuotaExceeded(_) => StatusCode::FORBIDDEN,
+            Self::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
+            Self::UriTooLong { .. } => StatusCode::URI_TOO_LONG,
+            Self::HeadersTooLarge(_) => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
@@ -202,6 +247,10 @@ impl ResponseError for ApiError {
             Self::RateLimited { retry_after } => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
             }
+            // The rest of the body may still be on its way: the connection cannot be reused.
+            Self::RequestTimeout(_) | Self::PayloadTooLarge { .. } | Self::UriTooLong { .. } => {
+                headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
+            }
             _ => {}
         }
         response
@@ -223,6 +272,7 @@ impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
         match err {
             StoreError::Unavailable(_) | StoreError::NotReady(_) => Self::Unavailable(err),
+            StoreError::QuotaExceeded(quota) => Self::QuotaExceeded(quota),
             StoreError::Constraint { ref constraint } => match constraint.as_str() {
                 "tasks_title_length" => Self::invalid(
                     "title",

@@ -466,8 +466,10 @@ pub(crate) struct TagOut {
 /// The result of `list_tags`.
 #[derive(Debug, Serialize, JsonSchema)]
 pub(crate) struct TagList {
-    /// Every tag on the user's tasks, by name.
+    /// The user's tags, by name (the first 1000).
     pub tags: Vec<TagOut>,
+    /// How many distinct tags the user has.
+    pub total: u64,
 }
 
 /// The result of `list_reminders`.

@@ -92,7 +92,7 @@ impl TaskFields {
         let remind_at = fields
             .timestamp("remind_at")
             .and_then(|f| map_field(f, |at| Some(at.to_utc())));
-        let recurrence = fields.object("recurrence", parse_recurrence);
+        let recurrence = fields.object::<RecurrenceView, _>("recurrence", parse_recurrence);
         Self {
             title,
             description,

@@ -13,6 +13,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use crate::domain::listing::TagQuery;
 use crate::domain::{TaskId, UserId};
 use crate::http::mcp::schemas::{Cleared, NoArgs, TagList, TagOut};
 use crate::http::mcp::tools::{ToolName, USER_ID};
@@ -120,12 +121,18 @@ pub(crate) async fn call(
         }
         ToolName::ListTags => {
             let NoArgs {} = parse(tool, arguments)?;
-            let tags = store.tags(owner).await?;
+            let query = TagQuery {
+                after: None,
+                limit: crate::http::listing::MAX_LIMIT,
+            };
+            let page = store.tags(owner, &query).await?;
             output(Ok(TagList {
-                tags: tags
+                tags: page
+                    .tags
                     .into_iter()
                     .map(|(tag, count)| TagOut { tag, count })
                     .collect(),
+                total: page.total,
             }))
         }
         ToolName::ListReminders => {

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 
 use super::ToolError;
 use super::arguments::{Issues, limit_arg, sort_key, timestamp_arg};
-use crate::domain::listing::{ListQuery, Order, search_keyword};
+use crate::domain::listing::{Keyword, ListQuery, Order};
 use crate::domain::{StatusFilter, Tag, TaskId, UserId};
 use crate::http::mcp::schemas::{
     ListRemindersArgs, ListTasksArgs, OrderName, ReminderList, StatusName, TaskFound, TaskIdArgs,
@@ -37,10 +37,14 @@ pub(super) async fn list_tasks(
     args: ListTasksArgs,
 ) -> Result<TaskPage, ToolError> {
     let mut issues = Issues::default();
-    let search = search_keyword(args.q.as_deref()).unwrap_or_else(|why| {
-        issues.add("q", why);
-        None
-    });
+    let search = match args.q.as_deref().map(Keyword::parse) {
+        None | Some(Ok(None)) => None,
+        Some(Ok(Some(keyword))) => Some(keyword.as_str().to_owned()),
+        Some(Err(why)) => {
+            issues.add("q", why);
+            None
+        }
+    };
     let mut tag_keys = Vec::new();
     for raw in args.tags.iter().flatten() {
         if let Some(tag) = issues.check("tags", Tag::parse(raw)) {
