@@ -284,7 +284,10 @@ async fn browsers_on_an_allowed_origin_may_call_mcp() {
     let exposed = anonymous.headers()["access-control-expose-headers"]
         .to_str()
         .unwrap();
-    assert!(exposed.contains("WWW-Authenticate"), "{exposed}");
+    assert!(
+        exposed.to_ascii_lowercase().contains("www-authenticate"),
+        "{exposed}"
+    );
 }
 
 /// The acceptance test: the real binary with `BETTER_AUTH_URL` alone; an MCP client with a token

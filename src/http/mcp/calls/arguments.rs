@@ -4,7 +4,9 @@ use chrono::{DateTime, FixedOffset};
 
 use super::ToolError;
 use crate::domain::listing::SortKey;
-use crate::domain::{FieldIssue, Recurrence, Tag, TaskChanges, TaskDescription, TaskTitle};
+use crate::domain::{
+    FieldIssue, Recurrence, Tag, TaskChanges, TaskDescription, TaskTitle, Timestamp,
+};
 use crate::http::listing::MAX_LIMIT;
 use crate::http::mcp::schemas::{RecurrenceArgs, SortName, UpdateTaskArgs};
 use crate::http::mcp::tools::ToolName;
@@ -60,8 +62,7 @@ impl From<Vec<FieldIssue>> for Issues {
 
 /// An RFC 3339 timestamp, its offset kept (as REST reads one); REST's message otherwise.
 pub(super) fn timestamp_arg(raw: &str) -> Result<DateTime<FixedOffset>, &'static str> {
-    DateTime::parse_from_rfc3339(raw)
-        .map_err(|_| "must be an RFC 3339 timestamp, e.g. 2030-01-31T09:00:00Z")
+    Timestamp::parse(raw)
 }
 
 pub(super) fn recurrence_arg(args: RecurrenceArgs, issues: &mut Issues) -> Option<Recurrence> {

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 
 use super::ToolError;
 use super::arguments::{Issues, limit_arg, sort_key, timestamp_arg};
-use crate::domain::listing::{Keyword, ListQuery, Order};
+use crate::domain::listing::{Keyword, ListQuery, MAX_FILTER_VALUES, Order};
 use crate::domain::{StatusFilter, Tag, TaskId, UserId};
 use crate::http::mcp::schemas::{
     ListRemindersArgs, ListTasksArgs, OrderName, ReminderList, StatusName, TaskFound, TaskIdArgs,
@@ -45,13 +45,21 @@ pub(super) async fn list_tasks(
             None
         }
     };
-    let mut tag_keys = Vec::new();
-    for raw in args.tags.iter().flatten() {
-        if let Some(tag) = issues.check("tags", Tag::parse(raw)) {
+    let tags = args.tags.unwrap_or_default();
+    if tags.len() > MAX_FILTER_VALUES {
+        issues.add(
+            "tags",
+            format!("takes at most {MAX_FILTER_VALUES} tags, not {}", tags.len()),
+        );
+    }
+    let mut tag_keys: Vec<String> = Vec::new();
+    for raw in tags.iter().take(MAX_FILTER_VALUES + 1) {
+        if let Some(tag) = issues.check("tags", Tag::parse(raw))
+            && !tag_keys.contains(&tag.key())
+        {
             tag_keys.push(tag.key());
         }
     }
-    tag_keys.dedup();
     let mut instant = |field: &str, raw: Option<String>| {
         raw.and_then(|raw| issues.check(field, timestamp_arg(&raw)))
             .map(|at| at.to_utc())
