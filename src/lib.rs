@@ -2,7 +2,8 @@
 //!
 //! Layout: [`config`] reads settings, [`startup`] builds the [`startup::Application`],
 //! [`http`] declares the OpenAPI operations, [`auth`] verifies tokens, [`domain`] holds the
-//! validated types, and [`store`] persists tasks in PostgreSQL or SQLite.
+//! validated types, [`store`] persists tasks in PostgreSQL or SQLite, and [`sync`] tells open
+//! event streams of changes.
 
 pub mod auth;
 pub mod cli;
@@ -11,4 +12,5 @@ pub mod domain;
 pub mod http;
 pub mod startup;
 pub mod store;
+pub mod sync;
 pub mod telemetry;

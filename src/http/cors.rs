@@ -27,7 +27,8 @@ use poem::{Endpoint, IntoResponse, Middleware, Request, Response};
 /// Methods a cross-origin page may use.
 const METHODS: &str = "GET, POST, PUT, PATCH, DELETE";
 /// Request headers a cross-origin page may send.
-const ALLOW_HEADERS: &str = "authorization, content-type, if-match, if-none-match, x-request-id";
+const ALLOW_HEADERS: &str =
+    "authorization, content-type, if-match, if-none-match, last-event-id, x-request-id";
 /// Response headers a cross-origin page may read.
 const EXPOSE_HEADERS: &str = "ETag, Link, X-Total-Count, Location, Retry-After, X-Request-Id";
 /// How long a browser may cache a preflight answer, in seconds.

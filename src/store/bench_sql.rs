@@ -1,9 +1,10 @@
 //! The pgbench scripts of `bench/` run exactly the SQL the server sends: the benchmark's
 //! database ceiling means something only if they do.
 
+use super::dialect::Dialect as _;
 use super::listing::{Param, page_sql};
 use super::postgres::PostgresDialect;
-use super::statements::{INSERT_TASK, Texts};
+use super::statements::{INSERT_TASK, TAKE_REVISIONS, Texts};
 use crate::domain::UserId;
 use crate::domain::listing::ListQuery;
 
@@ -48,7 +49,8 @@ fn placeholders(sql: &str) -> String {
     out
 }
 
-/// The SQL statements of a pgbench script (comments and meta-commands left out).
+/// The SQL statements of a pgbench script (comments and meta-commands left out; `\gset`, which
+/// ends a query as `;` does, counts as `;`).
 fn statements(script: &str) -> Vec<String> {
     let sql: Vec<&str> = script
         .lines()
@@ -58,6 +60,7 @@ fn statements(script: &str) -> Vec<String> {
         })
         .collect();
     sql.join(" ")
+        .replace("\\gset", ";")
         .split(';')
         .map(str::trim)
         .filter(|statement| !statement.is_empty())
@@ -92,6 +95,12 @@ fn the_list_script_runs_what_a_plain_list_sends() {
 fn the_create_script_runs_the_create_transaction() {
     assert_eq!(
         statements(include_str!("../../bench/sql/create.sql")),
-        ["BEGIN".to_owned(), squash(INSERT_TASK), "COMMIT".to_owned()]
+        [
+            "BEGIN".to_owned(),
+            squash(TAKE_REVISIONS),
+            squash(PostgresDialect::NOTIFY.unwrap_or_default()),
+            squash(INSERT_TASK),
+            "COMMIT".to_owned()
+        ]
     );
 }

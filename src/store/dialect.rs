@@ -22,8 +22,20 @@ pub(crate) trait Dialect: Send + Sync + 'static {
     /// their order: `NULL` or `[]` when there are none.
     const TAGS: &'static str;
 
+    /// A statement that notifies the other processes of a commit, on commit, with one
+    /// parameter, the payload; `None` where no other process can be told (SQLite).
+    const NOTIFY: Option<&'static str>;
+
+    /// A `FROM` item named `a` with the rows `(value, ord)` of the elements of the JSON array
+    /// in the parameter `param` (e.g. `$4`): each element as text (`value`) and its position,
+    /// from 1 (`ord`).
+    fn json_rows(param: &str) -> String;
+
     /// The statement that opens a transaction.
     fn begin(&self) -> SqlStr;
+
+    /// The statement that opens a read-only transaction whose reads all see one snapshot.
+    fn begin_read(&self) -> SqlStr;
 
     /// Whether the server is reached through a pooler in transaction mode, where no session
     /// state outlives a transaction: each operation then runs in a transaction of its own, and

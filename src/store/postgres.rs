@@ -1,12 +1,11 @@
 //! PostgreSQL, the production database (Neon, or any PostgreSQL 13+): its [`Dialect`], the pool
 //! (with transaction-pooler mode), and migrations under an advisory lock.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::postgres::{PgPoolOptions, PgQueryResult};
-use sqlx::{
-    AssertSqlSafe, Connection as _, Executor as _, PgConnection, PgPool, SqlSafeStr, SqlStr,
-};
+use sqlx::{AssertSqlSafe, Connection as _, Executor as _, PgConnection, PgPool, SqlStr};
 
 use super::StoreError;
 use super::dialect::{Dialect, RowsAffected};
@@ -14,6 +13,17 @@ use super::postgres_url::{self, CHANNEL_BINDING_HINT};
 use super::settings::{DatabaseSettings, PoolerMode};
 use super::sql::SqlStore;
 use super::statements::shared;
+use crate::sync::ChangeHub;
+
+/// The channel commits are notified on (`NOTIFY`), and the change feed listens to.
+macro_rules! feed_channel {
+    () => {
+        "todo_api_changes"
+    };
+}
+
+/// [`feed_channel!`] as a constant.
+pub(super) const FEED_CHANNEL: &str = feed_channel!();
 
 /// The key of the advisory lock that serialises migrations across replicas ("todo_api").
 const MIGRATION_LOCK: i64 = 0x746f_646f_5f61_7069;
@@ -33,6 +43,8 @@ pub(crate) struct PostgresDialect {
     pooled: bool,
     /// `BEGIN`, with `SET LOCAL statement_timeout` when there is a timeout.
     begin: SqlStr,
+    /// The same for a read-only transaction on one snapshot.
+    begin_read: SqlStr,
     /// Whether a TLS failure gets [`CHANNEL_BINDING_HINT`].
     tls_hint: bool,
 }
@@ -44,6 +56,7 @@ pub(crate) type PostgresStore = SqlStore<PostgresDialect>;
 pub(crate) fn connect_lazy(
     url: &str,
     settings: &DatabaseSettings,
+    hub: Arc<ChangeHub>,
 ) -> Result<PostgresStore, StoreError> {
     let target = postgres_url::parse(url).map_err(StoreError::Config)?;
     for note in &target.notes {
@@ -68,10 +81,14 @@ pub(crate) fn connect_lazy(
         .statement_timeout
         .map(|t| t.as_millis().max(1))
         .unwrap_or(0);
-    let begin = match settings.statement_timeout {
-        Some(_) => shared(format!("BEGIN; SET LOCAL statement_timeout = {timeout_ms}")),
-        None => "BEGIN".into_sql_str(),
+    let begin_with = |begin: &str| match settings.statement_timeout {
+        Some(_) => shared(format!(
+            "{begin}; SET LOCAL statement_timeout = {timeout_ms}"
+        )),
+        None => shared(begin.to_owned()),
     };
+    let begin = begin_with("BEGIN");
+    let begin_read = begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
     let mut pool = PgPoolOptions::new()
         .max_connections(settings.pool_max)
         .min_connections(0)
@@ -101,9 +118,10 @@ pub(crate) fn connect_lazy(
     let dialect = PostgresDialect {
         pooled,
         begin,
+        begin_read,
         tls_hint: target.upgraded_for_channel_binding,
     };
-    Ok(SqlStore::new(pool.connect_lazy_with(options), dialect))
+    Ok(SqlStore::new(pool.connect_lazy_with(options), dialect, hub))
 }
 
 impl Dialect for PostgresDialect {
@@ -115,8 +133,19 @@ impl Dialect for PostgresDialect {
     const TAGS: &'static str =
         "(SELECT json_agg(tag ORDER BY position)::text FROM task_tags WHERE task_id = tasks.id)";
 
+    const NOTIFY: Option<&'static str> =
+        Some(concat!("SELECT pg_notify('", feed_channel!(), "', $1)"));
+
+    fn json_rows(param: &str) -> String {
+        format!("jsonb_array_elements_text({param}::jsonb) WITH ORDINALITY AS a(value, ord)")
+    }
+
     fn begin(&self) -> SqlStr {
         self.begin.clone()
+    }
+
+    fn begin_read(&self) -> SqlStr {
+        self.begin_read.clone()
     }
 
     fn pooled(&self) -> bool {
