@@ -6,6 +6,7 @@ use super::{Task, TaskId};
 
 /// One change, as a client applies it to its copy of the tasks.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[allow(clippy::large_enum_variant)] // mostly upserts: boxing them would only add an allocation
 pub enum Change {
     /// The task as it is now (created or changed).
     Upsert(Task),

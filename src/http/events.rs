@@ -239,6 +239,10 @@ impl Feed {
             if Instant::now() >= self.expires {
                 return Some(self.reauth());
             }
+            if self.subscription.is_closing() {
+                self.end("shutdown");
+                return None;
+            }
             if self.read_needed {
                 self.read_needed = false;
                 match self

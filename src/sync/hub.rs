@@ -106,6 +106,11 @@ impl Subscription {
         }
     }
 
+    /// Whether the hub is closing (shutdown).
+    pub fn is_closing(&self) -> bool {
+        *self.closing.borrow()
+    }
+
     /// Resolves once the hub is closing (shutdown). The future borrows nothing, so that it can
     /// be awaited together with [`Subscription::changed`].
     pub fn closed(&self) -> impl Future<Output = ()> + Send + 'static {

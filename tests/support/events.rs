@@ -13,6 +13,7 @@ use super::model::Change;
 
 /// One event of the stream.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[allow(clippy::large_enum_variant)] // a test's handful
 pub enum Event {
     /// `event: ready`.
     Ready { id: String, cursor: String },
@@ -56,6 +57,7 @@ pub struct EventStream {
 
 /// What one wait for the stream gives.
 #[derive(Debug)]
+#[allow(clippy::large_enum_variant)] // a test's handful
 pub enum Next {
     /// An event.
     Event(Event),

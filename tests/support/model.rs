@@ -191,6 +191,7 @@ pub fn ids(tasks: &[Task]) -> Vec<i64> {
 /// A `Change` of the change feed.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)]
+#[allow(clippy::large_enum_variant)] // as the server sends them
 pub enum Change {
     /// `{"type": "upsert", "task": …}`.
     Upsert { task: Task },

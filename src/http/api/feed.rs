@@ -128,7 +128,7 @@ impl FeedApi {
     /// `id` received resumes with nothing lost and nothing repeated (`Last-Event-ID` wins when
     /// both are sent, as a reconnecting `EventSource` does); with neither, the stream starts
     /// now. An expired cursor is a 410, as for `/changes`. The stream also ends, without an
-    /// event, when the server shuts down: reconnect.
+    /// event, when the server shuts down or loses its database: reconnect with the last `id`.
     #[oai(
         path = "/api/:user_id/events",
         method = "get",

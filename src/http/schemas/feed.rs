@@ -14,6 +14,7 @@ use crate::domain::changes::Change;
 #[derive(Debug, Union, Serialize)]
 #[oai(rename = "Change", discriminator_name = "type", one_of)]
 #[serde(tag = "type")]
+#[allow(clippy::large_enum_variant)] // mostly upserts: boxing them would only add an allocation
 pub(crate) enum ChangeView {
     /// A task was created or changed.
     #[oai(mapping = "upsert")]
