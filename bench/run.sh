@@ -61,8 +61,7 @@ writer_base=20000
 # exactly the parameters the server binds (pgbench cannot bind NULL).
 create_body='{"title":"Pay the rent","description":"Transfer it to the landlord before the 1st","priority":"high","due_at":"2027-01-01T09:00:00+01:00","remind_at":"2026-12-31T09:00:00Z","recurrence":{"frequency":"monthly","interval":1}}'
 # What the server binds for that body (src/store/row.rs: Encoded), in bench/sql/create.sql's
-# variables. :now stands for the server's clock; :notification for the change notification's
-# payload (`<revision> <user>`, the same length as the server's).
+# variables. :now stands for the server's clock.
 create_vars=(
   -D "title=Pay the rent"
   -D "description=Transfer it to the landlord before the 1st"
@@ -77,7 +76,6 @@ create_vars=(
   -D "search_text=pay the rent"$'\n'"transfer it to the landlord before the 1st"
   -D "now=2026-06-01T12:00:00.123456Z"
   -D "revisions=1"
-  -D "notification=1 20001"
 )
 # The page size the server asks for by default, plus one (src/http/listing.rs: DEFAULT_LIMIT).
 list_limit=501

@@ -61,7 +61,7 @@ impl FeedPosition {
     }
 }
 
-/// One page of a user's feed, read in one snapshot.
+/// One page of a user's feed: consistent, the user's history up to a revision.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ChangePage {
     /// Where the page starts: the position asked for, or, for a read of the whole state, the
@@ -73,7 +73,7 @@ pub struct ChangePage {
     pub end: FeedPosition,
     /// Whether more changes follow `end` already.
     pub has_more: bool,
-    /// The user's latest revision in the snapshot read.
+    /// The user's latest revision when the page was read (the page goes no further).
     pub revision: i64,
 }
 

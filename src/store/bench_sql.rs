@@ -1,10 +1,9 @@
 //! The pgbench scripts of `bench/` run exactly the SQL the server sends: the benchmark's
 //! database ceiling means something only if they do.
 
-use super::dialect::Dialect as _;
 use super::listing::{Param, page_sql};
 use super::postgres::PostgresDialect;
-use super::statements::{INSERT_TASK, TAKE_REVISIONS, Texts};
+use super::statements::{INSERT_TASK, Texts};
 use crate::domain::UserId;
 use crate::domain::listing::ListQuery;
 
@@ -97,8 +96,7 @@ fn the_create_script_runs_the_create_transaction() {
         statements(include_str!("../../bench/sql/create.sql")),
         [
             "BEGIN".to_owned(),
-            squash(TAKE_REVISIONS),
-            squash(PostgresDialect::NOTIFY.unwrap_or_default()),
+            squash(Texts::new::<PostgresDialect>().take_revisions.as_str()),
             squash(INSERT_TASK),
             "COMMIT".to_owned()
         ]

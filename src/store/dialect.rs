@@ -22,8 +22,9 @@ pub(crate) trait Dialect: Send + Sync + 'static {
     /// their order: `NULL` or `[]` when there are none.
     const TAGS: &'static str;
 
-    /// A statement that notifies the other processes of a commit, on commit, with one
-    /// parameter, the payload; `None` where no other process can be told (SQLite).
+    /// A `FROM` item that notifies the other processes, on commit, that user `$1` is at
+    /// `revision` (a column of the item before it); `None` where no other process can be told
+    /// (SQLite).
     const NOTIFY: Option<&'static str>;
 
     /// A `FROM` item named `a` with the rows `(value, ord)` of the elements of the JSON array
@@ -33,9 +34,6 @@ pub(crate) trait Dialect: Send + Sync + 'static {
 
     /// The statement that opens a transaction.
     fn begin(&self) -> SqlStr;
-
-    /// The statement that opens a read-only transaction whose reads all see one snapshot.
-    fn begin_read(&self) -> SqlStr;
 
     /// Whether the server is reached through a pooler in transaction mode, where no session
     /// state outlives a transaction: each operation then runs in a transaction of its own, and

@@ -150,7 +150,7 @@ pub trait TaskStore: Send + Sync + 'static {
         limit: u32,
     ) -> Result<Vec<Task>, StoreError>;
 
-    /// One page of the user's change feed, read in one snapshot: the changes after `since`
+    /// One consistent page of the user's change feed: the changes after `since`
     /// (`None`: the whole current state, every task as an upsert), oldest first, each task at
     /// most once in its latest state, at most `limit` of them.
     async fn changes(

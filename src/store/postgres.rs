@@ -5,7 +5,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::postgres::{PgPoolOptions, PgQueryResult};
-use sqlx::{AssertSqlSafe, Connection as _, Executor as _, PgConnection, PgPool, SqlStr};
+use sqlx::{
+    AssertSqlSafe, Connection as _, Executor as _, PgConnection, PgPool, SqlSafeStr, SqlStr,
+};
 
 use super::StoreError;
 use super::dialect::{Dialect, RowsAffected};
@@ -43,8 +45,6 @@ pub(crate) struct PostgresDialect {
     pooled: bool,
     /// `BEGIN`, with `SET LOCAL statement_timeout` when there is a timeout.
     begin: SqlStr,
-    /// The same for a read-only transaction on one snapshot.
-    begin_read: SqlStr,
     /// Whether a TLS failure gets [`CHANNEL_BINDING_HINT`].
     tls_hint: bool,
 }
@@ -81,14 +81,10 @@ pub(crate) fn connect_lazy(
         .statement_timeout
         .map(|t| t.as_millis().max(1))
         .unwrap_or(0);
-    let begin_with = |begin: &str| match settings.statement_timeout {
-        Some(_) => shared(format!(
-            "{begin}; SET LOCAL statement_timeout = {timeout_ms}"
-        )),
-        None => shared(begin.to_owned()),
+    let begin = match settings.statement_timeout {
+        Some(_) => shared(format!("BEGIN; SET LOCAL statement_timeout = {timeout_ms}")),
+        None => "BEGIN".into_sql_str(),
     };
-    let begin = begin_with("BEGIN");
-    let begin_read = begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
     let mut pool = PgPoolOptions::new()
         .max_connections(settings.pool_max)
         .min_connections(0)
@@ -118,7 +114,6 @@ pub(crate) fn connect_lazy(
     let dialect = PostgresDialect {
         pooled,
         begin,
-        begin_read,
         tls_hint: target.upgraded_for_channel_binding,
     };
     Ok(SqlStore::new(pool.connect_lazy_with(options), dialect, hub))
@@ -133,8 +128,11 @@ impl Dialect for PostgresDialect {
     const TAGS: &'static str =
         "(SELECT json_agg(tag ORDER BY position)::text FROM task_tags WHERE task_id = tasks.id)";
 
-    const NOTIFY: Option<&'static str> =
-        Some(concat!("SELECT pg_notify('", feed_channel!(), "', $1)"));
+    const NOTIFY: Option<&'static str> = Some(concat!(
+        "pg_notify('",
+        feed_channel!(),
+        "', revision || ' ' || $1)"
+    ));
 
     fn json_rows(param: &str) -> String {
         format!("jsonb_array_elements_text({param}::jsonb) WITH ORDINALITY AS a(value, ord)")
@@ -142,10 +140,6 @@ impl Dialect for PostgresDialect {
 
     fn begin(&self) -> SqlStr {
         self.begin.clone()
-    }
-
-    fn begin_read(&self) -> SqlStr {
-        self.begin_read.clone()
     }
 
     fn pooled(&self) -> bool {

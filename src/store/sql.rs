@@ -370,6 +370,13 @@ where
         Ok(rows.into_iter().map(TaggedRow::into_task).collect())
     }
 
+    /// No transaction is needed for a consistent page: the user's revision `R` is read first,
+    /// and everything after the reader's position is read up to `R` only. Every revision up to
+    /// `R` is committed by then (a user's revisions commit in order), so the later reads see
+    /// each change up to `R`, or the one that replaced it since (which is above `R`, and so
+    /// left for the next page, where it belongs). The tombstones come with the user's
+    /// compaction mark, read by the same statement: a compaction between the reads is seen.
+    /// Three statements, and no round trips for `BEGIN` and `COMMIT`.
     async fn changes(
         &self,
         owner: &UserId,
@@ -377,13 +384,13 @@ where
         limit: u32,
     ) -> Result<FeedRead, StoreError> {
         let p = self.persistent();
-        let mut tx = self.pool.begin_with(self.dialect.begin_read()).await?;
+        let mut session = self.session().await?;
         let (revision, compacted): (i64, i64) = sqlx::query_as(
             "SELECT revision, compacted_through FROM user_revisions WHERE user_id = $1",
         )
         .bind(owner.as_str())
         .persistent(p)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(session.conn())
         .await?
         .unwrap_or((0, 0));
         let start = match since {
@@ -392,11 +399,11 @@ where
                 after: 0,
                 deletions_after: revision,
             },
-            Some(position) if position.deletions_after < compacted => {
-                return Ok(FeedRead::Expired);
-            }
-            Some(position) if position.deletions_after > revision => {
-                // Not from this database's history (restored from an older backup?).
+            // Older than a compacted deletion, or not from this database's history (restored
+            // from an older backup?).
+            Some(position)
+                if position.deletions_after < compacted || position.deletions_after > revision =>
+            {
                 return Ok(FeedRead::Expired);
             }
             Some(position) => position,
@@ -405,21 +412,31 @@ where
         let tasks: Vec<RevisedRow> = sqlx::query_as(self.texts.changed.clone())
             .bind(owner.as_str())
             .bind(start.after)
+            .bind(revision)
             .bind(fetch)
             .persistent(p)
-            .fetch_all(&mut *tx)
+            .fetch_all(session.conn())
             .await?;
-        let deletions: Vec<(i64, i64)> = sqlx::query_as(
-            "SELECT revision, task_id FROM task_tombstones \
-             WHERE user_id = $1 AND revision > $2 ORDER BY revision LIMIT $3",
-        )
-        .bind(owner.as_str())
-        .bind(start.deletions_after)
-        .bind(fetch)
-        .persistent(p)
-        .fetch_all(&mut *tx)
-        .await?;
-        tx.commit().await?;
+        let mut deletions: Vec<(i64, i64)> = sqlx::query_as(self.texts.deleted.clone())
+            .bind(owner.as_str())
+            .bind(start.deletions_after)
+            .bind(revision)
+            .bind(fetch)
+            .persistent(p)
+            .fetch_all(session.conn())
+            .await?;
+        session.finish().await?;
+        // The compaction mark comes first (revision 0; every change has a higher one).
+        let compacted_now = match deletions.first() {
+            Some(&(0, compacted)) => {
+                deletions.remove(0);
+                compacted
+            }
+            _ => 0,
+        };
+        if since.is_some() && start.deletions_after < compacted_now {
+            return Ok(FeedRead::Expired);
+        }
         Ok(FeedRead::Page(feed::page(
             start, revision, tasks, deletions, limit,
         )))

@@ -78,12 +78,6 @@ impl Dialect for SqliteDialect {
         "BEGIN IMMEDIATE".into_sql_str()
     }
 
-    /// A deferred transaction: its first read takes a snapshot (WAL mode) that the following
-    /// reads share.
-    fn begin_read(&self) -> SqlStr {
-        "BEGIN".into_sql_str()
-    }
-
     fn pooled(&self) -> bool {
         false
     }

@@ -54,9 +54,9 @@ pub(super) const SET_COMPLETED: &str = concat!(
     columns!()
 );
 
-/// Takes the next `$2` revisions of user `$1` and returns the last of them. The user's row stays
-/// locked until the transaction ends, so a higher revision of a user never commits before a
-/// lower one: readers of the feed see a prefix of it, whatever the concurrency.
+/// Takes the next `$2` revisions of user `$1` and returns the last of them (`revision`). The
+/// user's row stays locked until the transaction ends, so a higher revision of a user never
+/// commits before a lower one: every revision up to a committed one is committed.
 pub(super) const TAKE_REVISIONS: &str = "INSERT INTO user_revisions (user_id, revision) \
      VALUES ($1, $2) ON CONFLICT (user_id) DO UPDATE \
      SET revision = user_revisions.revision + excluded.revision RETURNING revision";
@@ -80,9 +80,16 @@ pub(super) struct Texts {
     pub get_for_update: SqlStr,
     /// A user's pending tasks whose reminder is due by `$2`, soonest first, at most `$3`.
     pub reminders: SqlStr,
-    /// A user's tasks changed after revision `$2`, oldest change first, at most `$3` (rows of
-    /// [`RevisedRow`](super::row::RevisedRow)).
+    /// [`TAKE_REVISIONS`], and where other processes are told of commits, the notification
+    /// of the last revision taken (one statement, one round trip).
+    pub take_revisions: SqlStr,
+    /// A user's tasks changed after revision `$2` and up to `$3`, oldest change first, at most
+    /// `$4` (rows of [`RevisedRow`](super::row::RevisedRow)).
     pub changed: SqlStr,
+    /// `(revision, task id)` of a user's tombstones after revision `$2` and up to `$3`, oldest
+    /// first, at most `$4`, preceded by `(0, compacted_through)` of the user (read in the same
+    /// statement, so that a compaction meanwhile cannot go unnoticed).
+    pub deleted: SqlStr,
     /// Tombstones of user `$1` for the task ids of the JSON array `$4`, at revisions `$2 + 1`,
     /// `$2 + 2`, … in the array's order, deleted at `$3`.
     pub tombstones: SqlStr,
@@ -101,12 +108,27 @@ impl Texts {
                 "{select} WHERE user_id = $1 AND completed = FALSE \
                  AND remind_at IS NOT NULL AND remind_at <= $2 ORDER BY remind_at, id LIMIT $3"
             )),
+            take_revisions: shared(match D::NOTIFY {
+                Some(notify) => {
+                    format!("WITH taken AS ({TAKE_REVISIONS}) SELECT revision FROM taken, {notify}")
+                }
+                None => TAKE_REVISIONS.to_owned(),
+            }),
             changed: shared(format!(
                 "SELECT revision AS change_revision, {}, {} AS tags FROM tasks \
-                 WHERE user_id = $1 AND revision > $2 ORDER BY revision LIMIT $3",
+                 WHERE user_id = $1 AND revision > $2 AND revision <= $3 \
+                 ORDER BY revision LIMIT $4",
                 columns!(),
                 D::TAGS
             )),
+            deleted: shared(
+                "SELECT revision, task_id FROM (SELECT revision, task_id FROM task_tombstones \
+                 WHERE user_id = $1 AND revision > $2 AND revision <= $3 \
+                 ORDER BY revision LIMIT $4) AS d \
+                 UNION ALL SELECT 0, compacted_through FROM user_revisions WHERE user_id = $1 \
+                 ORDER BY 1"
+                    .to_owned(),
+            ),
             tombstones: shared(format!(
                 "INSERT INTO task_tombstones (user_id, task_id, revision, deleted_at) \
                  SELECT $1, CAST(a.value AS BIGINT), $2 + a.ord, $3 FROM {}",
@@ -122,12 +144,8 @@ impl Texts {
     }
 }
 
-/// What a commit tells the other processes (PostgreSQL `NOTIFY`): `<revision> <user id>`.
-pub(super) fn feed_payload(owner: &UserId, revision: i64) -> String {
-    format!("{revision} {owner}")
-}
-
-/// The user and revision of a [`feed_payload`].
+/// The user and revision a commit's notification names (PostgreSQL `NOTIFY`, written by the
+/// dialect's `NOTIFY`): `<revision> <user id>`.
 pub(crate) fn parse_feed_payload(payload: &str) -> Option<(&str, i64)> {
     let (revision, user) = payload.split_once(' ')?;
     Some((user, revision.parse().ok()?))
@@ -296,29 +314,20 @@ where
     /// returns the last one: the changes get `last - count + 1` to `last`, in the order they are
     /// made. Called once per transaction, after the task rows it changes are locked (always in
     /// that order: task rows, then the user's revision row, so writers never deadlock), and
-    /// before those changes are written. On PostgreSQL it also notifies the other processes,
-    /// on commit.
+    /// before those changes are written. On PostgreSQL the same statement notifies the other
+    /// processes (`<revision> <user id>`, see [`parse_feed_payload`]), on commit.
     pub(super) async fn take_revisions(
         &self,
         tx: &mut Conn<D>,
         owner: &UserId,
         count: usize,
     ) -> Result<i64, StoreError> {
-        let p = self.persistent();
-        let (last,): (i64,) = sqlx::query_as(TAKE_REVISIONS)
+        let (last,): (i64,) = sqlx::query_as(self.texts.take_revisions.clone())
             .bind(owner.as_str())
             .bind(i64::try_from(count).unwrap_or(i64::MAX))
-            .persistent(p)
+            .persistent(self.persistent())
             .fetch_one(&mut *tx)
             .await?;
-        if let Some(notify) = D::NOTIFY {
-            let payload = feed_payload(owner, last);
-            sqlx::query(notify)
-                .bind(payload.as_str())
-                .persistent(p)
-                .execute(&mut *tx)
-                .await?;
-        }
         Ok(last)
     }
 

@@ -156,7 +156,7 @@ export interface paths {
          *     meanwhile.
          *
          *     Without `since`: the whole current state (every task as an upsert, no deletes) and the
-         *     cursor to continue from. Each page is read in one snapshot.
+         *     cursor to continue from. Each page is consistent: the user's history up to a point.
          *
          *     Deletions are remembered for `CHANGES_RETENTION` (30 days by default): a cursor older
          *     than that is answered 410 (`urn:todo-api:problem:cursor-expired`), and the client starts
