@@ -1,8 +1,6 @@
-//! Listing parameters: validation into a [`ListQuery`], the opaque keyset cursor, and the
-//! `Link: <…>; rel="next"` URL.
+//! Listing parameters: validation into a [`ListQuery`], the opaque keyset cursor (written by
+//! [`crate::http::cursor`]), and the `Link: <…>; rel="next"` URL.
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::{Deserialize, Serialize};
@@ -10,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::domain::listing::{Keyword, ListQuery, MAX_FILTER_VALUES, Order, Position, SortKey};
 use crate::domain::{Priority, StatusFilter, Tag, Timestamp};
 use crate::http::body::fingerprint;
+use crate::http::cursor::{open, seal};
 use crate::http::error::{ApiError, FieldError};
 
 /// The page size when none is asked for.
@@ -144,7 +143,7 @@ impl ListParams {
         }
         let after = match &self.cursor {
             None => None,
-            Some(raw) => match decode_cursor(raw) {
+            Some(raw) => match open::<Cursor>(raw) {
                 Some(cursor) if cursor.q == self.fingerprint() => Some(cursor.p),
                 Some(_) => {
                     errors.push((
@@ -189,7 +188,7 @@ impl ListParams {
             q: self.fingerprint(),
             p: position,
         };
-        let cursor = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&cursor).unwrap_or_default());
+        let cursor = seal(&cursor);
         let mut pairs = self.shape();
         if let Some(limit) = self.limit {
             pairs.push(("limit", limit.to_string()));
@@ -203,17 +202,6 @@ impl ListParams {
     }
 }
 
-/// The longest cursor this server issues is far shorter; a longer one is not decoded.
-const MAX_CURSOR_CHARS: usize = 2048;
-
-fn decode_cursor(raw: &str) -> Option<Cursor> {
-    if raw.len() > MAX_CURSOR_CHARS {
-        return None;
-    }
-    let bytes = URL_SAFE_NO_PAD.decode(raw.trim()).ok()?;
-    serde_json::from_slice(&bytes).ok()
-}
-
 /// The wire name of a poem-openapi enum value.
 fn enum_name<T: poem_openapi::types::ToJSON>(value: &T) -> String {
     match value.to_json() {
@@ -222,16 +210,13 @@ fn enum_name<T: poem_openapi::types::ToJSON>(value: &T) -> String {
     }
 }
 
-/// The cursor of the tag page after `key`: opaque (base64url of the key).
+/// The cursor of the tag page after `key` (opaque).
 pub(crate) fn encode_tag_cursor(key: &str) -> String {
-    URL_SAFE_NO_PAD.encode(key.as_bytes())
+    seal(&key)
 }
 
 /// The tag key a cursor of [`encode_tag_cursor`] holds.
 pub(crate) fn decode_tag_cursor(raw: &str) -> Result<String, ApiError> {
-    URL_SAFE_NO_PAD
-        .decode(raw.trim())
-        .ok()
-        .and_then(|bytes| String::from_utf8(bytes).ok())
+    open::<String>(raw)
         .ok_or_else(|| ApiError::invalid("cursor", "is not a cursor this server issued"))
 }

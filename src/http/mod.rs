@@ -2,8 +2,9 @@
 //! (`AppState`, built here, with the routes and middleware of `routes`).
 //!
 //! - `api`: the operations; `schemas`: their JSON shapes; `body`: request bodies, parsed
-//!   strictly; `json`: JSON response bodies; `listing`: listing parameters and cursors;
-//!   `nullable`: always-present nullable fields; `security`: the bearer scheme;
+//!   strictly; `json`: JSON response bodies; `listing`: listing parameters; `cursor`: opaque
+//!   cursors (listing and change feed); `events`: a user's event stream; `nullable`:
+//!   always-present nullable fields; `security`: the bearer scheme;
 //! - `error`: the error type and the problems it is told as; `fallback`: poem's own errors
 //!   told the same way;
 //! - `routes`: each route's template, methods and parameters; `observe`: request logs and
@@ -14,9 +15,11 @@
 mod api;
 mod body;
 mod cors;
+mod cursor;
 mod docs;
 mod duplicates;
 mod error;
+mod events;
 mod fallback;
 mod json;
 mod limits;
@@ -44,6 +47,7 @@ use poem::{Endpoint, EndpointExt, IntoEndpoint, Response, Route, get, handler};
 use poem_openapi::registry::Registry;
 use poem_openapi::{ContactObject, LicenseObject, OpenApi, OpenApiService, ServerObject};
 
+use self::api::feed::FeedApi;
 use self::api::health::HealthApi;
 use self::api::tasks::TasksApi;
 use self::limits::{TimeLimit, time_limited};
@@ -53,6 +57,7 @@ use self::spec::Spec;
 use self::strict::Strict;
 use crate::auth::{Authenticator, Jwks};
 use crate::store::{MigrationGate, TaskStore};
+use crate::sync::{ChangeHub, SyncSettings};
 use crate::telemetry::metrics::{Gauges, Metrics};
 
 pub(crate) use self::limits::RateLimiter;
@@ -76,6 +81,10 @@ pub(crate) struct AppState {
     pub(crate) max_body_bytes: usize,
     /// How long a request body may take to arrive.
     pub(crate) body_read_timeout: std::time::Duration,
+    /// Where event streams hear of commits (the store publishes to it).
+    pub(crate) hub: Arc<ChangeHub>,
+    /// The change feed's and event streams' settings.
+    pub(crate) sync: SyncSettings,
 }
 
 /// Where Prometheus scrapes.
@@ -88,13 +97,20 @@ Every task route requires `Authorization: Bearer <JWT>`; the user is the token's
 and the `{user_id}` in the path must equal it. Errors are RFC 9457 problems \
 (`application/problem+json`).";
 
+/// Every group of operations, in the spec's order.
+type Apis = (TasksApi, FeedApi, HealthApi);
+
 /// The OpenAPI service: every operation, and the spec it produces.
-fn api_service() -> OpenApiService<(TasksApi, HealthApi), ()> {
-    OpenApiService::new((TasksApi, HealthApi), "todo-api", env!("CARGO_PKG_VERSION"))
-        .description(DESCRIPTION)
-        .license(LicenseObject::new("MIT").url("https://opensource.org/licenses/MIT"))
-        .contact(ContactObject::new().name("todo-api maintainers"))
-        .server(ServerObject::new("/").description("This server"))
+fn api_service() -> OpenApiService<Apis, ()> {
+    OpenApiService::new(
+        (TasksApi, FeedApi, HealthApi),
+        "todo-api",
+        env!("CARGO_PKG_VERSION"),
+    )
+    .description(DESCRIPTION)
+    .license(LicenseObject::new("MIT").url("https://opensource.org/licenses/MIT"))
+    .contact(ContactObject::new().name("todo-api maintainers"))
+    .server(ServerObject::new("/").description("This server"))
 }
 
 /// The spec as YAML: what `openapi.yaml` holds.
@@ -129,8 +145,8 @@ pub(crate) fn routes(
     let metrics = state.metrics.clone();
     let max_body_bytes = state.max_body_bytes;
     let mut registry = Registry::new();
-    <(TasksApi, HealthApi) as OpenApi>::register(&mut registry);
-    let meta = <(TasksApi, HealthApi) as OpenApi>::meta();
+    <Apis as OpenApi>::register(&mut registry);
+    let meta = <Apis as OpenApi>::meta();
     let mut table = RouteTable::from_api(&meta, &registry);
     let cors = cors::Cors::new(&http.cors_origins, &meta);
     let mut route = Route::new();

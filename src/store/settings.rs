@@ -23,6 +23,9 @@ pub struct DatabaseSettings {
     pub transaction_pooler: PoolerMode,
     /// What one user may store.
     pub quotas: Quotas,
+    /// `DATABASE_LISTEN_URL`: where this process listens for the commits of other processes
+    /// (PostgreSQL).
+    pub listen: ListenSetting,
 }
 
 /// Per-user quotas, enforced in the write transaction that would exceed them (so they hold
@@ -61,6 +64,7 @@ impl Default for DatabaseSettings {
             max_lifetime: Duration::from_secs(30 * 60),
             transaction_pooler: PoolerMode::Auto,
             quotas: Quotas::default(),
+            listen: ListenSetting::Auto,
         }
     }
 }
@@ -74,5 +78,17 @@ pub enum PoolerMode {
     /// behind any transaction-mode pooler, with or without prepared-statement support.
     On,
     /// A direct connection (or a session-mode pooler): cached prepared statements.
+    Off,
+}
+
+/// `DATABASE_LISTEN_URL`: unset, a PostgreSQL URL, or `off`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ListenSetting {
+    /// `DATABASE_URL` when it is direct; for Neon's `-pooler` host, the same URL without
+    /// `-pooler`; behind another transaction pooler, none (poll instead).
+    Auto,
+    /// This direct (not pooled) URL.
+    Url(String),
+    /// Never listen: poll the revisions of the users with open streams.
     Off,
 }

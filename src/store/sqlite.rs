@@ -2,6 +2,7 @@
 //! created if missing.
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::sqlite::{
@@ -14,6 +15,7 @@ use super::StoreError;
 use super::dialect::{Dialect, RowsAffected};
 use super::settings::DatabaseSettings;
 use super::sql::SqlStore;
+use crate::sync::ChangeHub;
 
 /// SQLite's SQL and sessions.
 pub(crate) struct SqliteDialect;
@@ -26,6 +28,7 @@ pub(crate) type SqliteStore = SqlStore<SqliteDialect>;
 pub(crate) fn connect_lazy(
     url: &str,
     settings: &DatabaseSettings,
+    hub: Arc<ChangeHub>,
 ) -> Result<SqliteStore, StoreError> {
     let options = SqliteConnectOptions::from_str(url)
         .map_err(|err| StoreError::Config(format!("invalid SQLite URL: {err}")))?
@@ -49,7 +52,7 @@ pub(crate) fn connect_lazy(
     // A connection to a local file does not go stale: no ping before each use.
     .test_before_acquire(false)
     .connect_lazy_with(options);
-    Ok(SqlStore::new(pool, SqliteDialect, settings.quotas))
+    Ok(SqlStore::new(pool, SqliteDialect, settings.quotas, hub))
 }
 
 impl Dialect for SqliteDialect {
@@ -66,6 +69,12 @@ impl Dialect for SqliteDialect {
 
     // `BEGIN IMMEDIATE` (see `begin`) already serialises writers.
     const LOCK_OWNER: Option<&'static str> = None;
+    // One process owns the database: its writers tell its streams directly.
+    const NOTIFY: Option<&'static str> = None;
+
+    fn json_rows(param: &str) -> String {
+        format!("(SELECT value, key + 1 AS ord FROM json_each({param})) AS a")
+    }
 
     /// A write transaction, taken at once (`BEGIN IMMEDIATE`) so that two transactions never
     /// deadlock upgrading from a read.

@@ -18,7 +18,8 @@ use crate::better_auth::fixture::BetterAuth;
 use crate::cli::todo_api;
 use crate::operations::tokio_stream;
 use crate::support::{
-    Backend, ServerConfig, TestApp, assert_problem, on_both_backends, spawn_app, spawn_app_with,
+    Backend, Change, Replica, ServerConfig, Task, TestApp, assert_problem, on_both_backends,
+    spawn_app, spawn_app_with,
 };
 
 /// Where the Node project lives.
@@ -88,10 +89,37 @@ on_both_backends!(the_official_typescript_client_uses_every_tool);
 
 async fn the_official_typescript_client_uses_every_tool(app: TestApp) {
     let (alice, bob) = ("alice", "bob@example.com");
+    let before = app.list_changes(alice, "").await.cursor;
     let mut pairs = vec![("MCP_BASE".to_owned(), app.address.clone())];
     pairs.extend(user_vars(&app, "ALICE", alice));
     pairs.extend(user_vars(&app, "BOB", bob));
     run_node("client.test.mjs", &pairs).await;
+
+    // The tools' writes are in the change feed like any other: a client that follows the feed
+    // from before the conversation ends with what REST lists, deletions included.
+    let mut replica = Replica::default();
+    app.sync_changes(alice, None, 1000, &mut replica).await;
+    let from_start: Vec<i64> = replica.tasks.keys().copied().collect();
+    let listed: Vec<Task> = app.list_tasks(alice, "?status=all").await;
+    let mut listed_ids: Vec<i64> = listed.iter().map(|t| t.id).collect();
+    listed_ids.sort_unstable();
+    assert_eq!(from_start, listed_ids);
+    let since = app
+        .list_changes(alice, &format!("?since={before}&limit=1000"))
+        .await;
+    assert!(
+        since
+            .changes
+            .iter()
+            .any(|change| matches!(change, Change::Delete { .. })),
+        "delete_task and clear_completed_tasks leave deletions in the feed"
+    );
+    for id in &listed_ids {
+        assert!(
+            since.changes.iter().any(|change| change.task_id() == *id),
+            "task {id}, written through MCP, is in the feed"
+        );
+    }
 
     // What the client left, read through REST.
     let tasks: Vec<Value> = app

@@ -67,6 +67,11 @@ fn problem_response(status: u16) -> MetaResponse {
         408 => "The body did not arrive within the server's limit (`BODY_READ_TIMEOUT`).",
         404 => "No such task for this user (or the task belongs to someone else).",
         405 => "The method is not allowed on this path.",
+        410 => {
+            "The cursor is older than the change feed's retention window (`CHANGES_RETENTION`), \
+             or not from this database (problem type `urn:todo-api:problem:cursor-expired`): \
+             read the whole state again without `since` and continue from its cursor."
+        }
         412 => "`If-Match` names a version the task no longer has: reload it and retry.",
         413 => "The body is larger than the server's limit (`MAX_BODY_BYTES`, 64 KiB by default).",
         414 => "The URL (path and query) is longer than the server's limit (8 KiB).",
@@ -155,6 +160,12 @@ impl ErrorSet for ChangeErrors {
 pub(crate) struct HealthErrors;
 impl ErrorSet for HealthErrors {
     const STATUSES: &'static [u16] = &[400, 413, 414, 422, 431];
+}
+
+/// Errors of reading the change feed (from a cursor that may have expired).
+pub(crate) struct FeedErrors;
+impl ErrorSet for FeedErrors {
+    const STATUSES: &'static [u16] = &[401, 403, 410, 422, 429, 500, 503];
 }
 
 /// Errors of the readiness probe.
