@@ -2,9 +2,12 @@
 # The live-sync benchmark (issue 14): builds the release binary, serves it on a fresh PostgreSQL
 # database, and prints, as a Markdown table:
 #   - the resident memory (RSS) of one process holding 10,000 open event streams (one user each);
-#   - the delay from a write's commit to its event, p50/p90/p99/max, with 1,000 streams open and
-#     writes at 500/s spread over their users: written through the same process, then through a
-#     second process on the same database (delivered by LISTEN/NOTIFY).
+#   - the delay from a write to its event, p50/p90/p99/max, with 1,000 streams open and writes at
+#     500/s spread over their users: written through the same process, then through a second
+#     process on the same database (delivered by LISTEN/NOTIFY). It is measured from the task's
+#     `updated_at` (taken in the write transaction, before its commit: an upper bound of the
+#     delay from the commit) and, beside it, from the writer's 201 (after the commit: a lower
+#     bound). The verdict uses the upper bound.
 # Each measurement runs on fresh server processes. The load client is bench/sync_load.py
 # (python3 with aiohttp: installed with pip when missing).
 #
@@ -134,8 +137,8 @@ cat <<EOF
 | measurement | figure | target | verdict |
 |---|---|---|---|
 | RSS with $(field "$rss" streams) streams open (server counted $(field "$rss" server_says_open)) | ${rss_mib} MiB (${rss_before_mib} MiB idle; $(field "$rss" kib_per_stream) KiB a stream) | < 150 MiB | $(verdict "$rss_mib" 150) |
-| commit → event, one process: p50 / p90 / p99 / max | $(field "$one" p50_ms) / $(field "$one" p90_ms) / $(field "$one" p99_ms) / $(field "$one" max_ms) ms | p99 < 100 ms | $(verdict "$(field "$one" p99_ms)" 100) |
-| commit → event, across two processes: p50 / p90 / p99 / max | $(field "$two" p50_ms) / $(field "$two" p90_ms) / $(field "$two" p99_ms) / $(field "$two" max_ms) ms | p99 < 250 ms | $(verdict "$(field "$two" p99_ms)" 250) |
+| write → event, one process: p50 / p90 / p99 / max | $(field "$one" p50_ms) / $(field "$one" p90_ms) / $(field "$one" p99_ms) / $(field "$one" max_ms) ms (after the 201: p50 $(field "$one" after_ack_p50_ms), p99 $(field "$one" after_ack_p99_ms) ms) | p99 < 100 ms | $(verdict "$(field "$one" p99_ms)" 100) |
+| write → event, across two processes: p50 / p90 / p99 / max | $(field "$two" p50_ms) / $(field "$two" p90_ms) / $(field "$two" p99_ms) / $(field "$two" max_ms) ms (after the 201: p50 $(field "$two" after_ack_p50_ms), p99 $(field "$two" after_ack_p99_ms) ms) | p99 < 250 ms | $(verdict "$(field "$two" p99_ms)" 250) |
 
 Machine (1-minute averages after each measurement): memory: $rss_busy; one process: $one_busy;
 two processes: $two_busy.
