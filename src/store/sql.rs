@@ -513,13 +513,12 @@ where
     }
 
     fn pool_stats(&self) -> PoolStats {
-        std::iter::once(&self.pool)
-            .chain(&self.feed)
-            .fold(PoolStats::default(), |stats, pool| PoolStats {
-                open: stats.open + pool.size(),
-                idle: stats.idle + u32::try_from(pool.num_idle()).unwrap_or(u32::MAX),
-                max: stats.max + pool.options().get_max_connections(),
-            })
+        // The request pool (the feed's few connections are not counted).
+        PoolStats {
+            open: self.pool.size(),
+            idle: u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX),
+            max: self.pool.options().get_max_connections(),
+        }
     }
 
     async fn close(&self) {
