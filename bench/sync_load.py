@@ -6,14 +6,24 @@ thousand, and writes while they are open.
       Opens one stream per user (distinct users), waits for each stream's `ready`, holds them
       all, and prints the server's resident memory (VmRSS of PID) before and with them open.
 
+  sync_load.py idle --base URL --pid PID --connections 10000
+      The same number of connections, each kept open after one `GET /health`, without a
+      stream: what the HTTP server (poem on hyper) holds per connection, for comparison.
+
+  sync_load.py delays --base URL
+      The server's own histogram of the same delay (to the event handed to the connection), from
+      /metrics: the bucket bounds holding p50 and p99.
+
   sync_load.py latency --streams-base URL --writes-base URL --secret S --streams 1000 \\
                        --rate 500 --seconds 30
       Opens one stream per user on the first server, then creates tasks through the second
       (the same server, or another replica on the same database) at `rate` a second, each for a
       user picked at random, and measures for every event the delay from the write to its
       arrival: the arrival time minus the task's `updated_at`, which the server takes inside the
-      write transaction just before it commits (so the figure slightly overstates the delay from
-      the commit). Both clocks are this machine's. Prints percentiles as JSON.
+      write transaction before it commits (so the figure overstates the delay from the commit by
+      the time the commit itself takes). Also, from the writer's 201 (sent after the commit) to
+      the event, 0 when the event came first (which understates it). Both clocks are this
+      machine's. Prints percentiles as JSON.
 
 Needs aiohttp (`pip install aiohttp`). Tokens are HS256 JWTs signed with the server's
 BETTER_AUTH_SECRET.
@@ -148,6 +158,61 @@ async def rss(args):
     }))
 
 
+async def idle(args):
+    """The same number of connections, each kept open after one `GET /health` and no stream:
+    what the HTTP server itself holds per connection."""
+    host, port = args.base.removeprefix("http://").rsplit(":", 1)
+    before = rss_kib(args.pid)
+    gate = asyncio.Semaphore(200)
+    connections = []
+
+    async def one():
+        async with gate:
+            reader, writer = await asyncio.open_connection(host, int(port))
+            writer.write(f"GET /health HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+            await writer.drain()
+            head = await reader.readuntil(b"\r\n\r\n")
+            if not head.startswith(b"HTTP/1.1 200"):
+                raise SystemExit(f"GET /health: {head[:40]!r}")
+            connections.append(writer)
+
+    await asyncio.gather(*(one() for _ in range(args.connections)))
+    peak = 0
+    for _ in range(args.hold):
+        await asyncio.sleep(1)
+        peak = max(peak, rss_kib(args.pid))
+    for writer in connections:
+        writer.close()
+    print(json.dumps({
+        "connections": len(connections),
+        "rss_before_kib": before,
+        "rss_kib": peak,
+        "kib_per_connection": round((peak - before) / len(connections), 2),
+    }))
+
+
+async def delays(args):
+    """The server's own view: `todo_api_event_delay_seconds` (from a task's `updated_at` to its
+    event handed to the connection), as the upper bounds of the buckets holding p50 and p99."""
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{args.base}/metrics") as response:
+            text = await response.text()
+    buckets = []
+    for line in text.splitlines():
+        if line.startswith("todo_api_event_delay_seconds_bucket{"):
+            bound = line.split('le="', 1)[1].split('"', 1)[0]
+            buckets.append((float("inf") if bound == "+Inf" else float(bound), float(line.split()[-1])))
+    total = buckets[-1][1] if buckets else 0
+
+    def bound(p):
+        for upper, count in buckets:
+            if count >= p / 100 * total:
+                return None if upper == float("inf") else round(upper * 1000)
+        return None
+
+    print(json.dumps({"count": total, "p50_le_ms": bound(50), "p99_le_ms": bound(99)}))
+
+
 def percentile(sorted_values, p):
     if not sorted_values:
         return None
@@ -159,7 +224,8 @@ async def latency(args):
     users = [f"lat{n}" for n in range(args.streams)]
     delays = []
     expected = set()
-    arrived = set()
+    arrived = {}
+    acked = {}
 
     def on_change(at, change):
         task = change.get("task")
@@ -167,7 +233,7 @@ async def latency(args):
             return
         written = datetime.fromisoformat(task["updated_at"]).timestamp()
         delays.append((at - written) * 1000)
-        arrived.add(task["id"])
+        arrived[task["id"]] = at
 
     async with session(args.streams + 64) as http:
         streams, tasks = await open_streams(http, args.streams_base, args.secret, users, on_change)
@@ -189,6 +255,7 @@ async def latency(args):
                             errors.append(f"{response.status}: {body}")
                         else:
                             expected.add(body["id"])
+                            acked[body["id"]] = time.time()
                 except aiohttp.ClientError as err:
                     errors.append(repr(err))
 
@@ -205,12 +272,14 @@ async def latency(args):
         elapsed = time.monotonic() - started
         # Late events get a few seconds more.
         for _ in range(50):
-            if expected <= arrived:
+            if expected <= arrived.keys():
                 break
             await asyncio.sleep(0.1)
         for task in tasks:
             task.cancel()
     delays.sort()
+    # From the writer's 201 (sent after the commit) to the event: 0 when the event came first.
+    after_ack = sorted(max(0.0, (arrived[i] - acked[i]) * 1000) for i in expected if i in arrived)
     print(json.dumps({
         "streams": len(streams),
         "writes": len(expected),
@@ -218,11 +287,13 @@ async def latency(args):
         "first_error": errors[0] if errors else None,
         "writes_per_second": round(len(expected) / elapsed, 1),
         "events": len(delays),
-        "missing_events": len(expected - arrived),
+        "missing_events": len(expected - arrived.keys()),
         "p50_ms": round(percentile(delays, 50), 1) if delays else None,
         "p90_ms": round(percentile(delays, 90), 1) if delays else None,
         "p99_ms": round(percentile(delays, 99), 1) if delays else None,
         "max_ms": round(delays[-1], 1) if delays else None,
+        "after_ack_p50_ms": round(percentile(after_ack, 50), 1) if after_ack else None,
+        "after_ack_p99_ms": round(percentile(after_ack, 99), 1) if after_ack else None,
     }))
 
 
@@ -235,6 +306,13 @@ def main():
     r.add_argument("--pid", type=int, required=True)
     r.add_argument("--streams", type=int, default=10000)
     r.add_argument("--hold", type=int, default=20, help="seconds the streams are held open")
+    i = modes.add_parser("idle")
+    i.add_argument("--base", required=True)
+    i.add_argument("--pid", type=int, required=True)
+    i.add_argument("--connections", type=int, default=10000)
+    i.add_argument("--hold", type=int, default=5)
+    d = modes.add_parser("delays")
+    d.add_argument("--base", required=True)
     l = modes.add_parser("latency")
     l.add_argument("--streams-base", required=True)
     l.add_argument("--writes-base", required=True)
@@ -243,7 +321,7 @@ def main():
     l.add_argument("--rate", type=int, default=500)
     l.add_argument("--seconds", type=int, default=30)
     args = parser.parse_args()
-    asyncio.run(rss(args) if args.mode == "rss" else latency(args))
+    asyncio.run({"rss": rss, "idle": idle, "latency": latency, "delays": delays}[args.mode](args))
 
 
 if __name__ == "__main__":
