@@ -290,19 +290,7 @@ async fn the_binary_accepts_better_auth_tokens_with_only_better_auth_url_set() {
         .unwrap();
     let mut stderr = BufReader::new(child.stderr.take().unwrap()).lines();
     let mut logs = String::new();
-    let port = tokio::time::timeout(PATIENCE, async {
-        while let Some(line) = stderr.next_line().await.unwrap() {
-            logs.push_str(&line);
-            logs.push('\n');
-            if let Some((_, rest)) = line.split_once("listening on http://127.0.0.1:") {
-                let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-                return digits.parse::<u16>().unwrap();
-            }
-        }
-        panic!("the server exited: {logs}");
-    })
-    .await
-    .expect("the server starts");
+    let port = crate::cli::wait_for_port(&mut stderr, &mut logs, PATIENCE).await;
     assert!(
         logs.contains("auth modes: Better Auth JWKS (BETTER_AUTH_URL)"),
         "{logs}"

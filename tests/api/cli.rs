@@ -12,6 +12,28 @@ use crate::support::{Backend, SECRET, install_crypto, spawn_app};
 
 const BIN: &str = env!("CARGO_BIN_EXE_todo-api");
 
+/// Reads the binary's log lines from `stderr` into `logs` until it says where it listens, and
+/// returns the port (panics if it exits first or takes longer than `patience`).
+pub(crate) async fn wait_for_port<R: tokio::io::AsyncBufRead + Unpin>(
+    stderr: &mut tokio::io::Lines<R>,
+    logs: &mut String,
+    patience: Duration,
+) -> u16 {
+    tokio::time::timeout(patience, async {
+        while let Some(line) = stderr.next_line().await.unwrap() {
+            logs.push_str(&line);
+            logs.push('\n');
+            if let Some((_, rest)) = line.split_once("listening on http://127.0.0.1:") {
+                let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+                return digits.parse::<u16>().unwrap();
+            }
+        }
+        panic!("the server exited: {logs}");
+    })
+    .await
+    .expect("the server starts")
+}
+
 /// The binary, in an empty working directory, with no auth configured.
 pub(crate) fn todo_api(dir: &tempfile::TempDir) -> Command {
     let mut command = Command::new(BIN);

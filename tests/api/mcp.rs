@@ -6,7 +6,6 @@
 //!
 //! Needs Node.js 20+ with npm: `npm ci --prefix tests/mcp` runs on first use.
 
-use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -31,26 +30,9 @@ const NOT_INSTALLED: &str = "the MCP client tests need the Node dependencies of 
 /// How long one script may run.
 const PATIENCE: Duration = Duration::from_secs(120);
 
-/// Installs the Node dependencies (from the committed lock file) the first time they are
-/// needed, so that `cargo test` alone runs everything on a fresh clone.
+/// Installs the Node dependencies the first time they are needed.
 fn ensure_installed() {
-    static INSTALLED: std::sync::Mutex<bool> = std::sync::Mutex::new(false);
-    let mut installed = INSTALLED.lock().unwrap_or_else(|e| e.into_inner());
-    let marker = Path::new(DIR).join("node_modules/@modelcontextprotocol/sdk/package.json");
-    if *installed || marker.exists() {
-        *installed = true;
-        return;
-    }
-    eprintln!("installing the Node dependencies of tests/mcp (npm ci)…");
-    let status = std::process::Command::new("npm")
-        .args(["ci", "--no-audit", "--no-fund", "--prefix", DIR])
-        .stdin(Stdio::null())
-        .status();
-    assert!(
-        matches!(status, Ok(s) if s.success()) && marker.exists(),
-        "{NOT_INSTALLED}"
-    );
-    *installed = true;
+    crate::support::npm_ci_once(DIR, "@modelcontextprotocol/sdk/package.json", NOT_INSTALLED);
 }
 
 /// Runs the node:test script `script` with `vars` and asserts that every test in it passed.
@@ -334,19 +316,7 @@ async fn a_better_auth_token_drives_the_mcp_server_of_the_binary() {
         .unwrap();
     let mut stderr = BufReader::new(child.stderr.take().unwrap()).lines();
     let mut logs = String::new();
-    let port = tokio::time::timeout(PATIENCE, async {
-        while let Some(line) = stderr.next_line().await.unwrap() {
-            logs.push_str(&line);
-            logs.push('\n');
-            if let Some((_, rest)) = line.split_once("listening on http://127.0.0.1:") {
-                let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-                return digits.parse::<u16>().unwrap();
-            }
-        }
-        panic!("the server exited: {logs}");
-    })
-    .await
-    .expect("the server starts");
+    let port = crate::cli::wait_for_port(&mut stderr, &mut logs, PATIENCE).await;
     let base = format!("http://127.0.0.1:{port}");
 
     let metadata: Value = reqwest::get(format!("{base}/.well-known/oauth-protected-resource"))

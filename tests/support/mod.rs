@@ -37,6 +37,7 @@ mod db;
 mod events;
 pub(crate) mod load;
 mod model;
+mod node;
 mod operations;
 mod problem;
 mod server;
@@ -51,6 +52,7 @@ pub(crate) use model::{
     Change, ChangePage, Deleted, Frequency, Health, Page, Priority, Readiness, Recurrence, Replica,
     TagCount, Task, Timestamp, at, ids, titles,
 };
+pub(crate) use node::npm_ci_once;
 pub(crate) use operations::expect_json;
 pub(crate) use problem::{assert_problem, assert_unavailable, error_fields};
 pub(crate) use server::ServerConfig;

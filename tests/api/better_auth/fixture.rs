@@ -1,7 +1,6 @@
 //! Drives `tests/better-auth/server.mjs`: a real Better Auth (npm `better-auth`, jwt() plugin,
 //! memory adapter) in a Node process on 127.0.0.1, used the way a frontend uses it.
 
-use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -17,26 +16,9 @@ const NOT_INSTALLED: &str = "the Better Auth interop tests need the Node depende
     tests/better-auth, and `npm ci --prefix tests/better-auth` failed: install Node.js 20 or \
     newer with npm, then rerun the tests";
 
-/// Installs the Node dependencies (from the committed lock file) the first time they are
-/// needed, so that `cargo test` alone runs everything on a fresh clone.
+/// Installs the Node dependencies the first time they are needed.
 fn ensure_installed() {
-    static INSTALLED: std::sync::Mutex<bool> = std::sync::Mutex::new(false);
-    let mut installed = INSTALLED.lock().unwrap_or_else(|e| e.into_inner());
-    let marker = Path::new(DIR).join("node_modules/better-auth/package.json");
-    if *installed || marker.exists() {
-        *installed = true;
-        return;
-    }
-    eprintln!("installing the Node dependencies of tests/better-auth (npm ci)…");
-    let status = std::process::Command::new("npm")
-        .args(["ci", "--no-audit", "--no-fund", "--prefix", DIR])
-        .stdin(Stdio::null())
-        .status();
-    assert!(
-        matches!(status, Ok(s) if s.success()) && marker.exists(),
-        "{NOT_INSTALLED}"
-    );
-    *installed = true;
+    crate::support::npm_ci_once(DIR, "better-auth/package.json", NOT_INSTALLED);
 }
 
 /// A running Better Auth.
