@@ -16,6 +16,7 @@ mod dialect;
 mod error;
 mod feed;
 mod gate;
+mod group;
 mod layer;
 mod listener;
 mod listing;
