@@ -20,6 +20,7 @@ mod group;
 mod layer;
 mod listener;
 mod listing;
+mod nodelay;
 mod postgres;
 mod postgres_url;
 mod row;
