@@ -5,8 +5,8 @@
 //! One task, the writer, owns the write connection. It begins a transaction and lends the
 //! connection to the first waiting write inside a `SAVEPOINT`; the write runs its statements as
 //! it would in a transaction of its own ([`WriteTx`] derefs to the connection) and ends: a
-//! commit releases the savepoint, anything else (an error, a quota, a rollback, a dropped
-//! future) rolls back to it, so a failing write leaves no trace and fails no other. The writer
+//! commit keeps what it did, anything else (an error, a quota, a rollback, a dropped future)
+//! rolls back to its savepoint, so a failing write leaves no trace and fails no other. The writer
 //! then lends the connection to the next waiting write, and so on until none is waiting (or the
 //! group is full), commits, and only then answers each committed write: an acknowledged write is
 //! durable, and whoever it tells next (the change hub) hears of it after the commit.
@@ -225,22 +225,14 @@ async fn group<DB>(
         };
         // A waiter that has gone drops the member, which rolls back.
         let _ = waiter.send(Ok(WriteTx::Member(member)));
+        // The savepoints are not released (a round trip each, on the writer's path): they
+        // nest, `ROLLBACK TO` undoes the latest one only, and `COMMIT` ends them all.
         match ending.await.unwrap_or(Ending::Rollback) {
-            Ending::Commit(answer) => match run(conn, sqlx::query("RELEASE member")).await {
-                Ok(()) => committed.push(answer),
-                Err(err) => {
-                    let _ = answer.send(Err(StoreError::shared(&err)));
-                    return fail(conn, committed, &err).await;
-                }
-            },
+            Ending::Commit(answer) => committed.push(answer),
             Ending::Rollback => {
-                let undone = match run(conn, sqlx::query("ROLLBACK TO member")).await {
-                    Ok(()) => run(conn, sqlx::query("RELEASE member")).await,
-                    Err(err) => Err(err),
-                };
                 // The member's error may have ended the whole transaction (SQLite does so
                 // on a full disk or an I/O error): the group is lost.
-                if let Err(err) = undone {
+                if let Err(err) = run(conn, sqlx::query("ROLLBACK TO member")).await {
                     return fail(conn, committed, &err).await;
                 }
             }

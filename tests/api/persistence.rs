@@ -73,10 +73,19 @@ async fn acknowledged_creates_survive_sigkill() {
             })
             .collect();
         let mut acknowledged = Vec::new();
+        let mut refused = Vec::new();
         let mut killed = false;
         while let Some(response) = creates.next().await {
-            let Ok(response) = response else { continue };
+            let response = match response {
+                Ok(response) => response,
+                Err(err) => {
+                    // Cut by the kill, or refused before it (shown if the kill never came).
+                    refused.push(err.to_string());
+                    continue;
+                }
+            };
             if response.status() != StatusCode::CREATED {
+                refused.push(response.status().to_string());
                 continue;
             }
             // The body may be cut by the kill; the status line was the acknowledgement.
@@ -90,7 +99,7 @@ async fn acknowledged_creates_survive_sigkill() {
         }
         assert!(
             killed,
-            "{backend:?}: 40 creates were acknowledged before the kill"
+            "{backend:?}: 40 creates were acknowledged before the kill: {refused:?}"
         );
         child.wait().await.unwrap();
 
