@@ -88,7 +88,8 @@ step "Mint tokens for alice and bob"
 TODO_API_URL="$base_url"
 TODO_API_TOKEN_ALICE="$(cd "$work" && "$server" token --sub alice --ttl 1h)"
 TODO_API_TOKEN_BOB="$(cd "$work" && "$server" token --sub bob --ttl 1h)"
-export TODO_API_URL TODO_API_TOKEN_ALICE TODO_API_TOKEN_BOB
+TODO_API_BIN="$server"
+export TODO_API_URL TODO_API_TOKEN_ALICE TODO_API_TOKEN_BOB TODO_API_BIN
 
 cd "$client_dir"
 
