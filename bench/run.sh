@@ -75,6 +75,7 @@ create_vars=(
   -D "title_key=pay the rent"
   -D "search_text=pay the rent"$'\n'"transfer it to the landlord before the 1st"
   -D "now=2026-06-01T12:00:00.123456Z"
+  -D "revisions=1"
 )
 # The page size the server asks for by default, plus one (src/http/listing.rs: DEFAULT_LIMIT).
 list_limit=501

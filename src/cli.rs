@@ -77,7 +77,8 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
         }
         Command::Migrate => {
             crate::telemetry::init(settings.telemetry.log_format);
-            let store = store::connect(&settings.database_url, &settings.database)?;
+            let hub = std::sync::Arc::new(crate::sync::ChangeHub::new());
+            let store = store::connect(&settings.database_url, &settings.database, hub)?;
             store.migrate().await.context("migration failed")?;
             store.close().await;
             tracing::info!("migrations applied");

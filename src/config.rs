@@ -18,7 +18,8 @@ use crate::auth::Secret;
 pub use crate::auth::{AuthSettings, JwksSettings};
 pub use crate::http::HttpSettings;
 use crate::store::Backend;
-pub use crate::store::{DatabaseSettings, PoolerMode};
+pub use crate::store::{DatabaseSettings, ListenSetting, PoolerMode};
+pub use crate::sync::SyncSettings;
 pub use crate::telemetry::{LogFormat, TelemetrySettings};
 
 /// The default database: an SQLite file in the working directory, created if missing.
@@ -41,6 +42,8 @@ pub struct Settings {
     pub http: HttpSettings,
     /// How tokens are verified.
     pub auth: AuthSettings,
+    /// The change feed and its event streams.
+    pub sync: SyncSettings,
 }
 
 /// The environment variables, as clap arguments (each also a `--flag` of the command line).
@@ -106,6 +109,23 @@ pub struct Environment {
     /// (`auto`: on for Neon's `-pooler` hosts).
     #[arg(long, env = "DB_TRANSACTION_POOLER", value_name = "DB_TRANSACTION_POOLER", default_value = "auto", value_parser = pooler_mode)]
     db_transaction_pooler: PoolerMode,
+
+    /// A direct PostgreSQL URL this process listens on (`LISTEN`) for other replicas' changes
+    /// [default: DATABASE_URL, or for Neon's `-pooler` host the same without `-pooler`]; `off`
+    /// polls instead.
+    #[arg(long, env = "DATABASE_LISTEN_URL", value_name = "DATABASE_LISTEN_URL", hide_env_values = true, value_parser = listen_url)]
+    database_listen_url: Option<ListenSetting>,
+
+    /// How long a deleted task's tombstone is kept for the change feed; an older cursor is
+    /// answered 410.
+    #[arg(long, env = "CHANGES_RETENTION", value_name = "CHANGES_RETENTION", default_value = "30d", value_parser = retention)]
+    changes_retention: Duration,
+    /// How often an idle event stream sends a heartbeat comment (at most 20s).
+    #[arg(long, env = "EVENTS_HEARTBEAT", value_name = "EVENTS_HEARTBEAT", default_value = "15s", value_parser = heartbeat)]
+    events_heartbeat: Duration,
+    /// How many revisions an event stream may fall behind before it is sent `resync` and closed.
+    #[arg(long, env = "EVENTS_MAX_LAG", value_name = "EVENTS_MAX_LAG", default_value = "1000", value_parser = number::<u64>(1, 1_000_000))]
+    events_max_lag: u64,
 
     /// Comma-separated browser origins allowed to call the API (exact origins; no `*`).
     #[arg(long, env = "CORS_ORIGINS", value_name = "CORS_ORIGINS", value_parser = origins)]
@@ -229,6 +249,12 @@ impl Environment {
                 idle_timeout: self.db_idle_timeout,
                 max_lifetime: self.db_max_lifetime,
                 transaction_pooler: self.db_transaction_pooler,
+                listen: self.database_listen_url.unwrap_or(ListenSetting::Auto),
+            },
+            sync: SyncSettings {
+                retention: self.changes_retention,
+                heartbeat: self.events_heartbeat,
+                max_lag: self.events_max_lag,
             },
             telemetry: TelemetrySettings {
                 log_format: self.log_format,
@@ -317,6 +343,44 @@ fn duration(raw: &str) -> Result<Duration, String> {
     match duration_or_zero(raw)? {
         d if d.is_zero() => Err("must be more than zero".into()),
         d => Ok(d),
+    }
+}
+
+/// A retention window such as `30d` or `12h` (a bare number is seconds), from a second to ten
+/// years.
+fn retention(raw: &str) -> Result<Duration, String> {
+    let raw = raw.trim();
+    let parsed = match raw.parse::<u64>() {
+        Ok(secs) => Ok(Duration::from_secs(secs)),
+        Err(_) => humantime::parse_duration(raw),
+    };
+    match parsed {
+        Ok(d) if d < Duration::from_secs(1) => Err("must be at least 1s".into()),
+        Ok(d) if d > Duration::from_secs(3650 * 24 * 3600) => {
+            Err(format!("`{raw}` is longer than ten years"))
+        }
+        Ok(d) => Ok(d),
+        Err(_) => Err(format!("`{raw}` is not a duration (e.g. 30d, 12h)")),
+    }
+}
+
+/// A heartbeat interval: more than zero, at most 20 seconds (proxies close quiet streams).
+fn heartbeat(raw: &str) -> Result<Duration, String> {
+    match duration(raw)? {
+        d if d > Duration::from_secs(20) => Err(format!("`{}` is more than 20s", raw.trim())),
+        d => Ok(d),
+    }
+}
+
+/// `off`, or a PostgreSQL URL (never repeated in a message: it may hold a password).
+fn listen_url(raw: &str) -> Result<ListenSetting, String> {
+    let raw = raw.trim();
+    if raw.eq_ignore_ascii_case("off") {
+        return Ok(ListenSetting::Off);
+    }
+    match Backend::from_url(raw) {
+        Ok(Backend::Postgres) => Ok(ListenSetting::Url(raw.to_owned())),
+        _ => Err("must be `off` or a postgres:// URL".into()),
     }
 }
 

@@ -12,7 +12,8 @@ use crate::auth::AuthSettings;
 use crate::auth::{Authenticator, Jwks, Secret, SharedSecret, TokenVerifier};
 use crate::config::Settings;
 use crate::http::{AppState, HttpSettings, RateLimiter, routes};
-use crate::store::{self, MigrationGate, StoreError, TaskStore, migrate_until_done};
+use crate::store::{self, ListenTarget, MigrationGate, StoreError, TaskStore, migrate_until_done};
+use crate::sync::ChangeHub;
 use crate::telemetry::metrics::Metrics;
 
 /// The longest wait between two attempts to reach a database that was down at start-up.
@@ -29,6 +30,8 @@ pub struct Application {
     http: HttpSettings,
     metrics_enabled: bool,
     migrations: Option<tokio::task::JoinHandle<()>>,
+    /// How this process hears of other processes' commits.
+    listen: ListenTarget,
     dev_token: Option<String>,
 }
 
@@ -40,8 +43,11 @@ impl Application {
     /// database answers. Any other migration failure (a broken or edited migration, a refused
     /// login) stops start-up.
     pub async fn build(settings: &Settings) -> anyhow::Result<Self> {
-        let inner = store::connect(&settings.database_url, &settings.database)
+        let hub = Arc::new(ChangeHub::new());
+        let inner = store::connect(&settings.database_url, &settings.database, hub.clone())
             .context("DATABASE_URL cannot be used")?;
+        let listen = ListenTarget::resolve(&settings.database_url, &settings.database)
+            .context("DATABASE_LISTEN_URL cannot be used")?;
         let gate = Arc::new(MigrationGate::new(inner));
         let migrations = match gate.migrate().await {
             Ok(()) => None,
@@ -106,10 +112,13 @@ impl Application {
                     .rate_limit_per_minute
                     .map(|n| Arc::new(RateLimiter::new(n))),
                 max_body_bytes: settings.http.max_body_bytes,
+                hub,
+                sync: settings.sync.clone(),
             },
             http: settings.http.clone(),
             metrics_enabled: settings.telemetry.metrics_enabled,
             migrations,
+            listen,
             dev_token,
         })
     }
@@ -129,18 +138,39 @@ impl Application {
         self.state.metrics.clone()
     }
 
-    /// Serves until `shutdown` resolves: then stops accepting connections, lets in-flight
-    /// requests finish within `SHUTDOWN_GRACE`, and closes the pool.
+    /// Serves until `shutdown` resolves: then stops accepting connections, ends the event
+    /// streams, lets in-flight requests finish within `SHUTDOWN_GRACE`, and closes the pool.
+    ///
+    /// While it serves, two tasks run beside it: one brings other processes' commits to the
+    /// event streams (PostgreSQL), one compacts the change feed (`CHANGES_RETENTION`).
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send) -> std::io::Result<()> {
         let store: Arc<dyn TaskStore> = self.state.store.clone();
+        let hub = self.state.hub.clone();
+        let background = [
+            tokio::spawn(store::follow_commits(
+                self.listen,
+                store.clone(),
+                hub.clone(),
+            )),
+            tokio::spawn(store::compact_periodically(
+                store.clone(),
+                self.state.sync.retention,
+            )),
+        ];
+        let shutdown = async move {
+            shutdown.await;
+            // Streams never finish on their own: they end now, so that shutdown does not wait
+            // for SHUTDOWN_GRACE.
+            hub.close();
+        };
         let grace = self.http.shutdown_grace;
         let http = self.http;
         let app = routes(self.state, &http, self.metrics_enabled).boxed();
         let result = Server::new_with_acceptor(self.acceptor)
             .run_with_graceful_shutdown(app, shutdown, Some(grace))
             .await;
-        if let Some(migrations) = self.migrations {
-            migrations.abort();
+        for task in background.into_iter().chain(self.migrations) {
+            task.abort();
         }
         store.close().await;
         tracing::info!("stopped");

@@ -219,6 +219,57 @@ mod operational {
     }
 }
 
+mod sync {
+    use super::*;
+    use crate::store::ListenSetting;
+
+    #[test]
+    fn the_feed_and_streams_default_to_the_issues_numbers() {
+        let s = settings(&[]).unwrap();
+        assert_eq!(s.sync, SyncSettings::default());
+        assert_eq!(s.sync.retention, Duration::from_secs(30 * 24 * 3600));
+        assert_eq!(s.sync.heartbeat, Duration::from_secs(15));
+        assert_eq!(s.sync.max_lag, 1000);
+        assert_eq!(s.database.listen, ListenSetting::Auto);
+    }
+
+    #[test]
+    fn every_sync_variable_is_read() {
+        let s = settings(&[
+            ("CHANGES_RETENTION", "2h"),
+            ("EVENTS_HEARTBEAT", "500ms"),
+            ("EVENTS_MAX_LAG", "20"),
+            ("DATABASE_LISTEN_URL", "postgres://u:p@db.internal/app"),
+        ])
+        .unwrap();
+        assert_eq!(s.sync.retention, Duration::from_secs(7200));
+        assert_eq!(s.sync.heartbeat, Duration::from_millis(500));
+        assert_eq!(s.sync.max_lag, 20);
+        assert_eq!(
+            s.database.listen,
+            ListenSetting::Url("postgres://u:p@db.internal/app".into())
+        );
+        let off = settings(&[("DATABASE_LISTEN_URL", "OFF")]).unwrap();
+        assert_eq!(off.database.listen, ListenSetting::Off);
+    }
+
+    #[test]
+    fn bad_sync_values_name_their_variable_and_never_a_password() {
+        for (name, value) in [
+            ("CHANGES_RETENTION", "0"),
+            ("CHANGES_RETENTION", "forever"),
+            ("EVENTS_HEARTBEAT", "0"),
+            ("EVENTS_HEARTBEAT", "30s"),
+            ("EVENTS_MAX_LAG", "0"),
+            ("DATABASE_LISTEN_URL", "mysql://u:hunter2@db/app"),
+        ] {
+            let err = settings(&[(name, value)]).expect_err(value);
+            assert_eq!(err.variable, name, "{err}");
+            assert!(!err.to_string().contains("hunter2"), "{err}");
+        }
+    }
+}
+
 #[test]
 fn empty_values_count_as_unset_and_values_are_trimmed() {
     let s = settings(&[("PORT", "  "), ("DB_POOL_MAX", ""), ("HOST", " 0.0.0.0 ")]).unwrap();

@@ -1,6 +1,7 @@
 //! Validated domain types. Every value that reaches the store went through one of these `parse`
 //! functions, so the store never sees an empty title or a user id that did not come from a token.
 
+pub(crate) mod changes;
 pub(crate) mod listing;
 mod priority;
 mod recurrence;

@@ -27,10 +27,10 @@ use poem::{Endpoint, IntoResponse, Middleware, Request, Response};
 /// Methods a cross-origin page may use.
 const METHODS: &str = "GET, POST, PUT, PATCH, DELETE";
 /// Request headers a cross-origin page may send.
-/// (`idempotency-key`: what makes a retried create safe; `mcp-protocol-version`: what MCP
-/// clients send to `/mcp` after `initialize`.)
+/// (`idempotency-key`: what makes a retried create safe; `last-event-id`: where an event stream
+/// resumes; `mcp-protocol-version`: what MCP clients send to `/mcp` after `initialize`.)
 const ALLOW_HEADERS: &str = "authorization, content-type, idempotency-key, if-match, if-none-match, \
-    x-request-id, mcp-protocol-version";
+    last-event-id, x-request-id, mcp-protocol-version";
 /// Response headers a cross-origin page may read.
 /// (`WWW-Authenticate`: where an MCP client finds the resource metadata after a 401.)
 const EXPOSE_HEADERS: &str =

@@ -110,6 +110,9 @@ mod tests {
     use crate::http::api::health::{Health, JwksReadiness, Readiness};
     use crate::http::error::{FieldError, Problem};
     use crate::http::nullable::Nullable;
+    use crate::http::schemas::feed::{
+        ChangePageView, ChangeView, DeleteChange, StreamCursor, UpsertChange,
+    };
     use crate::http::schemas::views::RecurrenceView;
     use crate::http::schemas::{DeletedCount, TagCount, TaskView};
 
@@ -181,6 +184,27 @@ mod tests {
         ] {
             assert_same_json(&frequency);
         }
+    }
+
+    #[test]
+    fn changes_encode_as_the_spec_says() {
+        let changes = vec![
+            ChangeView::Upsert(UpsertChange { task: task(true) }),
+            ChangeView::Delete(DeleteChange { id: 7 }),
+        ];
+        for change in &changes {
+            assert_same_json(change);
+        }
+        let json = serde_json::to_value(&changes[1]).unwrap_or_default();
+        assert_eq!(json, serde_json::json!({"type": "delete", "id": 7}));
+        assert_same_json(&ChangePageView {
+            changes,
+            cursor: "abc".into(),
+            has_more: true,
+        });
+        assert_same_json(&StreamCursor {
+            cursor: "abc".into(),
+        });
     }
 
     #[test]

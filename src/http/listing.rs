@@ -1,8 +1,6 @@
-//! Listing parameters: validation into a [`ListQuery`], the opaque keyset cursor, and the
-//! `Link: <…>; rel="next"` URL.
+//! Listing parameters: validation into a [`ListQuery`], the opaque keyset cursor (written by
+//! [`crate::http::cursor`]), and the `Link: <…>; rel="next"` URL.
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::{Deserialize, Serialize};
@@ -10,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::domain::listing::{ListQuery, Order, Position, SortKey, search_keyword};
 use crate::domain::{Priority, StatusFilter, Tag};
 use crate::http::body::fingerprint;
+use crate::http::cursor::{open, seal};
 use crate::http::error::{ApiError, FieldError};
 
 /// The page size when none is asked for.
@@ -116,7 +115,7 @@ impl ListParams {
         }
         let after = match &self.cursor {
             None => None,
-            Some(raw) => match decode_cursor(raw) {
+            Some(raw) => match open::<Cursor>(raw) {
                 Some(cursor) if cursor.q == self.fingerprint() => Some(cursor.p),
                 Some(_) => {
                     errors.push((
@@ -162,7 +161,7 @@ impl ListParams {
             q: self.fingerprint(),
             p: position,
         };
-        let cursor = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&cursor).unwrap_or_default());
+        let cursor = seal(&cursor);
         let mut pairs = self.shape();
         if let Some(limit) = self.limit {
             pairs.push(("limit", limit.to_string()));
@@ -174,11 +173,6 @@ impl ListParams {
             .collect();
         format!("{path}?{}", query.join("&"))
     }
-}
-
-fn decode_cursor(raw: &str) -> Option<Cursor> {
-    let bytes = URL_SAFE_NO_PAD.decode(raw.trim()).ok()?;
-    serde_json::from_slice(&bytes).ok()
 }
 
 /// The wire name of a poem-openapi enum value.

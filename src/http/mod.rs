@@ -2,8 +2,9 @@
 //! (`AppState`, built here, with the routes and middleware of `routes`).
 //!
 //! - `api`: the operations; `schemas`: their JSON shapes; `body`: request bodies, parsed
-//!   strictly; `json`: JSON response bodies; `listing`: listing parameters and cursors;
-//!   `nullable`: always-present nullable fields; `security`: the bearer scheme;
+//!   strictly; `json`: JSON response bodies; `listing`: listing parameters; `cursor`: opaque
+//!   cursors (listing and change feed); `events`: a user's event stream; `nullable`:
+//!   always-present nullable fields; `security`: the bearer scheme;
 //! - `error`: the error type and the problems it is told as; `fallback`: poem's own errors
 //!   told the same way;
 //! - `routes`: each route's template and methods; `observe`: request logs and metrics;
@@ -13,8 +14,10 @@
 mod api;
 mod body;
 mod cors;
+mod cursor;
 mod docs;
 mod error;
+mod events;
 mod fallback;
 mod json;
 mod limits;
@@ -37,6 +40,7 @@ use poem::web::Data;
 use poem::{Endpoint, EndpointExt, IntoEndpoint, Response, Route, get, handler};
 use poem_openapi::{ContactObject, LicenseObject, OpenApi, OpenApiService, ServerObject};
 
+use self::api::feed::FeedApi;
 use self::api::health::HealthApi;
 use self::api::tasks::TasksApi;
 use self::limits::{TimeLimit, time_limited};
@@ -45,6 +49,7 @@ use self::routes::RouteTable;
 use self::spec::Spec;
 use crate::auth::{Authenticator, Jwks};
 use crate::store::{MigrationGate, TaskStore};
+use crate::sync::{ChangeHub, SyncSettings};
 use crate::telemetry::metrics::{Gauges, Metrics};
 
 pub(crate) use self::limits::RateLimiter;
@@ -66,6 +71,10 @@ pub(crate) struct AppState {
     pub(crate) rate_limiter: Option<Arc<RateLimiter>>,
     /// The largest request body accepted, in bytes.
     pub(crate) max_body_bytes: usize,
+    /// Where event streams hear of commits (the store publishes to it).
+    pub(crate) hub: Arc<ChangeHub>,
+    /// The change feed's and event streams' settings.
+    pub(crate) sync: SyncSettings,
 }
 
 /// Where Prometheus scrapes.
@@ -78,13 +87,20 @@ Every task route requires `Authorization: Bearer <JWT>`; the user is the token's
 and the `{user_id}` in the path must equal it. Errors are RFC 9457 problems \
 (`application/problem+json`).";
 
+/// Every group of operations, in the spec's order.
+type Apis = (TasksApi, FeedApi, HealthApi);
+
 /// The OpenAPI service: every operation, and the spec it produces.
-fn api_service() -> OpenApiService<(TasksApi, HealthApi), ()> {
-    OpenApiService::new((TasksApi, HealthApi), "todo-api", env!("CARGO_PKG_VERSION"))
-        .description(DESCRIPTION)
-        .license(LicenseObject::new("MIT").url("https://opensource.org/licenses/MIT"))
-        .contact(ContactObject::new().name("todo-api maintainers"))
-        .server(ServerObject::new("/").description("This server"))
+fn api_service() -> OpenApiService<Apis, ()> {
+    OpenApiService::new(
+        (TasksApi, FeedApi, HealthApi),
+        "todo-api",
+        env!("CARGO_PKG_VERSION"),
+    )
+    .description(DESCRIPTION)
+    .license(LicenseObject::new("MIT").url("https://opensource.org/licenses/MIT"))
+    .contact(ContactObject::new().name("todo-api maintainers"))
+    .server(ServerObject::new("/").description("This server"))
 }
 
 /// The spec as YAML: what `openapi.yaml` holds.
@@ -114,7 +130,7 @@ pub(crate) fn routes(
 ) -> impl Endpoint + use<> {
     let spec = Spec::generate();
     let metrics = state.metrics.clone();
-    let mut table = RouteTable::from_api(&<(TasksApi, HealthApi) as OpenApi>::meta());
+    let mut table = RouteTable::from_api(&<Apis as OpenApi>::meta());
     let mut route = Route::new();
     route = at_get(route, &mut table, "/openapi.json", spec.json_endpoint());
     route = at_get(route, &mut table, "/openapi.yaml", spec.yaml_endpoint());

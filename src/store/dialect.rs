@@ -22,6 +22,16 @@ pub(crate) trait Dialect: Send + Sync + 'static {
     /// their order: `NULL` or `[]` when there are none.
     const TAGS: &'static str;
 
+    /// A `FROM` item that notifies the other processes, on commit, that user `$1` is at
+    /// `revision` (a column of the item before it); `None` where no other process can be told
+    /// (SQLite).
+    const NOTIFY: Option<&'static str>;
+
+    /// A `FROM` item named `a` with the rows `(value, ord)` of the elements of the JSON array
+    /// in the parameter `param` (e.g. `$4`): each element as text (`value`) and its position,
+    /// from 1 (`ord`).
+    fn json_rows(param: &str) -> String;
+
     /// The statement that opens a transaction.
     fn begin(&self) -> SqlStr;
 

@@ -5,6 +5,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::{Completion, Created, IdempotencyKey, Outcome, PoolStats, StoreError, TaskStore};
+use crate::domain::changes::{FeedPosition, FeedRead};
 use crate::domain::listing::{ListQuery, Page};
 use crate::domain::{NewTask, Task, TaskChanges, TaskId, UserId};
 
@@ -93,6 +94,23 @@ impl<L: Layer> TaskStore for L {
         limit: u32,
     ) -> Result<Vec<Task>, StoreError> {
         self.ready()?.reminders(owner, before, limit).await
+    }
+
+    async fn changes(
+        &self,
+        owner: &UserId,
+        since: Option<FeedPosition>,
+        limit: u32,
+    ) -> Result<FeedRead, StoreError> {
+        self.ready()?.changes(owner, since, limit).await
+    }
+
+    async fn compact(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        self.ready()?.compact(before).await
+    }
+
+    async fn revisions(&self, users: &[String]) -> Result<Vec<(String, i64)>, StoreError> {
+        self.ready()?.revisions(users).await
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

@@ -6,11 +6,18 @@
 //! described by a `Dialect` (`postgres`, `sqlite`); [`MigrationGate`] (on the generic forwarding
 //! of `layer`) holds the operations back until the migrations are applied. The pool settings are
 //! in `settings`, the errors in `error`.
+//!
+//! The change feed: every write takes per-user revisions in its transaction (`statements`),
+//! `feed` assembles the pages a reader gets, `listener` brings the commits of other processes
+//! (PostgreSQL) to this one's [`ChangeHub`], and `compaction` forgets old tombstones.
 
+mod compaction;
 mod dialect;
 mod error;
+mod feed;
 mod gate;
 mod layer;
+mod listener;
 mod listing;
 mod postgres;
 mod postgres_url;
@@ -28,12 +35,16 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
+pub(crate) use self::compaction::compact_periodically;
 pub(crate) use self::error::StoreError;
 pub(crate) use self::gate::MigrationGate;
 pub(crate) use self::gate::migrate_until_done;
-pub use self::settings::{DatabaseSettings, PoolerMode};
+pub(crate) use self::listener::{ListenTarget, follow_commits};
+pub use self::settings::{DatabaseSettings, ListenSetting, PoolerMode};
+use crate::domain::changes::{FeedPosition, FeedRead};
 use crate::domain::listing::{ListQuery, Page};
 use crate::domain::{FieldIssue, NewTask, Task, TaskChanges, TaskId, UserId};
+use crate::sync::ChangeHub;
 
 /// The result of an operation on one task that may be conditional on its version (`If-Match`).
 #[derive(Debug)]
@@ -139,6 +150,24 @@ pub(crate) trait TaskStore: Send + Sync + 'static {
         limit: u32,
     ) -> Result<Vec<Task>, StoreError>;
 
+    /// One consistent page of the user's change feed: the changes after `since`
+    /// (`None`: the whole current state, every task as an upsert), oldest first, each task at
+    /// most once in its latest state, at most `limit` of them.
+    async fn changes(
+        &self,
+        owner: &UserId,
+        since: Option<FeedPosition>,
+        limit: u32,
+    ) -> Result<FeedRead, StoreError>;
+
+    /// Forgets the tombstones of tasks deleted before `before` (a feed position older than the
+    /// latest of them is then expired); returns how many. Idempotent, safe on several
+    /// processes at once.
+    async fn compact(&self, before: DateTime<Utc>) -> Result<u64, StoreError>;
+
+    /// The latest revision of each of `users` that has one.
+    async fn revisions(&self, users: &[String]) -> Result<Vec<(String, i64)>, StoreError>;
+
     /// Succeeds when the database answers a trivial query.
     async fn ping(&self) -> Result<(), StoreError>;
 
@@ -195,12 +224,14 @@ impl Backend {
 
 /// Opens a connection pool for `url` without waiting for the database: a database that is down
 /// at start-up makes requests fail with 503 until it is back, instead of stopping the server.
+/// Every commit that changes a user's tasks is published to `hub`.
 pub(crate) fn connect(
     url: &str,
     settings: &DatabaseSettings,
+    hub: Arc<ChangeHub>,
 ) -> Result<Arc<dyn TaskStore>, StoreError> {
     Ok(match Backend::from_url(url).map_err(StoreError::Config)? {
-        Backend::Postgres => Arc::new(postgres::connect_lazy(url, settings)?),
-        Backend::Sqlite => Arc::new(sqlite::connect_lazy(url, settings)?),
+        Backend::Postgres => Arc::new(postgres::connect_lazy(url, settings, hub)?),
+        Backend::Sqlite => Arc::new(sqlite::connect_lazy(url, settings, hub)?),
     })
 }

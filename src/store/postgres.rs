@@ -1,6 +1,7 @@
 //! PostgreSQL, the production database (Neon, or any PostgreSQL 13+): its [`Dialect`], the pool
 //! (with transaction-pooler mode), and migrations under an advisory lock.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::postgres::{PgPoolOptions, PgQueryResult};
@@ -14,6 +15,17 @@ use super::postgres_url::{self, CHANNEL_BINDING_HINT};
 use super::settings::{DatabaseSettings, PoolerMode};
 use super::sql::SqlStore;
 use super::statements::shared;
+use crate::sync::ChangeHub;
+
+/// The channel commits are notified on (`NOTIFY`), and the change feed listens to.
+macro_rules! feed_channel {
+    () => {
+        "todo_api_changes"
+    };
+}
+
+/// [`feed_channel!`] as a constant.
+pub(super) const FEED_CHANNEL: &str = feed_channel!();
 
 /// The key of the advisory lock that serialises migrations across replicas ("todo_api").
 const MIGRATION_LOCK: i64 = 0x746f_646f_5f61_7069;
@@ -44,6 +56,7 @@ pub(crate) type PostgresStore = SqlStore<PostgresDialect>;
 pub(crate) fn connect_lazy(
     url: &str,
     settings: &DatabaseSettings,
+    hub: Arc<ChangeHub>,
 ) -> Result<PostgresStore, StoreError> {
     let target = postgres_url::parse(url).map_err(StoreError::Config)?;
     for note in &target.notes {
@@ -103,7 +116,7 @@ pub(crate) fn connect_lazy(
         begin,
         tls_hint: target.upgraded_for_channel_binding,
     };
-    Ok(SqlStore::new(pool.connect_lazy_with(options), dialect))
+    Ok(SqlStore::new(pool.connect_lazy_with(options), dialect, hub))
 }
 
 impl Dialect for PostgresDialect {
@@ -114,6 +127,16 @@ impl Dialect for PostgresDialect {
     // One index probe per task (task_tags' primary key starts with task_id).
     const TAGS: &'static str =
         "(SELECT json_agg(tag ORDER BY position)::text FROM task_tags WHERE task_id = tasks.id)";
+
+    const NOTIFY: Option<&'static str> = Some(concat!(
+        "pg_notify('",
+        feed_channel!(),
+        "', revision || ' ' || $1)"
+    ));
+
+    fn json_rows(param: &str) -> String {
+        format!("jsonb_array_elements_text({param}::jsonb) WITH ORDINALITY AS a(value, ord)")
+    }
 
     fn begin(&self) -> SqlStr {
         self.begin.clone()

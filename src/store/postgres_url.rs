@@ -114,6 +114,21 @@ pub(crate) fn parse(url: &str) -> Result<PostgresTarget, String> {
     })
 }
 
+/// `url` with Neon's pooled host (`ep-…-pooler.region…`) replaced by its direct host
+/// (`ep-….region…`), which `LISTEN` works on.
+pub(crate) fn without_pooler(url: &str) -> Result<String, String> {
+    let mut parsed =
+        url::Url::parse(url).map_err(|err| format!("invalid PostgreSQL URL: {err}"))?;
+    let host = parsed
+        .host_str()
+        .unwrap_or_default()
+        .replacen("-pooler.", ".", 1);
+    parsed
+        .set_host(Some(&host))
+        .map_err(|err| format!("invalid PostgreSQL URL: {err}"))?;
+    Ok(parsed.into())
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -140,6 +155,17 @@ mod tests {
         );
         assert_eq!(target.options.get_database(), Some("dbname"));
         assert_eq!(target.options.get_username(), "alex");
+    }
+
+    #[test]
+    fn neons_direct_host_is_the_pooled_one_without_pooler() {
+        let direct = without_pooler(NEON).unwrap();
+        assert_eq!(
+            direct,
+            "postgresql://alex:AbC123dEf@ep-cool-darkness-123456.us-east-2.aws.neon.tech/dbname\
+             ?sslmode=require&channel_binding=require"
+        );
+        assert!(!parse(&direct).unwrap().pooler_host);
     }
 
     #[test]

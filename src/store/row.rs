@@ -36,6 +36,15 @@ pub(super) struct TaggedRow {
     tags: Option<String>,
 }
 
+/// A [`TaggedRow`] with the revision of the task's latest change (`change_revision`), as the
+/// change feed reads it.
+#[derive(sqlx::FromRow)]
+pub(super) struct RevisedRow {
+    pub(super) change_revision: i64,
+    #[sqlx(flatten)]
+    pub(super) row: TaggedRow,
+}
+
 impl TaggedRow {
     /// The row as a domain task.
     pub(super) fn into_task(self) -> Task {

@@ -21,6 +21,9 @@ pub struct DatabaseSettings {
     /// `DB_TRANSACTION_POOLER`: whether `DATABASE_URL` goes through a pooler in transaction
     /// mode (PgBouncer, Neon's `-pooler` endpoint).
     pub transaction_pooler: PoolerMode,
+    /// `DATABASE_LISTEN_URL`: where this process listens for the commits of other processes
+    /// (PostgreSQL).
+    pub listen: ListenSetting,
 }
 
 impl Default for DatabaseSettings {
@@ -32,6 +35,7 @@ impl Default for DatabaseSettings {
             idle_timeout: Duration::from_secs(60),
             max_lifetime: Duration::from_secs(30 * 60),
             transaction_pooler: PoolerMode::Auto,
+            listen: ListenSetting::Auto,
         }
     }
 }
@@ -45,5 +49,17 @@ pub enum PoolerMode {
     /// behind any transaction-mode pooler, with or without prepared-statement support.
     On,
     /// A direct connection (or a session-mode pooler): cached prepared statements.
+    Off,
+}
+
+/// `DATABASE_LISTEN_URL`: unset, a PostgreSQL URL, or `off`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ListenSetting {
+    /// `DATABASE_URL` when it is direct; for Neon's `-pooler` host, the same URL without
+    /// `-pooler`; behind another transaction pooler, none (poll instead).
+    Auto,
+    /// This direct (not pooled) URL.
+    Url(String),
+    /// Never listen: poll the revisions of the users with open streams.
     Off,
 }

@@ -3,24 +3,30 @@
 //! [`Dialect`] for what differs: the row lock, the tag aggregate, how a transaction starts,
 //! whether a transaction pooler is in the way, and the migrations.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::pool::PoolConnection;
 use sqlx::{AssertSqlSafe, Database, Encode, Executor, Pool, Transaction, Type};
 
 use super::dialect::{Dialect, RowsAffected as _};
-use super::listing;
-use super::row::{TaggedRow, TaskRow};
+use super::row::{RevisedRow, TaggedRow, TaskRow};
 use super::statements::{Bind, Conn, Read, SET_COMPLETED, SET_NEXT_TASK, Texts};
 use super::{Completion, Created, IdempotencyKey, Outcome, PoolStats, StoreError, TaskStore};
+use super::{feed, listing};
+use crate::domain::changes::{FeedPosition, FeedRead};
 use crate::domain::listing::{ListQuery, Page, Position};
 use crate::domain::{NewTask, Task, TaskChanges, TaskId, UserId, now};
+use crate::sync::ChangeHub;
 
 /// A [`TaskStore`] on a pool of `D`'s database.
 pub(crate) struct SqlStore<D: Dialect> {
     pool: Pool<D::Db>,
     dialect: D,
     pub(super) texts: Texts,
+    /// Told of every commit that changes a user's tasks.
+    hub: Arc<ChangeHub>,
 }
 
 /// Where one operation runs: a pooled connection, or a transaction of its own (behind a
@@ -47,13 +53,27 @@ impl<DB: Database> Session<DB> {
 }
 
 impl<D: Dialect> SqlStore<D> {
-    /// A store on `pool`, which must be a pool of `dialect`'s database.
-    pub(super) fn new(pool: Pool<D::Db>, dialect: D) -> Self {
+    /// A store on `pool`, which must be a pool of `dialect`'s database, telling `hub` of its
+    /// commits.
+    pub(super) fn new(pool: Pool<D::Db>, dialect: D, hub: Arc<ChangeHub>) -> Self {
         Self {
             pool,
             dialect,
             texts: Texts::new::<D>(),
+            hub,
         }
+    }
+
+    /// Commits `tx`, which took `owner`'s revisions up to `revision`, and tells the hub.
+    async fn commit_changes(
+        &self,
+        tx: Transaction<'static, D::Db>,
+        owner: &UserId,
+        revision: i64,
+    ) -> Result<(), StoreError> {
+        tx.commit().await?;
+        self.hub.publish(owner.as_str(), revision);
+        Ok(())
     }
 
     /// Whether statements are prepared once and cached (not behind a transaction pooler).
@@ -87,6 +107,8 @@ where
     (String, String): Read<D::Db>,
     (String, i64): Read<D::Db>,
     (i64,): Read<D::Db>,
+    (i64, i64): Read<D::Db>,
+    RevisedRow: Read<D::Db>,
     for<'a> &'a str: Bind<D::Db>,
     for<'a> Option<&'a str>: Encode<'a, D::Db> + Type<D::Db>,
     i16: Bind<D::Db>,
@@ -148,7 +170,8 @@ where
         {
             return Ok(earlier);
         }
-        let created = self.insert_task(&mut tx, owner, &task).await?;
+        let revision = self.take_revisions(&mut tx, owner, 1).await?;
+        let created = self.insert_task(&mut tx, owner, &task, revision).await?;
         if let Some(key) = &key
             && !self.remember(&mut tx, owner, key, &created).await?
         {
@@ -159,7 +182,7 @@ where
             session.finish().await?;
             return Ok(earlier.unwrap_or(Created::KeyReused));
         }
-        tx.commit().await?;
+        self.commit_changes(tx, owner, revision).await?;
         Ok(Created::New(created))
     }
 
@@ -193,10 +216,11 @@ where
             return Ok(Outcome::Invalid(issues));
         }
         let tags_changed = changes.tags.is_some();
+        let revision = self.take_revisions(&mut tx, owner, 1).await?;
         let row = self
-            .update_task(&mut tx, owner, &task, tags_changed)
+            .update_task(&mut tx, owner, &task, tags_changed, revision)
             .await?;
-        tx.commit().await?;
+        self.commit_changes(tx, owner, revision).await?;
         Ok(Outcome::Done(row.into_task(task.tags)))
     }
 
@@ -220,6 +244,14 @@ where
             // Setting the value it already has changes nothing.
             return Ok(Outcome::Done(Completion { task, next: None }));
         }
+        let occurrence = if completed && task.next_occurrence_id.is_none() {
+            task.next_occurrence()
+        } else {
+            None
+        };
+        // The next occurrence (if any) is created first, then the task is completed.
+        let count = 1 + usize::from(occurrence.is_some());
+        let revision = self.take_revisions(&mut tx, owner, count).await?;
         let at = now();
         let mut row: TaskRow = sqlx::query_as(SET_COMPLETED)
             .bind(id.0)
@@ -227,15 +259,15 @@ where
             .bind(completed)
             .bind(completed.then_some(at))
             .bind(at)
+            .bind(revision)
             .persistent(p)
             .fetch_one(&mut *tx)
             .await?;
         let mut next = None;
-        if completed
-            && task.next_occurrence_id.is_none()
-            && let Some(occurrence) = task.next_occurrence()
-        {
-            let created = self.insert_task(&mut tx, owner, &occurrence).await?;
+        if let Some(occurrence) = occurrence {
+            let created = self
+                .insert_task(&mut tx, owner, &occurrence, revision - 1)
+                .await?;
             row = sqlx::query_as(SET_NEXT_TASK)
                 .bind(id.0)
                 .bind(owner.as_str())
@@ -245,7 +277,7 @@ where
                 .await?;
             next = Some(created);
         }
-        tx.commit().await?;
+        self.commit_changes(tx, owner, revision).await?;
         Ok(Outcome::Done(Completion {
             task: row.into_task(task.tags),
             next,
@@ -258,21 +290,24 @@ where
         id: TaskId,
         expected_version: Option<i64>,
     ) -> Result<Outcome<()>, StoreError> {
-        let mut session = self.session().await?;
-        let result = sqlx::query(
+        let mut tx = self.begin().await?;
+        let deleted: Option<(i64,)> = sqlx::query_as(
             "DELETE FROM tasks WHERE id = $1 AND user_id = $2 \
-             AND ($3 IS NULL OR version = $3)",
+             AND ($3 IS NULL OR version = $3) RETURNING id",
         )
         .bind(id.0)
         .bind(owner.as_str())
         .bind(expected_version)
         .persistent(self.persistent())
-        .execute(session.conn())
+        .fetch_optional(&mut *tx)
         .await?;
-        session.finish().await?;
-        if result.rows_affected() > 0 {
+        if deleted.is_some() {
+            let revision = self.take_revisions(&mut tx, owner, 1).await?;
+            self.bury(&mut tx, owner, &[id.0], revision).await?;
+            self.commit_changes(tx, owner, revision).await?;
             return Ok(Outcome::Done(()));
         }
+        tx.rollback().await?;
         Ok(match self.get(owner, id).await? {
             Some(_) => Outcome::Stale,
             None => Outcome::NotFound,
@@ -280,14 +315,24 @@ where
     }
 
     async fn delete_completed(&self, owner: &UserId) -> Result<u64, StoreError> {
-        let mut session = self.session().await?;
-        let result = sqlx::query("DELETE FROM tasks WHERE user_id = $1 AND completed = TRUE")
-            .bind(owner.as_str())
-            .persistent(self.persistent())
-            .execute(session.conn())
-            .await?;
-        session.finish().await?;
-        Ok(result.rows_affected())
+        let mut tx = self.begin().await?;
+        let rows: Vec<(i64,)> = sqlx::query_as(
+            "DELETE FROM tasks WHERE user_id = $1 AND completed = TRUE RETURNING id",
+        )
+        .bind(owner.as_str())
+        .persistent(self.persistent())
+        .fetch_all(&mut *tx)
+        .await?;
+        if rows.is_empty() {
+            tx.rollback().await?;
+            return Ok(0);
+        }
+        let mut ids: Vec<i64> = rows.into_iter().map(|(id,)| id).collect();
+        ids.sort_unstable();
+        let revision = self.take_revisions(&mut tx, owner, ids.len()).await?;
+        self.bury(&mut tx, owner, &ids, revision).await?;
+        self.commit_changes(tx, owner, revision).await?;
+        Ok(u64::try_from(ids.len()).unwrap_or(u64::MAX))
     }
 
     async fn tags(&self, owner: &UserId) -> Result<Vec<(String, u64)>, StoreError> {
@@ -323,6 +368,118 @@ where
             .await?;
         session.finish().await?;
         Ok(rows.into_iter().map(TaggedRow::into_task).collect())
+    }
+
+    /// No transaction is needed for a consistent page: the user's revision `R` is read first,
+    /// and everything after the reader's position is read up to `R` only. Every revision up to
+    /// `R` is committed by then (a user's revisions commit in order), so the later reads see
+    /// each change up to `R`, or the one that replaced it since (which is above `R`, and so
+    /// left for the next page, where it belongs). The tombstones come with the user's
+    /// compaction mark, read by the same statement: a compaction between the reads is seen.
+    /// Three statements, and no round trips for `BEGIN` and `COMMIT`.
+    async fn changes(
+        &self,
+        owner: &UserId,
+        since: Option<FeedPosition>,
+        limit: u32,
+    ) -> Result<FeedRead, StoreError> {
+        let p = self.persistent();
+        let mut session = self.session().await?;
+        let (revision, compacted): (i64, i64) = sqlx::query_as(
+            "SELECT revision, compacted_through FROM user_revisions WHERE user_id = $1",
+        )
+        .bind(owner.as_str())
+        .persistent(p)
+        .fetch_optional(session.conn())
+        .await?
+        .unwrap_or((0, 0));
+        let start = match since {
+            // The whole state: every task, but no deletion (the reader has nothing to delete).
+            None => FeedPosition {
+                after: 0,
+                deletions_after: revision,
+            },
+            // Older than a compacted deletion, or not from this database's history (restored
+            // from an older backup?).
+            Some(position)
+                if position.deletions_after < compacted || position.deletions_after > revision =>
+            {
+                return Ok(FeedRead::Expired);
+            }
+            Some(position) => position,
+        };
+        let fetch = i64::from(limit) + 1;
+        let tasks: Vec<RevisedRow> = sqlx::query_as(self.texts.changed.clone())
+            .bind(owner.as_str())
+            .bind(start.after)
+            .bind(revision)
+            .bind(fetch)
+            .persistent(p)
+            .fetch_all(session.conn())
+            .await?;
+        let mut deletions: Vec<(i64, i64)> = sqlx::query_as(self.texts.deleted.clone())
+            .bind(owner.as_str())
+            .bind(start.deletions_after)
+            .bind(revision)
+            .bind(fetch)
+            .persistent(p)
+            .fetch_all(session.conn())
+            .await?;
+        session.finish().await?;
+        // The compaction mark comes first (revision 0; every change has a higher one).
+        let compacted_now = match deletions.first() {
+            Some(&(0, compacted)) => {
+                deletions.remove(0);
+                compacted
+            }
+            _ => 0,
+        };
+        if since.is_some() && start.deletions_after < compacted_now {
+            return Ok(FeedRead::Expired);
+        }
+        Ok(FeedRead::Page(feed::page(
+            start, revision, tasks, deletions, limit,
+        )))
+    }
+
+    async fn compact(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        let p = self.persistent();
+        let mut tx = self.begin().await?;
+        // First what readers are told (`410` below this), then the tombstones, in one commit.
+        sqlx::query(
+            "UPDATE user_revisions SET compacted_through = purged.revision \
+             FROM (SELECT user_id, max(revision) AS revision FROM task_tombstones \
+                   WHERE deleted_at < $1 GROUP BY user_id) AS purged \
+             WHERE user_revisions.user_id = purged.user_id \
+             AND user_revisions.compacted_through < purged.revision",
+        )
+        .bind(before)
+        .persistent(p)
+        .execute(&mut *tx)
+        .await?;
+        let purged = sqlx::query("DELETE FROM task_tombstones WHERE deleted_at < $1")
+            .bind(before)
+            .persistent(p)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(purged.rows_affected())
+    }
+
+    async fn revisions(&self, users: &[String]) -> Result<Vec<(String, i64)>, StoreError> {
+        if users.is_empty() {
+            return Ok(Vec::new());
+        }
+        let users =
+            serde_json::to_string(users).map_err(|err| StoreError::Encode(err.to_string()))?;
+        let mut session = self.session().await?;
+        let rows: Vec<(String, i64)> = sqlx::query_as(self.texts.revisions.clone())
+            .bind(users.as_str())
+            .persistent(self.persistent())
+            .fetch_all(session.conn())
+            .await?;
+        session.finish().await?;
+        Ok(rows)
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

@@ -2,6 +2,7 @@
 //! created if missing.
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::sqlite::{
@@ -14,6 +15,7 @@ use super::StoreError;
 use super::dialect::{Dialect, RowsAffected};
 use super::settings::DatabaseSettings;
 use super::sql::SqlStore;
+use crate::sync::ChangeHub;
 
 /// SQLite's SQL and sessions.
 pub(crate) struct SqliteDialect;
@@ -26,6 +28,7 @@ pub(crate) type SqliteStore = SqlStore<SqliteDialect>;
 pub(crate) fn connect_lazy(
     url: &str,
     settings: &DatabaseSettings,
+    hub: Arc<ChangeHub>,
 ) -> Result<SqliteStore, StoreError> {
     let options = SqliteConnectOptions::from_str(url)
         .map_err(|err| StoreError::Config(format!("invalid SQLite URL: {err}")))?
@@ -49,7 +52,7 @@ pub(crate) fn connect_lazy(
     // A connection to a local file does not go stale: no ping before each use.
     .test_before_acquire(false)
     .connect_lazy_with(options);
-    Ok(SqlStore::new(pool, SqliteDialect))
+    Ok(SqlStore::new(pool, SqliteDialect, hub))
 }
 
 impl Dialect for SqliteDialect {
@@ -61,6 +64,13 @@ impl Dialect for SqliteDialect {
     // Aggregate ORDER BY: SQLite 3.44 and later (the bundled one is newer).
     const TAGS: &'static str =
         "(SELECT json_group_array(tag ORDER BY position) FROM task_tags WHERE task_id = tasks.id)";
+
+    // One process owns the database: its writers tell its streams directly.
+    const NOTIFY: Option<&'static str> = None;
+
+    fn json_rows(param: &str) -> String {
+        format!("(SELECT value, key + 1 AS ord FROM json_each({param})) AS a")
+    }
 
     /// A write transaction, taken at once (`BEGIN IMMEDIATE`) so that two transactions never
     /// deadlock upgrading from a read.

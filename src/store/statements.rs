@@ -10,7 +10,7 @@ use sqlx::{AssertSqlSafe, Database, Encode, Executor, FromRow, SqlSafeStr, SqlSt
 
 use super::dialect::{Dialect, RowsAffected as _};
 use super::listing::Param;
-use super::row::{TaggedRow, TaskRow, TaskValues};
+use super::row::{RevisedRow, TaggedRow, TaskRow, TaskValues};
 use super::sql::SqlStore;
 use super::{Created, IDEMPOTENCY_WINDOW, IdempotencyKey, StoreError};
 use crate::domain::{NewTask, Tag, Task, TaskId, UserId, now};
@@ -24,35 +24,42 @@ macro_rules! columns {
 }
 
 /// Inserts a new task and returns its row. Binds the user id, then the [`TaskValues`] (`$13`,
-/// the time of the write, is also the update time).
+/// the time of the write, is also the update time), then the revision (`$14`).
 pub(super) const INSERT_TASK: &str = concat!(
     "INSERT INTO tasks (user_id, title, description, completed, priority, due_at, \
      due_offset, remind_at, recurrence, occurrence, anchor_day, version, title_key, \
-     search_text, created_at, updated_at) \
-     VALUES ($1, $2, $3, FALSE, $4, $5, $6, $7, $8, $9, $10, 1, $11, $12, $13, $13) \
+     search_text, created_at, updated_at, revision) \
+     VALUES ($1, $2, $3, FALSE, $4, $5, $6, $7, $8, $9, $10, 1, $11, $12, $13, $13, $14) \
      RETURNING ",
     columns!()
 );
 
 /// Rewrites a task and returns its row. Binds the task id and the user id, then the
-/// [`TaskValues`].
+/// [`TaskValues`], then the revision (`$15`).
 const UPDATE_TASK: &str = concat!(
     "UPDATE tasks SET title = $3, description = $4, priority = $5, due_at = $6, \
      due_offset = $7, remind_at = $8, recurrence = $9, occurrence = $10, \
      anchor_day = $11, title_key = $12, search_text = $13, \
-     version = version + 1, updated_at = $14 \
+     version = version + 1, updated_at = $14, revision = $15 \
      WHERE id = $1 AND user_id = $2 RETURNING ",
     columns!()
 );
 
 /// Completes or reopens a task and returns its row. Binds the task id, the user id, `completed`,
-/// `completed_at` and the time of the write.
+/// `completed_at`, the time of the write and the revision.
 pub(super) const SET_COMPLETED: &str = concat!(
     "UPDATE tasks SET completed = $3, completed_at = $4, \
-     version = version + 1, updated_at = $5 \
+     version = version + 1, updated_at = $5, revision = $6 \
      WHERE id = $1 AND user_id = $2 RETURNING ",
     columns!()
 );
+
+/// Takes the next `$2` revisions of user `$1` and returns the last of them (`revision`). The
+/// user's row stays locked until the transaction ends, so a higher revision of a user never
+/// commits before a lower one: every revision up to a committed one is committed.
+pub(super) const TAKE_REVISIONS: &str = "INSERT INTO user_revisions (user_id, revision) \
+     VALUES ($1, $2) ON CONFLICT (user_id) DO UPDATE \
+     SET revision = user_revisions.revision + excluded.revision RETURNING revision";
 
 /// Links a completed task to its next occurrence and returns its row. Binds the task id, the
 /// user id and the next occurrence's id.
@@ -73,6 +80,21 @@ pub(super) struct Texts {
     pub get_for_update: SqlStr,
     /// A user's pending tasks whose reminder is due by `$2`, soonest first, at most `$3`.
     pub reminders: SqlStr,
+    /// [`TAKE_REVISIONS`], and where other processes are told of commits, the notification
+    /// of the last revision taken (one statement, one round trip).
+    pub take_revisions: SqlStr,
+    /// A user's tasks changed after revision `$2` and up to `$3`, oldest change first, at most
+    /// `$4` (rows of [`RevisedRow`](super::row::RevisedRow)).
+    pub changed: SqlStr,
+    /// `(revision, task id)` of a user's tombstones after revision `$2` and up to `$3`, oldest
+    /// first, at most `$4`, preceded by `(0, compacted_through)` of the user (read in the same
+    /// statement, so that a compaction meanwhile cannot go unnoticed).
+    pub deleted: SqlStr,
+    /// Tombstones of user `$1` for the task ids of the JSON array `$4`, at revisions `$2 + 1`,
+    /// `$2 + 2`, … in the array's order, deleted at `$3`.
+    pub tombstones: SqlStr,
+    /// The latest revision of each user of the JSON array `$1`.
+    pub revisions: SqlStr,
 }
 
 impl Texts {
@@ -86,9 +108,47 @@ impl Texts {
                 "{select} WHERE user_id = $1 AND completed = FALSE \
                  AND remind_at IS NOT NULL AND remind_at <= $2 ORDER BY remind_at, id LIMIT $3"
             )),
+            take_revisions: shared(match D::NOTIFY {
+                Some(notify) => {
+                    format!("WITH taken AS ({TAKE_REVISIONS}) SELECT revision FROM taken, {notify}")
+                }
+                None => TAKE_REVISIONS.to_owned(),
+            }),
+            changed: shared(format!(
+                "SELECT revision AS change_revision, {}, {} AS tags FROM tasks \
+                 WHERE user_id = $1 AND revision > $2 AND revision <= $3 \
+                 ORDER BY revision LIMIT $4",
+                columns!(),
+                D::TAGS
+            )),
+            deleted: shared(
+                "SELECT revision, task_id FROM (SELECT revision, task_id FROM task_tombstones \
+                 WHERE user_id = $1 AND revision > $2 AND revision <= $3 \
+                 ORDER BY revision LIMIT $4) AS d \
+                 UNION ALL SELECT 0, compacted_through FROM user_revisions WHERE user_id = $1 \
+                 ORDER BY 1"
+                    .to_owned(),
+            ),
+            tombstones: shared(format!(
+                "INSERT INTO task_tombstones (user_id, task_id, revision, deleted_at) \
+                 SELECT $1, CAST(a.value AS BIGINT), $2 + a.ord, $3 FROM {}",
+                D::json_rows("$4")
+            )),
+            revisions: shared(format!(
+                "SELECT user_id, revision FROM user_revisions \
+                 WHERE user_id IN (SELECT a.value FROM {})",
+                D::json_rows("$1")
+            )),
             select,
         }
     }
+}
+
+/// The user and revision a commit's notification names (PostgreSQL `NOTIFY`, written by the
+/// dialect's `NOTIFY`): `<revision> <user id>`.
+pub(crate) fn parse_feed_payload(payload: &str) -> Option<(&str, i64)> {
+    let (revision, user) = payload.split_once(' ')?;
+    Some((user, revision.parse().ok()?))
 }
 
 /// Statement text composed from constants only, cheap to clone for each use.
@@ -126,6 +186,8 @@ where
     (String, String): Read<D::Db>,
     (String, i64): Read<D::Db>,
     (i64,): Read<D::Db>,
+    (i64, i64): Read<D::Db>,
+    RevisedRow: Read<D::Db>,
     for<'a> &'a str: Bind<D::Db>,
     for<'a> Option<&'a str>: Encode<'a, D::Db> + Type<D::Db>,
     i16: Bind<D::Db>,
@@ -173,16 +235,18 @@ where
             .bind(v.at)
     }
 
-    /// Stores a new task with its tags; returns it as stored.
+    /// Stores a new task with its tags, changed at `revision`; returns it as stored.
     pub(super) async fn insert_task(
         &self,
         tx: &mut Conn<D>,
         owner: &UserId,
         task: &NewTask,
+        revision: i64,
     ) -> Result<Task, StoreError> {
         let values = TaskValues::of_new(task, now());
         let row: TaskRow =
             Self::bind_values(sqlx::query_as(INSERT_TASK).bind(owner.as_str()), &values)
+                .bind(revision)
                 .persistent(self.persistent())
                 .fetch_one(&mut *tx)
                 .await?;
@@ -190,13 +254,15 @@ where
         Ok(row.into_task(task.tags.clone()))
     }
 
-    /// Writes a changed task (its tags too when `tags_changed`); returns its new row.
+    /// Writes a changed task (its tags too when `tags_changed`), changed at `revision`; returns
+    /// its new row.
     pub(super) async fn update_task(
         &self,
         tx: &mut Conn<D>,
         owner: &UserId,
         task: &Task,
         tags_changed: bool,
+        revision: i64,
     ) -> Result<TaskRow, StoreError> {
         let p = self.persistent();
         let values = TaskValues::of_task(task, now());
@@ -204,6 +270,7 @@ where
             .bind(task.id.0)
             .bind(owner.as_str());
         let row = Self::bind_values(query, &values)
+            .bind(revision)
             .persistent(p)
             .fetch_one(&mut *tx)
             .await?;
@@ -240,6 +307,49 @@ where
             .execute(&mut *tx)
             .await?;
         }
+        Ok(())
+    }
+
+    /// Takes the next `count` revisions of `owner` for the changes of this transaction and
+    /// returns the last one: the changes get `last - count + 1` to `last`, in the order they are
+    /// made. Called once per transaction, after the task rows it changes are locked (always in
+    /// that order: task rows, then the user's revision row, so writers never deadlock), and
+    /// before those changes are written. On PostgreSQL the same statement notifies the other
+    /// processes (`<revision> <user id>`, see [`parse_feed_payload`]), on commit.
+    pub(super) async fn take_revisions(
+        &self,
+        tx: &mut Conn<D>,
+        owner: &UserId,
+        count: usize,
+    ) -> Result<i64, StoreError> {
+        let (last,): (i64,) = sqlx::query_as(self.texts.take_revisions.clone())
+            .bind(owner.as_str())
+            .bind(i64::try_from(count).unwrap_or(i64::MAX))
+            .persistent(self.persistent())
+            .fetch_one(&mut *tx)
+            .await?;
+        Ok(last)
+    }
+
+    /// Leaves the tombstones of the tasks `ids`, deleted by this transaction at the revisions
+    /// ending with `last` (one each, in order).
+    pub(super) async fn bury(
+        &self,
+        tx: &mut Conn<D>,
+        owner: &UserId,
+        ids: &[i64],
+        last: i64,
+    ) -> Result<(), StoreError> {
+        let count = i64::try_from(ids.len()).unwrap_or(i64::MAX);
+        let ids = serde_json::to_string(ids).map_err(|err| StoreError::Encode(err.to_string()))?;
+        sqlx::query(self.texts.tombstones.clone())
+            .bind(owner.as_str())
+            .bind(last - count)
+            .bind(now())
+            .bind(ids.as_str())
+            .persistent(self.persistent())
+            .execute(&mut *tx)
+            .await?;
         Ok(())
     }
 

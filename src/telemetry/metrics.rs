@@ -1,5 +1,6 @@
 //! Prometheus metrics: request counts and latency histograms by method, route template and
-//! status; the connection pool; readiness; rate-limited requests; JWKS refreshes.
+//! status; the connection pool; readiness; rate-limited requests; JWKS refreshes; event streams
+//! (open, events sent, ended by reason).
 //!
 //! Recorded with the `metrics` crate into a `metrics-exporter-prometheus` recorder that each
 //! [`Metrics`] owns (never the process-wide one: tests run many servers in one process), and
@@ -30,6 +31,18 @@ const POOL_MAX: &str = "todo_api_db_pool_max_connections";
 const READY: &str = "todo_api_ready";
 const RATE_LIMITED: &str = "todo_api_rate_limited_total";
 const JWKS_REFRESHES: &str = "todo_api_jwks_refreshes_total";
+const STREAMS_OPEN: &str = "todo_api_event_streams_open";
+const EVENTS_SENT: &str = "todo_api_events_sent_total";
+const STREAMS_CLOSED: &str = "todo_api_event_streams_closed_total";
+
+/// The events a stream sends (each counted from the start, at 0).
+pub(crate) const STREAM_EVENTS: [&str; 4] = ["ready", "change", "reauth", "resync"];
+
+/// Why a stream ended (each counted from the start, at 0): the token expired (`reauth`), the
+/// client fell behind (`resync`), the client went away, the server shut down, or the database
+/// failed.
+pub(crate) const STREAM_CLOSE_REASONS: [&str; 5] =
+    ["reauth", "resync", "client_gone", "shutdown", "error"];
 
 /// The outcomes a JWKS refresh is counted under (each shown from the start, at 0).
 const JWKS_OUTCOMES: [&str; 2] = ["ok", "error"];
@@ -78,6 +91,16 @@ impl Default for Metrics {
             );
             describe_counter!(RATE_LIMITED, "Requests refused by the per-user rate limit.");
             describe_counter!(JWKS_REFRESHES, "Fetches of the JWKS key set, by outcome.");
+            describe_gauge!(STREAMS_OPEN, "Event streams open now.");
+            describe_counter!(EVENTS_SENT, "Events sent on event streams, by event.");
+            describe_counter!(STREAMS_CLOSED, "Event streams ended, by reason.");
+            gauge!(STREAMS_OPEN).set(0.0);
+            for event in STREAM_EVENTS {
+                counter!(EVENTS_SENT, "event" => event).absolute(0);
+            }
+            for reason in STREAM_CLOSE_REASONS {
+                counter!(STREAMS_CLOSED, "reason" => reason).absolute(0);
+            }
             counter!(RATE_LIMITED).absolute(0);
             for outcome in JWKS_OUTCOMES {
                 counter!(JWKS_REFRESHES, "outcome" => outcome).absolute(0);
@@ -118,6 +141,26 @@ impl Metrics {
     pub fn observe_jwks_refresh(&self, outcome: &'static str) {
         with_local_recorder(&self.recorder, || {
             counter!(JWKS_REFRESHES, "outcome" => outcome).increment(1);
+        });
+    }
+
+    /// Records an event stream opened.
+    pub fn observe_stream_opened(&self) {
+        with_local_recorder(&self.recorder, || gauge!(STREAMS_OPEN).increment(1.0));
+    }
+
+    /// Records an event sent on a stream; `event` is one of [`STREAM_EVENTS`].
+    pub fn observe_event_sent(&self, event: &'static str) {
+        with_local_recorder(&self.recorder, || {
+            counter!(EVENTS_SENT, "event" => event).increment(1);
+        });
+    }
+
+    /// Records an event stream ended; `reason` is one of [`STREAM_CLOSE_REASONS`].
+    pub fn observe_stream_closed(&self, reason: &'static str) {
+        with_local_recorder(&self.recorder, || {
+            gauge!(STREAMS_OPEN).decrement(1.0);
+            counter!(STREAMS_CLOSED, "reason" => reason).increment(1);
         });
     }
 
@@ -173,6 +216,24 @@ mod tests {
         assert!(text.contains("todo_api_jwks_refreshes_total{outcome=\"error\"} 0\n"));
         assert!(text.contains("todo_api_rate_limited_total 0\n"));
         assert!(text.contains("todo_api_ready 1\n"));
+        assert!(text.contains("todo_api_event_streams_open 0\n"));
+        assert!(text.contains("todo_api_events_sent_total{event=\"resync\"} 0\n"));
+        assert!(text.contains("todo_api_event_streams_closed_total{reason=\"shutdown\"} 0\n"));
+    }
+
+    #[test]
+    fn streams_are_counted() {
+        let metrics = Metrics::default();
+        metrics.observe_stream_opened();
+        metrics.observe_stream_opened();
+        metrics.observe_event_sent("ready");
+        metrics.observe_event_sent("change");
+        metrics.observe_event_sent("change");
+        metrics.observe_stream_closed("reauth");
+        let text = metrics.render(Gauges::default());
+        assert!(text.contains("todo_api_event_streams_open 1\n"), "{text}");
+        assert!(text.contains("todo_api_events_sent_total{event=\"change\"} 2\n"));
+        assert!(text.contains("todo_api_event_streams_closed_total{reason=\"reauth\"} 1\n"));
     }
 
     #[test]

@@ -84,9 +84,11 @@ fn every_operation_is_documented_and_declares_its_errors() {
             "getHealth",
             "getReadiness",
             "getTask",
+            "listChanges",
             "listReminders",
             "listTags",
             "listTasks",
+            "streamEvents",
             "updateTask"
         ]
     );
@@ -246,4 +248,78 @@ fn the_tests_task_type_has_exactly_the_fields_of_the_spec() {
     let mut extra = typed;
     extra["unknown"] = json!(1);
     assert!(serde_json::from_value::<Task>(extra).is_err());
+}
+
+/// The change feed and the event stream are in the spec precisely enough for a typed client:
+/// the change and every event's payload are schemas, discriminated by their `type` and
+/// `event`, and both operations declare the 410 of an expired cursor.
+#[test]
+fn the_feed_and_the_stream_are_typed() {
+    let spec: Value = serde_yaml::from_str(COMMITTED).unwrap();
+    let schemas = &spec["components"]["schemas"];
+    let mapping = |name: &str, property: &str| -> Value {
+        assert_eq!(
+            schemas[name]["discriminator"]["propertyName"], property,
+            "{name} is told apart by `{property}`"
+        );
+        schemas[name]["discriminator"]["mapping"].clone()
+    };
+    assert_eq!(
+        mapping("Change", "type"),
+        json!({
+            "upsert": "#/components/schemas/Change_UpsertChange",
+            "delete": "#/components/schemas/Change_DeleteChange"
+        })
+    );
+    assert_eq!(
+        mapping("StreamEvent", "event"),
+        json!({
+            "ready": "#/components/schemas/StreamEvent_ReadyEvent",
+            "change": "#/components/schemas/StreamEvent_ChangeEvent",
+            "reauth": "#/components/schemas/StreamEvent_ReauthEvent",
+            "resync": "#/components/schemas/StreamEvent_ResyncEvent"
+        })
+    );
+    // A change event's data is a `Change` itself (not a subtype of it, which `allOf` would say).
+    assert_eq!(
+        schemas["ChangeEvent"]["properties"]["data"],
+        json!({ "$ref": "#/components/schemas/Change" })
+    );
+    for event in ["ReadyEvent", "ReauthEvent", "ResyncEvent"] {
+        assert_eq!(
+            schemas[event]["properties"]["data"]["allOf"],
+            json!([{ "$ref": "#/components/schemas/StreamCursor" }]),
+            "{event}"
+        );
+    }
+    assert_eq!(
+        schemas["ChangePage"]["required"],
+        json!(["changes", "cursor", "has_more"])
+    );
+
+    let changes = &spec["paths"]["/api/{user_id}/changes"]["get"];
+    assert_eq!(
+        changes["responses"]["200"]["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/ChangePage"
+    );
+    let events = &spec["paths"]["/api/{user_id}/events"]["get"];
+    assert_eq!(
+        events["responses"]["200"]["content"]["text/event-stream"]["schema"]["items"]["$ref"],
+        "#/components/schemas/StreamEvent"
+    );
+    for operation in [changes, events] {
+        assert!(
+            operation["responses"]["410"]["description"]
+                .as_str()
+                .is_some_and(|d| d.contains("cursor-expired")),
+            "{operation}"
+        );
+    }
+    let names: Vec<&str> = events["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["user_id", "since", "Last-Event-ID"]);
 }

@@ -85,6 +85,21 @@ impl TestApp {
         TestApp { db, ..app }
     }
 
+    /// Stops the server gracefully and starts a new one on the same database, configured with
+    /// `config` instead.
+    pub(crate) async fn reconfigure(mut self, config: ServerConfig) -> TestApp {
+        self.server.stop().await;
+        let db = self.db.take();
+        let app = Self::spawn_on(&self.database_url, config).await;
+        TestApp { db, ..app }
+    }
+
+    /// Another server on the same database (another replica), configured with `config`; it
+    /// shares nothing with this one but the database.
+    pub(crate) async fn replica(&self, config: ServerConfig) -> TestApp {
+        Self::spawn_on(&self.database_url, config).await
+    }
+
     /// Stops the server gracefully (in-flight requests finish) and waits until it has.
     pub(crate) async fn stop(mut self) {
         self.server.stop().await;

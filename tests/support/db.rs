@@ -1,6 +1,7 @@
 //! A database of one test's own: an SQLite file in a temporary directory, or a fresh
 //! PostgreSQL database on the server `TEST_DATABASE_URL` names, dropped afterwards.
 
+use std::str::FromStr as _;
 use std::sync::OnceLock;
 use std::time::Duration;
 
@@ -59,7 +60,7 @@ async fn postgres_available() -> bool {
 }
 
 /// A database of one test's own, removed when dropped.
-pub(super) enum TestDb {
+pub(crate) enum TestDb {
     Sqlite {
         url: String,
         _dir: tempfile::TempDir,
@@ -72,7 +73,7 @@ pub(super) enum TestDb {
 
 impl TestDb {
     /// Creates an empty database; `None` when PostgreSQL is unreachable outside CI.
-    pub(super) async fn create(backend: Backend) -> Option<Self> {
+    pub(crate) async fn create(backend: Backend) -> Option<Self> {
         match backend {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("a temporary directory");
@@ -102,8 +103,89 @@ impl TestDb {
         }
     }
 
+    /// Applies the migrations of its backend that come before the first whose file name
+    /// contains `name` (a database as an older version of the server left it).
+    pub(crate) async fn migrate_before(&self, name: &str) {
+        let backend = match self {
+            Self::Sqlite { .. } => "sqlite",
+            Self::Postgres { .. } => "postgres",
+        };
+        let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("migrations")
+            .join(backend);
+        let mut files: Vec<_> = std::fs::read_dir(&source)
+            .expect("the migrations directory")
+            .map(|entry| entry.expect("a migration").path())
+            .collect();
+        files.sort();
+        let older = tempfile::tempdir().expect("a temporary directory");
+        for file in files
+            .iter()
+            .take_while(|f| !f.to_string_lossy().contains(name))
+        {
+            std::fs::copy(
+                file,
+                older.path().join(file.file_name().expect("a file name")),
+            )
+            .expect("the migration is copied");
+        }
+        let migrator = sqlx::migrate::Migrator::new(older.path())
+            .await
+            .expect("the older migrations");
+        match self {
+            Self::Sqlite { url, .. } => {
+                let options = sqlx::sqlite::SqliteConnectOptions::from_str(url)
+                    .expect("an SQLite URL")
+                    .create_if_missing(true);
+                let pool = sqlx::SqlitePool::connect_with(options)
+                    .await
+                    .expect("SQLite opens");
+                migrator
+                    .run(&pool)
+                    .await
+                    .expect("the older migrations apply");
+                pool.close().await;
+            }
+            Self::Postgres { url, .. } => {
+                let pool = sqlx::PgPool::connect(url)
+                    .await
+                    .expect("PostgreSQL answers");
+                migrator
+                    .run(&pool)
+                    .await
+                    .expect("the older migrations apply");
+                pool.close().await;
+            }
+        }
+    }
+
+    /// Runs one SQL statement on it.
+    pub(crate) async fn execute(&self, sql: &str) {
+        let sql = sqlx::AssertSqlSafe(sql.to_owned());
+        match self {
+            Self::Sqlite { url, .. } => {
+                let mut conn = sqlx::SqliteConnection::connect(url)
+                    .await
+                    .expect("SQLite opens");
+                sqlx::raw_sql(sql)
+                    .execute(&mut conn)
+                    .await
+                    .expect("the statement runs");
+            }
+            Self::Postgres { url, .. } => {
+                let mut conn = sqlx::PgConnection::connect(url)
+                    .await
+                    .expect("PostgreSQL answers");
+                sqlx::raw_sql(sql)
+                    .execute(&mut conn)
+                    .await
+                    .expect("the statement runs");
+            }
+        }
+    }
+
     /// Its URL.
-    pub(super) fn url(&self) -> &str {
+    pub(crate) fn url(&self) -> &str {
         match self {
             Self::Sqlite { url, .. } | Self::Postgres { url, .. } => url,
         }

@@ -8,10 +8,12 @@
 //!   (the fault tests' clusters).
 //! - [`TestApp`] has one method per API operation (`list_tasks`, `create_task`, `get_task`,
 //!   `update_task`, `delete_task`, `complete_task`, `clear_completed`, `list_tags`,
-//!   `list_reminders`, `health`, `ready`) that asserts the status the operation answers on success
-//!   and returns typed data ([`Task`] and friends), and a `try_` variant of each that returns the
-//!   raw [`reqwest::Response`], for tests about error statuses (see [`assert_problem`]).
-//!   [`TestApp::request`] builds any other request with a user's token attached.
+//!   `list_reminders`, `list_changes`, `stream_events`, `health`, `ready`) that asserts the
+//!   status the operation answers on success and returns typed data ([`Task`] and friends), and
+//!   a `try_` variant of each that returns the raw [`reqwest::Response`], for tests about error
+//!   statuses (see [`assert_problem`]).
+//!   [`TestApp::request`] builds any other request with a user's token attached. The event
+//!   stream is read with [`EventStream`] (`events`), one typed [`Event`] at a time.
 //! - [`on_both_backends!`] turns each `async fn(TestApp)` into one `#[tokio::test]` per store.
 //!   PostgreSQL comes from `TEST_DATABASE_URL` (default `postgres://postgres@127.0.0.1:5432/postgres`);
 //!   when it is unreachable the PostgreSQL cases fail if `CI` is set, and otherwise say loudly
@@ -32,6 +34,7 @@
 
 mod app;
 mod db;
+mod events;
 pub(crate) mod load;
 mod model;
 mod operations;
@@ -42,10 +45,11 @@ mod token;
 use std::sync::Once;
 
 pub(crate) use app::{TestApp, spawn_app, spawn_app_with};
-pub(crate) use db::{Backend, postgres_admin_url};
+pub(crate) use db::{Backend, TestDb, postgres_admin_url};
+pub(crate) use events::{Event, EventStream, Next};
 pub(crate) use model::{
-    Deleted, Frequency, Health, Page, Priority, Readiness, Recurrence, TagCount, Task, Timestamp,
-    at, ids, titles,
+    Change, ChangePage, Deleted, Frequency, Health, Page, Priority, Readiness, Recurrence, Replica,
+    TagCount, Task, Timestamp, at, ids, titles,
 };
 pub(crate) use operations::expect_json;
 pub(crate) use problem::{assert_problem, assert_unavailable, error_fields};

@@ -187,3 +187,59 @@ pub(crate) fn titles(tasks: &[Task]) -> Vec<&str> {
 pub(crate) fn ids(tasks: &[Task]) -> Vec<i64> {
     tasks.iter().map(|t| t.id).collect()
 }
+
+/// A `Change` of the change feed.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)]
+#[allow(clippy::large_enum_variant)] // as the server sends them
+pub(crate) enum Change {
+    /// `{"type": "upsert", "task": …}`.
+    Upsert { task: Task },
+    /// `{"type": "delete", "id": …}`.
+    Delete { id: i64 },
+}
+
+impl Change {
+    /// The id of the task it is about.
+    pub(crate) fn task_id(&self) -> i64 {
+        match self {
+            Self::Upsert { task } => task.id,
+            Self::Delete { id } => *id,
+        }
+    }
+}
+
+/// A `ChangePage`.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ChangePage {
+    pub changes: Vec<Change>,
+    pub cursor: String,
+    pub has_more: bool,
+}
+
+/// A local copy of a user's tasks, kept as a client of the feed keeps it: by id, changes
+/// applied in order.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Replica {
+    pub tasks: std::collections::BTreeMap<i64, Task>,
+}
+
+impl Replica {
+    /// Applies one change.
+    pub(crate) fn apply(&mut self, change: &Change) {
+        match change {
+            Change::Upsert { task } => {
+                self.tasks.insert(task.id, task.clone());
+            }
+            Change::Delete { id } => {
+                self.tasks.remove(id);
+            }
+        }
+    }
+
+    /// The tasks, by id.
+    pub(crate) fn sorted(&self) -> Vec<Task> {
+        self.tasks.values().cloned().collect()
+    }
+}

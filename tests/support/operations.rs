@@ -8,7 +8,8 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use super::TestApp;
-use super::model::{Deleted, Health, Page, Readiness, TagCount, Task};
+use super::events::EventStream;
+use super::model::{ChangePage, Deleted, Health, Page, Readiness, Replica, TagCount, Task};
 
 /// Asserts `status`, naming `what` and showing the body when it is another, and returns the
 /// body as a `T`.
@@ -226,6 +227,122 @@ impl TestApp {
     /// `listReminders`, asserting 200.
     pub(crate) async fn list_reminders(&self, user: &str, query: &str) -> Vec<Task> {
         self.get_json(user, &format!("/api/{user}/reminders{query}"))
+            .await
+    }
+
+    /// `listChanges`; `query` is `""` or `"?since=…&limit=…"`.
+    pub(crate) async fn try_list_changes(&self, user: &str, query: &str) -> Response {
+        let path = format!("/api/{user}/changes{query}");
+        self.send(Method::GET, user, &path, None).await
+    }
+
+    /// `listChanges`, asserting 200.
+    pub(crate) async fn list_changes(&self, user: &str, query: &str) -> ChangePage {
+        let response = self.try_list_changes(user, query).await;
+        expect_json(
+            response,
+            StatusCode::OK,
+            &format!("GET /api/{user}/changes{query}"),
+        )
+        .await
+    }
+
+    /// `listChanges` from `since` (`None`: the whole state) until `has_more` is false, `limit`
+    /// changes a page, applying each change to `replica` in order; returns the last cursor.
+    pub(crate) async fn sync_changes(
+        &self,
+        user: &str,
+        since: Option<&str>,
+        limit: u32,
+        replica: &mut Replica,
+    ) -> String {
+        let mut since = since.map(str::to_owned);
+        loop {
+            let query = match &since {
+                Some(cursor) => format!("?since={cursor}&limit={limit}"),
+                None => format!("?limit={limit}"),
+            };
+            let page = self.list_changes(user, &query).await;
+            for change in &page.changes {
+                replica.apply(change);
+            }
+            since = Some(page.cursor);
+            if !page.has_more {
+                return since.unwrap_or_default();
+            }
+        }
+    }
+
+    /// `streamEvents` with `token`; `query` is `""` or `"?since=…"`, `last_event_id` the
+    /// `Last-Event-ID` header, if any.
+    pub(crate) async fn try_stream_events_as(
+        &self,
+        token: &str,
+        user: &str,
+        query: &str,
+        last_event_id: Option<&str>,
+    ) -> Response {
+        let path = format!("/api/{user}/events{query}");
+        let mut request = self
+            .client
+            .get(self.url(&path))
+            .bearer_auth(token)
+            // Longer than any test holds a stream (the client's own limit is shorter).
+            .timeout(std::time::Duration::from_secs(600));
+        if let Some(id) = last_event_id {
+            request = request.header("Last-Event-ID", id);
+        }
+        request
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("GET {path}: no answer: {e}"))
+    }
+
+    /// `streamEvents` as `user`.
+    pub(crate) async fn try_stream_events(
+        &self,
+        user: &str,
+        query: &str,
+        last_event_id: Option<&str>,
+    ) -> Response {
+        self.try_stream_events_as(&self.token(user), user, query, last_event_id)
+            .await
+    }
+
+    /// `streamEvents` with `token`, asserting 200 and `text/event-stream`.
+    pub(crate) async fn stream_events_as(
+        &self,
+        token: &str,
+        user: &str,
+        query: &str,
+        last_event_id: Option<&str>,
+    ) -> EventStream {
+        let response = self
+            .try_stream_events_as(token, user, query, last_event_id)
+            .await;
+        let status = response.status();
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        if status != StatusCode::OK {
+            let body = response.text().await.unwrap_or_default();
+            panic!("GET /api/{user}/events{query}: {status}: {body}");
+        }
+        assert_eq!(content_type, "text/event-stream", "the stream's type");
+        EventStream::new(response)
+    }
+
+    /// `streamEvents` as `user`, asserting 200 and `text/event-stream`.
+    pub(crate) async fn stream_events(
+        &self,
+        user: &str,
+        query: &str,
+        last_event_id: Option<&str>,
+    ) -> EventStream {
+        self.stream_events_as(&self.token(user), user, query, last_event_id)
             .await
     }
 

@@ -138,6 +138,78 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/{user_id}/changes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List changes
+         * @description What changed in the user's tasks after `since`, oldest first: each change is
+         *     `{"type": "upsert", "task": Task}` (created or changed: the task as it is now) or
+         *     `{"type": "delete", "id": …}`. A task changed several times appears once, in its latest
+         *     state. Apply the changes in order to a local copy, then continue from `cursor`; while
+         *     `has_more` is true, more changes follow already. A client that does so ends with
+         *     exactly what `GET /api/{user_id}/tasks?status=all` returns, whatever is written
+         *     meanwhile.
+         *
+         *     Without `since`: the whole current state (every task as an upsert, no deletes) and the
+         *     cursor to continue from. Each page is consistent: the user's history up to a point.
+         *
+         *     Deletions are remembered for `CHANGES_RETENTION` (30 days by default): a cursor older
+         *     than that is answered 410 (`urn:todo-api:problem:cursor-expired`), and the client starts
+         *     over without `since`. A cursor of another user, or not from this server, is a 422.
+         */
+        get: operations["listChanges"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/{user_id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Stream changes
+         * @description Server-Sent Events (`text/event-stream`): every change to the user's tasks as it is
+         *     committed, by any replica. Use `fetch` (it sends `Authorization`) and read the body;
+         *     tokens never go in the URL. Each event is one `StreamEvent`:
+         *
+         *     - `event: ready` first, `data: {"cursor": …}`: the stream is open and carries every
+         *     change after that cursor;
+         *     - `event: change`, `id: <cursor after it>`, `data: <Change>` (as in `/changes`), in
+         *     order;
+         *     - `event: reauth`, `data: {"cursor": …}`, when the token expires; the stream ends:
+         *     reconnect with a fresh token and `Last-Event-ID: <cursor>`;
+         *     - `event: resync`, `data: {"cursor": …}`, when the client fell more than
+         *     `EVENTS_MAX_LAG` revisions behind; the stream ends: catch up with
+         *     `/changes?since=<cursor>`, then reconnect.
+         *
+         *     A comment line (`:`) is sent every `EVENTS_HEARTBEAT` (15 s by default) so that proxies
+         *     keep the stream open. Reconnecting with `Last-Event-ID` (or `since`) set to the last
+         *     `id` received resumes with nothing lost and nothing repeated (`Last-Event-ID` wins when
+         *     both are sent, as a reconnecting `EventSource` does); with neither, the stream starts
+         *     now. An expired cursor is a 410, as for `/changes`. The stream also ends, without an
+         *     event, when the server shuts down or loses its database: reconnect with the last `id`.
+         */
+        get: operations["streamEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health": {
         parameters: {
             query?: never;
@@ -184,6 +256,76 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         /**
+         * @description One change to apply, in order, to a local copy of the user's tasks: `upsert` (the task as it
+         *     is now: insert it or replace the copy) or `delete` (remove the task with this id; nothing to
+         *     do if there is none).
+         */
+        Change: components["schemas"]["Change_UpsertChange"] | components["schemas"]["Change_DeleteChange"];
+        /**
+         * ChangeEvent
+         * @description `event: change`: one change, in order. Its `id` is the cursor after it: the
+         *     `Last-Event-ID` to resume from.
+         */
+        ChangeEvent: {
+            /** @description The cursor after this change. */
+            id: string;
+            data: components["schemas"]["Change"];
+        };
+        /**
+         * ChangePage
+         * @description A page of the change feed.
+         */
+        ChangePage: {
+            /**
+             * @description The changes, oldest first; a task changed several times appears once, in its latest
+             *     state. Apply them in order.
+             */
+            changes: components["schemas"]["Change"][];
+            /**
+             * @description Where to continue: pass it as `since` (or as `Last-Event-ID` to the event stream).
+             *     Opaque.
+             */
+            cursor: string;
+            /** @description `true` when more changes follow already: ask again with `since` set to `cursor` now. */
+            has_more: boolean;
+        };
+        /**
+         * @description One change to apply, in order, to a local copy of the user's tasks: `upsert` (the task as it
+         *     is now: insert it or replace the copy) or `delete` (remove the task with this id; nothing to
+         *     do if there is none).
+         */
+        Change_DeleteChange: {
+            /**
+             * @example delete
+             * @enum {string}
+             */
+            type: "delete";
+        } & components["schemas"]["DeleteChange"] & {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "delete";
+        };
+        /**
+         * @description One change to apply, in order, to a local copy of the user's tasks: `upsert` (the task as it
+         *     is now: insert it or replace the copy) or `delete` (remove the task with this id; nothing to
+         *     do if there is none).
+         */
+        Change_UpsertChange: {
+            /**
+             * @example upsert
+             * @enum {string}
+             */
+            type: "upsert";
+        } & components["schemas"]["UpsertChange"] & {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "upsert";
+        };
+        /**
          * @description Which tasks `DELETE /api/{user_id}/tasks` deletes: only completed ones, named explicitly so
          *     that a bare `DELETE` of the collection deletes nothing.
          * @enum {string}
@@ -228,6 +370,17 @@ export interface components {
             remind_at?: string | null;
             /** @description How the task repeats (needs `due_at`). */
             recurrence?: components["schemas"]["Recurrence"] | null;
+        };
+        /**
+         * DeleteChange
+         * @description A task deleted.
+         */
+        DeleteChange: {
+            /**
+             * Format: int64
+             * @description The id of the deleted task.
+             */
+            id: number;
         };
         /**
          * Deleted
@@ -306,6 +459,28 @@ export interface components {
             jwks: components["schemas"]["JwksReadiness"];
         };
         /**
+         * ReadyEvent
+         * @description `event: ready`: the stream is open and will carry every change after `data.cursor` (the
+         *     first event of every stream). Without `since` or `Last-Event-ID`, that is "now".
+         */
+        ReadyEvent: {
+            /** @description Where the stream starts (the same as `data.cursor`). */
+            id: string;
+            /** @description Where the stream starts. */
+            data: components["schemas"]["StreamCursor"];
+        };
+        /**
+         * ReauthEvent
+         * @description `event: reauth`: the token has expired and the stream ends. Reconnect with a fresh token and
+         *     `Last-Event-ID` set to `data.cursor`: nothing is lost.
+         */
+        ReauthEvent: {
+            /** @description Where to resume (the same as `data.cursor`). */
+            id: string;
+            /** @description Where to resume. */
+            data: components["schemas"]["StreamCursor"];
+        };
+        /**
          * Recurrence
          * @description A repetition rule. Completing a recurring task creates its next occurrence, due (and
          *     reminded) one `interval` of `frequency` later, in the calendar of the due date's offset.
@@ -333,10 +508,111 @@ export interface components {
             count?: number;
         };
         /**
+         * ResyncEvent
+         * @description `event: resync`: the client fell too far behind (`EVENTS_MAX_LAG`) and the stream ends.
+         *     Catch up with `GET /api/{user_id}/changes?since=<data.cursor>` (paging while `has_more`),
+         *     then reconnect with the cursor of the last page.
+         */
+        ResyncEvent: {
+            /** @description Where the client stands (the same as `data.cursor`). */
+            id: string;
+            /** @description Where the client stands. */
+            data: components["schemas"]["StreamCursor"];
+        };
+        /**
          * @description Sort direction.
          * @enum {string}
          */
         SortOrder: "asc" | "desc";
+        /**
+         * StreamCursor
+         * @description A cursor in the event stream: where the stream stands.
+         */
+        StreamCursor: {
+            /**
+             * @description Opaque: resume the stream with it as `Last-Event-ID` (or `since`), or read the changes
+             *     after it with `GET /api/{user_id}/changes?since=…`.
+             */
+            cursor: string;
+        };
+        /**
+         * @description One frame of the event stream (`text/event-stream`), as the fields of an SSE event:
+         *     `event: <event>`, `id: <id>`, `data: <data as one line of JSON>`. Between events the
+         *     server sends comment lines (`:`) as heartbeats.
+         */
+        StreamEvent: components["schemas"]["StreamEvent_ReadyEvent"] | components["schemas"]["StreamEvent_ChangeEvent"] | components["schemas"]["StreamEvent_ReauthEvent"] | components["schemas"]["StreamEvent_ResyncEvent"];
+        /**
+         * @description One frame of the event stream (`text/event-stream`), as the fields of an SSE event:
+         *     `event: <event>`, `id: <id>`, `data: <data as one line of JSON>`. Between events the
+         *     server sends comment lines (`:`) as heartbeats.
+         */
+        StreamEvent_ChangeEvent: {
+            /**
+             * @example change
+             * @enum {string}
+             */
+            event: "change";
+        } & components["schemas"]["ChangeEvent"] & {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            event: "change";
+        };
+        /**
+         * @description One frame of the event stream (`text/event-stream`), as the fields of an SSE event:
+         *     `event: <event>`, `id: <id>`, `data: <data as one line of JSON>`. Between events the
+         *     server sends comment lines (`:`) as heartbeats.
+         */
+        StreamEvent_ReadyEvent: {
+            /**
+             * @example ready
+             * @enum {string}
+             */
+            event: "ready";
+        } & components["schemas"]["ReadyEvent"] & {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            event: "ready";
+        };
+        /**
+         * @description One frame of the event stream (`text/event-stream`), as the fields of an SSE event:
+         *     `event: <event>`, `id: <id>`, `data: <data as one line of JSON>`. Between events the
+         *     server sends comment lines (`:`) as heartbeats.
+         */
+        StreamEvent_ReauthEvent: {
+            /**
+             * @example reauth
+             * @enum {string}
+             */
+            event: "reauth";
+        } & components["schemas"]["ReauthEvent"] & {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            event: "reauth";
+        };
+        /**
+         * @description One frame of the event stream (`text/event-stream`), as the fields of an SSE event:
+         *     `event: <event>`, `id: <id>`, `data: <data as one line of JSON>`. Between events the
+         *     server sends comment lines (`:`) as heartbeats.
+         */
+        StreamEvent_ResyncEvent: {
+            /**
+             * @example resync
+             * @enum {string}
+             */
+            event: "resync";
+        } & components["schemas"]["ResyncEvent"] & {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            event: "resync";
+        };
         /**
          * TagCount
          * @description A tag and how many of the user's tasks carry it.
@@ -444,6 +720,14 @@ export interface components {
             remind_at?: string | null;
             /** @description A new rule, or `null` to stop repeating. */
             recurrence?: components["schemas"]["Recurrence"] | null;
+        };
+        /**
+         * UpsertChange
+         * @description A task created or changed: its latest state.
+         */
+        UpsertChange: {
+            /** @description The task as it is now. */
+            task: components["schemas"]["Task"];
         };
     };
     responses: never;
@@ -1396,6 +1680,204 @@ export interface operations {
             };
             /** @description The `user_id` in the path is not the token's user. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The input is invalid; `errors` names each bad field or parameter. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this user; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; details are logged on the server, never sent. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database or the sign-in provider's keys (JWKS) are unavailable, or the request took longer than the server's time limit; retry after the `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listChanges: {
+        parameters: {
+            query?: {
+                /** @description The `cursor` of the previous page (or an event's `id`). Opaque (base64url). */
+                since?: string;
+                /** @description At most this many changes (default 500). */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /** @description The user's id: must equal the token's `sub`. */
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The changes after `since`, oldest first, and where to continue. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChangePage"];
+                };
+            };
+            /** @description The bearer token is missing, malformed, badly signed, expired, for another issuer or audience, or signed with a key the server does not trust. */
+            401: {
+                headers: {
+                    /** @description The `Bearer` challenge (RFC 6750). */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The `user_id` in the path is not the token's user. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The cursor is older than the change feed's retention window (`CHANGES_RETENTION`), or not from this database (problem type `urn:todo-api:problem:cursor-expired`): read the whole state again without `since` and continue from its cursor. */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The input is invalid; `errors` names each bad field or parameter. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this user; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; details are logged on the server, never sent. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database or the sign-in provider's keys (JWKS) are unavailable, or the request took longer than the server's time limit; retry after the `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    streamEvents: {
+        parameters: {
+            query?: {
+                /** @description Where to start: a cursor from `/changes` or an event's `id` (opaque). */
+                since?: string;
+            };
+            header?: {
+                /**
+                 * @description The `id` of the last event received, to resume after it (what `EventSource` sends
+                 *     when it reconnects). Wins over `since`.
+                 */
+                "Last-Event-ID"?: string;
+            };
+            path: {
+                /** @description The user's id: must equal the token's `sub`. */
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A `text/event-stream` of `StreamEvent`s; it stays open. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": components["schemas"]["StreamEvent"][];
+                };
+            };
+            /** @description The bearer token is missing, malformed, badly signed, expired, for another issuer or audience, or signed with a key the server does not trust. */
+            401: {
+                headers: {
+                    /** @description The `Bearer` challenge (RFC 6750). */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The `user_id` in the path is not the token's user. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The cursor is older than the change feed's retention window (`CHANGES_RETENTION`), or not from this database (problem type `urn:todo-api:problem:cursor-expired`): read the whole state again without `since` and continue from its cursor. */
+            410: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,5 +1,6 @@
 //! The OpenAPI operations, one module per tag.
 
+pub(crate) mod feed;
 pub(crate) mod health;
 pub(crate) mod tasks;
 
@@ -10,6 +11,9 @@ use poem_openapi::Tags;
 pub(crate) enum ApiTags {
     /// Create, read, update, complete and delete the caller's tasks.
     Tasks,
+    /// Keep a copy of the caller's tasks up to date: pages of changes after a cursor, and a
+    /// stream of them as they happen.
+    Sync,
     /// Liveness and readiness probes for load balancers and orchestrators.
     Health,
 }

@@ -59,6 +59,11 @@ fn problem_response(status: u16) -> MetaResponse {
         403 => "The `user_id` in the path is not the token's user.",
         404 => "No such task for this user (or the task belongs to someone else).",
         405 => "The method is not allowed on this path.",
+        410 => {
+            "The cursor is older than the change feed's retention window (`CHANGES_RETENTION`), \
+             or not from this database (problem type `urn:todo-api:problem:cursor-expired`): \
+             read the whole state again without `since` and continue from its cursor."
+        }
         412 => "`If-Match` names a version the task no longer has: reload it and retry.",
         413 => "The body is larger than the server's limit (`MAX_BODY_BYTES`, 64 KiB by default).",
         415 => "The body is not `application/json`.",
@@ -128,6 +133,12 @@ impl ErrorSet for CreateErrors {
 pub(crate) struct ChangeErrors;
 impl ErrorSet for ChangeErrors {
     const STATUSES: &'static [u16] = &[400, 401, 403, 404, 412, 413, 415, 422, 429, 500, 503];
+}
+
+/// Errors of reading the change feed (from a cursor that may have expired).
+pub(crate) struct FeedErrors;
+impl ErrorSet for FeedErrors {
+    const STATUSES: &'static [u16] = &[401, 403, 410, 422, 429, 500, 503];
 }
 
 /// Errors of the readiness probe.

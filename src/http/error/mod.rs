@@ -13,7 +13,8 @@ mod declared;
 mod problem;
 
 pub(crate) use declared::{
-    ChangeErrors, CreateErrors, DeleteErrors, Failure, ListErrors, ReadErrors, ReadyErrors,
+    ChangeErrors, CreateErrors, DeleteErrors, Failure, FeedErrors, ListErrors, ReadErrors,
+    ReadyErrors,
 };
 pub(crate) use problem::{FieldError, Problem, ProblemJson, json_response};
 
@@ -46,6 +47,12 @@ pub(crate) enum ApiError {
         /// The methods the path does allow, e.g. `GET, HEAD, POST` (the `Allow` header).
         allow: String,
     },
+    /// 410: a change feed cursor older than the retention window: start over without one.
+    #[error(
+        "the cursor is older than the change feed keeps deletions (CHANGES_RETENTION), or not \
+         from this database: read the whole state again, without `since`, and continue from its cursor"
+    )]
+    CursorExpired,
     /// 412: `If-Match` names a version the task no longer has.
     #[error("the task has changed since the version in If-Match")]
     PreconditionFailed,
@@ -100,6 +107,7 @@ impl ApiError {
             Self::Forbidden => ("forbidden", "Forbidden"),
             Self::NotFound(_) => ("not-found", "Not Found"),
             Self::MethodNotAllowed { .. } => ("method-not-allowed", "Method Not Allowed"),
+            Self::CursorExpired => ("cursor-expired", "Gone"),
             Self::PreconditionFailed => ("precondition-failed", "Precondition Failed"),
             Self::PayloadTooLarge { .. } => ("payload-too-large", "Payload Too Large"),
             Self::UnsupportedMediaType(_) => ("unsupported-media-type", "Unsupported Media Type"),
@@ -159,6 +167,7 @@ impl ResponseError for ApiError {
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            Self::CursorExpired => StatusCode::GONE,
             Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
