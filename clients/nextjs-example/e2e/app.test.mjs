@@ -1,8 +1,9 @@
 // The example app end to end, in Debian's Chromium (playwright-core), against the production
 // build (`next build` first) and the real todo API verifying Better Auth's JWKS:
 //   sign up a new user; create, edit, complete, filter and delete tasks through the UI; a 422's
-//   field error shown next to its field (and the optimistic edit rolled back); sign in again in
-//   a fresh browser; the task page rendered on the server with the plain client.
+//   field error shown next to its field (and the optimistic edit rolled back); a second page of
+//   the same user shows the first page's changes live, within a second, without reloading; sign
+//   in again in a fresh browser; the task page rendered on the server with the plain client.
 // Every UI claim is also checked against the API itself with the user's Better Auth token.
 //
 //   TODO_API_BIN   the server binary (default ../../target/debug/todo-api)
@@ -227,10 +228,53 @@ describe("the example app in Chromium", () => {
     await shot(page, "05-after-delete");
   });
 
+  test("a second page shows the first page's changes live, without reloading", async () => {
+    const second = await newPage(context);
+    await second.goto(`${stack.appUrl}/tasks`);
+    await second.locator('[data-testid="live"][data-state="open"]').waitFor();
+    await page.locator('[data-testid="live"][data-state="open"]').waitFor();
+    let loads = 0;
+    second.on("load", () => (loads += 1));
+
+    // Created in the first page: in the second within a second.
+    await addTask(page, "Water the plants", "home");
+    await taskRow(page, "Water the plants").waitFor();
+    const created = Date.now();
+    await taskRow(second, "Water the plants").waitFor({ timeout: 1000 });
+    const latency = Date.now() - created;
+    await shot(second, "06-second-page-live");
+
+    // Completed in the second page: checked in the first.
+    await taskRow(second, "Water the plants").getByTestId("complete").check();
+    await page.locator('[data-testid="task"][data-completed="true"]').filter({ hasText: "Water the plants" }).waitFor({ timeout: 1000 });
+
+    // Renamed in the first, deleted in the second.
+    const row = await rowOf(page, "Water the plants");
+    await row.getByTestId("edit").click();
+    await row.locator('input[name="title"]').fill("Water the garden");
+    await row.getByRole("button", { name: "Save" }).click();
+    await taskRow(second, "Water the garden").waitFor({ timeout: 1000 });
+    await taskRow(second, "Water the garden").getByTestId("delete").click();
+    await taskRow(page, "Water the garden").waitFor({ state: "detached", timeout: 1000 });
+
+    // A change from outside the browser (the API called directly) arrives too.
+    const id = await userId(context);
+    await api(context, "POST", `/api/${id}/tasks`, { title: "Added by an assistant", tags: ["home"] });
+    await taskRow(page, "Added by an assistant").waitFor({ timeout: 1000 });
+    await taskRow(second, "Added by an assistant").waitFor({ timeout: 1000 });
+    assert.deepEqual(await titles(second), await titles(page));
+    assert.equal(loads, 0, "the second page never reloaded");
+    assert.deepEqual(second.errors, []);
+    await shot(page, "07-first-page-live");
+    console.log(`live: the second page showed the first page's task ${latency} ms after it was shown in the first`);
+    await second.close();
+  });
+
   test("the task page is rendered on the server with the user's tasks", async () => {
     const html = await (await context.request.get(`${stack.appUrl}/tasks`)).text();
-    assert.match(html, /Buy oat milk/);
-    assert.match(html, new RegExp(user.email.replace(/[.]/g, "\\.")));
+    for (const text of ["Buy oat milk", "Added by an assistant", user.email]) {
+      assert.ok(html.includes(text), `the server-rendered HTML shows ${text}`);
+    }
     assert.deepEqual(page.errors, []);
   });
 

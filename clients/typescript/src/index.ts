@@ -22,6 +22,22 @@ import type { components, paths } from "./schema.js";
 import { createTokenCache, type TokenCache, type TokenCacheOptions, type TokenGetter } from "./tokens.js";
 import { createTodoFetch, type FetchFn } from "./transport.js";
 import type { RetryOptions } from "./retry.js";
+import { subscribe, type SubscribeOptions, type Subscription } from "./events.js";
+import { sync, type SyncOptions, type TaskSync } from "./sync.js";
+
+export {
+  parseEventStream,
+  readChanges,
+  subscribe,
+  type Change,
+  type ChangePage,
+  type SseEvent,
+  type StreamEvent,
+  type SubscribeOptions,
+  type Subscription,
+  type SubscriptionStatus,
+} from "./events.js";
+export { applyChange, sync, type SyncOptions, type TaskSync } from "./sync.js";
 
 export {
   createTokenCache,
@@ -89,6 +105,10 @@ export type Readiness = Schemas["Readiness"];
 export type TodoClient = Client<paths> & {
   /** What the client sends requests with: its base URL, token cache and fetch. */
   readonly transport: Transport;
+  /** Live changes of the user's tasks (`GET /api/{user_id}/events`): see {@link subscribe}. */
+  subscribe(options: SubscribeOptions): Subscription;
+  /** A local map of the user's tasks kept in sync: see {@link sync}. */
+  sync(options: SyncOptions): TaskSync;
 };
 
 /** How a {@link TodoClient} reaches the API (also used by `subscribe`). */
@@ -143,8 +163,12 @@ export function createTodoClient({
     tokens,
     fetch: createTodoFetch({ tokens, retry, idempotencyKeys, fetch }),
   };
-  const client = createClient<paths>({ ...options, fetch: transport.fetch });
-  return Object.assign(client, { transport });
+  const client: TodoClient = Object.assign(createClient<paths>({ ...options, fetch: transport.fetch }), {
+    transport,
+    subscribe: (o: SubscribeOptions) => subscribe(client, o),
+    sync: (o: SyncOptions) => sync(client, o),
+  });
+  return client;
 }
 
 /** A "cache" that asks the getter every time. */

@@ -2,7 +2,8 @@
 /**
  * The task board: create, edit, complete and delete tasks, filter by status and tag. Every read
  * and write goes through the hooks of `@todo-api/client/react` (cached, optimistic, rolled back
- * on error); a 422's field errors are shown next to their fields.
+ * on error); a 422's field errors are shown next to their fields; changes made elsewhere (another
+ * tab, another device, an AI assistant over MCP) arrive live from the event stream.
  */
 import { useQueryClient } from "@tanstack/react-query";
 import type { Task, TaskStatus } from "@todo-api/client";
@@ -12,6 +13,7 @@ import {
   useCompleteTask,
   useCreateTask,
   useDeleteTask,
+  useLiveTasks,
   useTags,
   useTasks,
   useTodo,
@@ -78,6 +80,7 @@ function Board({ email, initialTasks }: { email: string; initialTasks: Task[] | 
   const isDefault = status === "all" && !tag;
   const tasks = useTasks(query, isDefault && initialTasks ? { initialData: initialTasks } : {});
   const tags = useTags();
+  const live = useLiveTasks();
 
   async function signOut() {
     await authClient.signOut();
@@ -91,6 +94,9 @@ function Board({ email, initialTasks }: { email: string; initialTasks: Task[] | 
     <main className="board">
       <header>
         <h1>Tasks</h1>
+        <span className="live" data-testid="live" data-state={live}>
+          {live === "open" ? "● live" : live === "connecting" ? "connecting…" : "reconnecting…"}
+        </span>
         <span data-testid="user-email">{email}</span>
         <button type="button" className="link" onClick={signOut}>
           Sign out

@@ -128,28 +128,55 @@ export function applyToList(list: readonly Task[], query: Partial<ListQuery>, ch
   return without;
 }
 
+/** How {@link applyTaskChange} applies a change. */
+export interface ApplyOptions {
+  /**
+   * `force` (default): write it as it is (optimistic updates, server answers, rollbacks).
+   * `newer`: skip a query whose copy of the task is at least as new (`updated_at`), for events
+   * that may arrive after a fetch already brought a later state.
+   */
+  mode?: "force" | "newer";
+  /** Only the queries this accepts. */
+  only?: (query: Query) => boolean;
+}
+
+function isAtLeastAsNew(cached: Task | undefined, incoming: Task): boolean {
+  return cached !== undefined && Date.parse(cached.updated_at) >= Date.parse(incoming.updated_at);
+}
+
 /**
  * Applies `change` to every cached task query of `userId`. Returns nothing; queries it cannot
  * update are refetched once (coalesced).
  */
-export function applyTaskChange(queryClient: QueryClient, userId: string, change: TaskChange): void {
+export function applyTaskChange(
+  queryClient: QueryClient,
+  userId: string,
+  change: TaskChange,
+  options: ApplyOptions = {},
+): void {
   const id = change.type === "upsert" ? change.task.id : change.id;
+  const newerOnly = options.mode === "newer" && change.type === "upsert";
   const stale: QueryKey[] = [];
   for (const query of queryClient.getQueryCache().findAll({ predicate: isTaskQuery(userId) })) {
+    if (options.only && !options.only(query)) continue;
     const { path, init } = keyParts(query.queryKey);
     if (path === TASK_PATH) {
       if (init?.params?.path?.id !== id) continue;
-      if (change.type === "upsert") queryClient.setQueryData(query.queryKey, change.task);
-      else queryClient.removeQueries({ queryKey: query.queryKey, exact: true });
+      if (change.type === "delete") queryClient.removeQueries({ queryKey: query.queryKey, exact: true });
+      else if (!(newerOnly && isAtLeastAsNew(query.state.data as Task | undefined, change.task))) {
+        queryClient.setQueryData(query.queryKey, change.task);
+      }
       continue;
     }
     const list = query.state.data as Task[] | undefined;
     if (!Array.isArray(list)) continue;
+    if (newerOnly && isAtLeastAsNew(list.find((t) => t.id === id), change.task)) continue;
     const next = applyToList(list, init?.params?.query ?? {}, change);
     if (next === undefined) stale.push(query.queryKey);
     else queryClient.setQueryData(query.queryKey, next);
   }
   for (const query of queryClient.getQueryCache().getAll()) {
+    if (options.only) break;
     const { path } = keyParts(query.queryKey);
     if (isUsersGet(query.queryKey, userId) && typeof path === "string" && DERIVED_PATHS.includes(path)) {
       stale.push(query.queryKey);

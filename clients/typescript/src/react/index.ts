@@ -8,7 +8,8 @@
  *   the spec;
  * - {@link useTasks}, {@link useTask} and {@link useTags} read, and {@link useCreateTask},
  *   {@link useUpdateTask}, {@link useCompleteTask} and {@link useDeleteTask} write with
- *   optimistic updates that roll back on error.
+ *   optimistic updates that roll back on error;
+ * - {@link useLiveTasks} applies the user's event stream to the cache as changes happen.
  *
  * Peer dependencies: `react` 18 or 19, `@tanstack/react-query` 5, `openapi-react-query` 0.5.
  * @module
@@ -24,6 +25,8 @@ import { createContext, createElement, useContext, useMemo, type ReactNode } fro
 import type { TodoClient } from "../index.js";
 import type { components, paths } from "../schema.js";
 import { TASKS_PATH, TASK_PATH } from "./cache.js";
+import { useLiveTaskStream, type LiveTasksOptions } from "./live.js";
+import type { SubscriptionStatus } from "../events.js";
 import {
   completeTaskMutation,
   createTaskMutation,
@@ -45,8 +48,10 @@ export {
   findCachedTask,
   isTaskQuery,
   matchesListQuery,
+  type ApplyOptions,
   type TaskChange,
 } from "./cache.js";
+export { startLiveTasks, type LiveTasksOptions } from "./live.js";
 export {
   completeTaskMutation,
   createTaskMutation,
@@ -183,4 +188,19 @@ export function useDeleteTask(): UseMutationResult<void, MutationError, DeleteTa
     DeleteTaskVariables,
     unknown
   >;
+}
+
+/**
+ * Live updates: while mounted, applies the user's event stream to every cached task query (no
+ * refetch per change) and returns the stream's status: `"open"` when live, `"reconnecting"`
+ * after a drop (nothing is lost: it resumes where it stopped).
+ *
+ * ```tsx
+ * const status = useLiveTasks();
+ * return <span>{status === "open" ? "live" : "reconnecting…"}</span>;
+ * ```
+ */
+export function useLiveTasks(options: LiveTasksOptions & { enabled?: boolean } = {}): SubscriptionStatus {
+  const { client, userId } = useTodo();
+  return useLiveTaskStream(client, userId, options);
 }

@@ -136,7 +136,8 @@ export function updateTaskMutation(ctx: TaskMutationContext): MutationOptions<Ta
       ),
     onMutate: ({ id, changes }) =>
       optimistic(ctx, id, (task) => {
-        const next: Task = { ...task, updated_at: nowIso() };
+        // `updated_at` stays: the server's answer (and any later event) is newer and wins.
+        const next: Task = { ...task };
         if (changes.title !== undefined) next.title = changes.title.trim();
         if (changes.description !== undefined) next.description = changes.description;
         if (changes.priority !== undefined) next.priority = changes.priority;
@@ -169,7 +170,6 @@ export function completeTaskMutation(
         ...task,
         completed,
         completed_at: completed ? (task.completed_at ?? nowIso()) : null,
-        updated_at: nowIso(),
       })),
     onError: (_error, _vars, undo) => rollback(ctx, undo),
     onSuccess: async (task) => {

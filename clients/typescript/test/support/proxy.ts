@@ -27,6 +27,10 @@ export interface Proxy {
   loseNextAnswer(method: string): void;
   /** The next answer to `method` waits until the returned function is called. */
   holdNextAnswer(method: string): () => void;
+  /** Event streams pass through as they come; this cuts every open one. Returns how many. */
+  cutStreams(): number;
+  /** While true, every new connection is closed at once (the network is down). */
+  refusing: boolean;
   close(): Promise<void>;
 }
 
@@ -35,8 +39,13 @@ export async function startProxy(target: string): Promise<Proxy> {
   const upstream = new URL(target);
   const seen: Seen[] = [];
   const faults: { method: string; fault: Fault }[] = [];
+  const streams = new Set<import("node:net").Socket>();
 
   const server = http.createServer((req, res) => {
+    if (proxy.refusing) {
+      req.socket.destroy();
+      return;
+    }
     const record: Seen = { method: req.method ?? "", path: req.url ?? "", headers: req.headers };
     seen.push(record);
     const index = faults.findIndex((f) => f.method === req.method);
@@ -51,6 +60,18 @@ export async function startProxy(target: string): Promise<Proxy> {
         headers: { ...req.headers, host: upstream.host },
       },
       (answer) => {
+        if (String(answer.headers["content-type"] ?? "").startsWith("text/event-stream")) {
+          record.status = answer.statusCode ?? 0;
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          res.flushHeaders();
+          answer.pipe(res);
+          streams.add(req.socket);
+          req.socket.once("close", () => {
+            streams.delete(req.socket);
+            answer.destroy();
+          });
+          return;
+        }
         const chunks: Buffer[] = [];
         answer.on("data", (c: Buffer) => chunks.push(c));
         answer.on("end", async () => {
@@ -78,7 +99,8 @@ export async function startProxy(target: string): Promise<Proxy> {
 
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
-  return {
+  const proxy: Proxy = {
+    refusing: false,
     url: `http://127.0.0.1:${port}`,
     seen,
     loseNextAnswer(method) {
@@ -90,9 +112,16 @@ export async function startProxy(target: string): Promise<Proxy> {
       faults.push({ method, fault: { kind: "hold", release: released } });
       return release;
     },
+    cutStreams() {
+      const n = streams.size;
+      for (const socket of streams) socket.destroy();
+      streams.clear();
+      return n;
+    },
     close() {
       server.closeAllConnections();
       return new Promise((resolve) => server.close(() => resolve()));
     },
   };
+  return proxy;
 }

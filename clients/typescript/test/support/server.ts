@@ -103,8 +103,16 @@ export async function startServer(env: Record<string, string> = {}): Promise<Own
     const proc = child;
     child = undefined;
     if (!proc || proc.exitCode !== null) return;
+    // SIGTERM: a graceful shutdown (SHUTDOWN_GRACE, 10 s by default); past 20 s, SIGKILL.
     await new Promise<void>((resolve) => {
-      proc.once("exit", () => resolve());
+      const timer = setTimeout(() => {
+        process.stderr.write(`the server did not exit within 20 s of SIGTERM; killing it\n${log.slice(-2000)}\n`);
+        proc.kill("SIGKILL");
+      }, 20_000);
+      proc.once("exit", () => {
+        clearTimeout(timer);
+        resolve();
+      });
       proc.kill("SIGTERM");
     });
   };
