@@ -12,8 +12,10 @@ thousand, and writes while they are open.
       (the same server, or another replica on the same database) at `rate` a second, each for a
       user picked at random, and measures for every event the delay from the write to its
       arrival: the arrival time minus the task's `updated_at`, which the server takes inside the
-      write transaction just before it commits (so the figure slightly overstates the delay from
-      the commit). Both clocks are this machine's. Prints percentiles as JSON.
+      write transaction before it commits (so the figure overstates the delay from the commit by
+      the time the commit itself takes). Also, from the writer's 201 (sent after the commit) to
+      the event, 0 when the event came first (which understates it). Both clocks are this
+      machine's. Prints percentiles as JSON.
 
 Needs aiohttp (`pip install aiohttp`). Tokens are HS256 JWTs signed with the server's
 BETTER_AUTH_SECRET.
@@ -159,7 +161,8 @@ async def latency(args):
     users = [f"lat{n}" for n in range(args.streams)]
     delays = []
     expected = set()
-    arrived = set()
+    arrived = {}
+    acked = {}
 
     def on_change(at, change):
         task = change.get("task")
@@ -167,7 +170,7 @@ async def latency(args):
             return
         written = datetime.fromisoformat(task["updated_at"]).timestamp()
         delays.append((at - written) * 1000)
-        arrived.add(task["id"])
+        arrived[task["id"]] = at
 
     async with session(args.streams + 64) as http:
         streams, tasks = await open_streams(http, args.streams_base, args.secret, users, on_change)
@@ -189,6 +192,7 @@ async def latency(args):
                             errors.append(f"{response.status}: {body}")
                         else:
                             expected.add(body["id"])
+                            acked[body["id"]] = time.time()
                 except aiohttp.ClientError as err:
                     errors.append(repr(err))
 
@@ -205,12 +209,14 @@ async def latency(args):
         elapsed = time.monotonic() - started
         # Late events get a few seconds more.
         for _ in range(50):
-            if expected <= arrived:
+            if expected <= arrived.keys():
                 break
             await asyncio.sleep(0.1)
         for task in tasks:
             task.cancel()
     delays.sort()
+    # From the writer's 201 (sent after the commit) to the event: 0 when the event came first.
+    after_ack = sorted(max(0.0, (arrived[i] - acked[i]) * 1000) for i in expected if i in arrived)
     print(json.dumps({
         "streams": len(streams),
         "writes": len(expected),
@@ -218,11 +224,13 @@ async def latency(args):
         "first_error": errors[0] if errors else None,
         "writes_per_second": round(len(expected) / elapsed, 1),
         "events": len(delays),
-        "missing_events": len(expected - arrived),
+        "missing_events": len(expected - arrived.keys()),
         "p50_ms": round(percentile(delays, 50), 1) if delays else None,
         "p90_ms": round(percentile(delays, 90), 1) if delays else None,
         "p99_ms": round(percentile(delays, 99), 1) if delays else None,
         "max_ms": round(delays[-1], 1) if delays else None,
+        "after_ack_p50_ms": round(percentile(after_ack, 50), 1) if after_ack else None,
+        "after_ack_p99_ms": round(percentile(after_ack, 99), 1) if after_ack else None,
     }))
 
 

@@ -93,6 +93,10 @@ pub struct Environment {
     /// Most database connections per process (PostgreSQL).
     #[arg(long, env = "DB_POOL_MAX", value_name = "DB_POOL_MAX", default_value = "10", value_parser = number::<u32>(1, 1000))]
     db_pool_max: u32,
+    /// More database connections per process, to read the change feed (event streams and
+    /// `/changes`) without waiting behind writes.
+    #[arg(long, env = "DB_FEED_POOL_MAX", value_name = "DB_FEED_POOL_MAX", default_value = "2", value_parser = number::<u32>(1, 100))]
+    db_feed_pool_max: u32,
     /// How long a request waits for a connection, connecting included, before a 503.
     #[arg(long, env = "DB_ACQUIRE_TIMEOUT", value_name = "DB_ACQUIRE_TIMEOUT", default_value = "3s", value_parser = duration)]
     db_acquire_timeout: Duration,
@@ -243,6 +247,7 @@ impl Environment {
             port: self.port,
             database: DatabaseSettings {
                 pool_max: self.db_pool_max,
+                feed_pool_max: self.db_feed_pool_max,
                 acquire_timeout: self.db_acquire_timeout,
                 statement_timeout: (!self.db_statement_timeout.is_zero())
                     .then_some(self.db_statement_timeout),

@@ -230,6 +230,7 @@ mod sync {
         assert_eq!(s.sync.retention, Duration::from_secs(30 * 24 * 3600));
         assert_eq!(s.sync.heartbeat, Duration::from_secs(15));
         assert_eq!(s.sync.max_lag, 1000);
+        assert_eq!(s.database.feed_pool_max, 2);
         assert_eq!(s.database.listen, ListenSetting::Auto);
     }
 
@@ -240,8 +241,10 @@ mod sync {
             ("EVENTS_HEARTBEAT", "500ms"),
             ("EVENTS_MAX_LAG", "20"),
             ("DATABASE_LISTEN_URL", "postgres://u:p@db.internal/app"),
+            ("DB_FEED_POOL_MAX", "4"),
         ])
         .unwrap();
+        assert_eq!(s.database.feed_pool_max, 4);
         assert_eq!(s.sync.retention, Duration::from_secs(7200));
         assert_eq!(s.sync.heartbeat, Duration::from_millis(500));
         assert_eq!(s.sync.max_lag, 20);
@@ -261,6 +264,7 @@ mod sync {
             ("EVENTS_HEARTBEAT", "0"),
             ("EVENTS_HEARTBEAT", "30s"),
             ("EVENTS_MAX_LAG", "0"),
+            ("DB_FEED_POOL_MAX", "0"),
             ("DATABASE_LISTEN_URL", "mysql://u:hunter2@db/app"),
         ] {
             let err = settings(&[(name, value)]).expect_err(value);

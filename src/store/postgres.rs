@@ -85,38 +85,44 @@ pub(crate) fn connect_lazy(
         Some(_) => shared(format!("BEGIN; SET LOCAL statement_timeout = {timeout_ms}")),
         None => "BEGIN".into_sql_str(),
     };
-    let mut pool = PgPoolOptions::new()
-        .max_connections(settings.pool_max)
-        .min_connections(0)
-        .acquire_timeout(settings.acquire_timeout)
-        .idle_timeout(settings.idle_timeout)
-        .max_lifetime(settings.max_lifetime)
-        // A ping before every query costs a round trip; only a connection idle for a while is
-        // checked before use.
-        .test_before_acquire(false)
-        .before_acquire(|conn, meta| {
-            Box::pin(async move {
-                if meta.idle_for > PING_IF_IDLE_FOR {
-                    conn.ping().await?;
-                }
-                Ok(true)
-            })
-        });
-    if !pooled && settings.statement_timeout.is_some() {
-        pool = pool.after_connect(move |conn, _meta| {
-            Box::pin(async move {
-                let sql = format!("SET statement_timeout = {timeout_ms}");
-                conn.execute(AssertSqlSafe(sql)).await?;
-                Ok(())
-            })
-        });
-    }
+    let pool_options = |max_connections: u32| {
+        let mut pool = PgPoolOptions::new()
+            .max_connections(max_connections)
+            .min_connections(0)
+            .acquire_timeout(settings.acquire_timeout)
+            .idle_timeout(settings.idle_timeout)
+            .max_lifetime(settings.max_lifetime)
+            // A ping before every query costs a round trip; only a connection idle for a while is
+            // checked before use.
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for > PING_IF_IDLE_FOR {
+                        conn.ping().await?;
+                    }
+                    Ok(true)
+                })
+            });
+        if !pooled && settings.statement_timeout.is_some() {
+            pool = pool.after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    let sql = format!("SET statement_timeout = {timeout_ms}");
+                    conn.execute(AssertSqlSafe(sql)).await?;
+                    Ok(())
+                })
+            });
+        }
+        pool
+    };
     let dialect = PostgresDialect {
         pooled,
         begin,
         tls_hint: target.upgraded_for_channel_binding,
     };
-    Ok(SqlStore::new(pool.connect_lazy_with(options), dialect, hub))
+    let requests = pool_options(settings.pool_max).connect_lazy_with(options.clone());
+    let feed = pool_options(settings.feed_pool_max)
+        .connect_lazy_with(options.application_name("todo-api-feed"));
+    Ok(SqlStore::new(requests, Some(feed), dialect, hub))
 }
 
 impl Dialect for PostgresDialect {

@@ -7,8 +7,11 @@ use std::time::Duration;
 /// connections, a short wait for one, and idle connections closed so the compute can suspend.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DatabaseSettings {
-    /// `DB_POOL_MAX`: the most connections this process opens.
+    /// `DB_POOL_MAX`: the most connections this process opens for requests.
     pub pool_max: u32,
+    /// `DB_FEED_POOL_MAX`: the most connections it opens, besides, to read the change feed
+    /// (event streams and `/changes`), so that delivering a change never waits behind writes.
+    pub feed_pool_max: u32,
     /// `DB_ACQUIRE_TIMEOUT`: how long a request waits for a connection (connecting included)
     /// before it is answered 503.
     pub acquire_timeout: Duration,
@@ -30,6 +33,7 @@ impl Default for DatabaseSettings {
     fn default() -> Self {
         Self {
             pool_max: 10,
+            feed_pool_max: 2,
             acquire_timeout: Duration::from_secs(3),
             statement_timeout: Some(Duration::from_secs(10)),
             idle_timeout: Duration::from_secs(60),

@@ -23,6 +23,10 @@ use crate::sync::ChangeHub;
 /// A [`TaskStore`] on a pool of `D`'s database.
 pub(crate) struct SqlStore<D: Dialect> {
     pool: Pool<D::Db>,
+    /// The connections that read the change feed (`DB_FEED_POOL_MAX`), so that delivering a
+    /// change never waits behind the writes queued for `pool`; `None`: `pool` (an in-memory
+    /// SQLite database, which lives in its one connection).
+    feed: Option<Pool<D::Db>>,
     dialect: D,
     pub(super) texts: Texts,
     /// Told of every commit that changes a user's tasks.
@@ -53,11 +57,17 @@ impl<DB: Database> Session<DB> {
 }
 
 impl<D: Dialect> SqlStore<D> {
-    /// A store on `pool`, which must be a pool of `dialect`'s database, telling `hub` of its
-    /// commits.
-    pub(super) fn new(pool: Pool<D::Db>, dialect: D, hub: Arc<ChangeHub>) -> Self {
+    /// A store on `pool` (and `feed`, to read the change feed), which must be pools of
+    /// `dialect`'s database, telling `hub` of its commits.
+    pub(super) fn new(
+        pool: Pool<D::Db>,
+        feed: Option<Pool<D::Db>>,
+        dialect: D,
+        hub: Arc<ChangeHub>,
+    ) -> Self {
         Self {
             pool,
+            feed,
             dialect,
             texts: Texts::new::<D>(),
             hub,
@@ -83,10 +93,20 @@ impl<D: Dialect> SqlStore<D> {
 
     /// Where a read or a single write runs.
     async fn session(&self) -> Result<Session<D::Db>, StoreError> {
+        self.session_on(&self.pool).await
+    }
+
+    /// Where a read of the change feed runs.
+    async fn feed_session(&self) -> Result<Session<D::Db>, StoreError> {
+        self.session_on(self.feed.as_ref().unwrap_or(&self.pool))
+            .await
+    }
+
+    async fn session_on(&self, pool: &Pool<D::Db>) -> Result<Session<D::Db>, StoreError> {
         Ok(if self.dialect.pooled() {
-            Session::Transaction(self.begin().await?)
+            Session::Transaction(pool.begin_with(self.dialect.begin()).await?)
         } else {
-            Session::Connection(self.pool.acquire().await?)
+            Session::Connection(pool.acquire().await?)
         })
     }
 
@@ -384,7 +404,7 @@ where
         limit: u32,
     ) -> Result<FeedRead, StoreError> {
         let p = self.persistent();
-        let mut session = self.session().await?;
+        let mut session = self.feed_session().await?;
         let (revision, compacted): (i64, i64) = sqlx::query_as(
             "SELECT revision, compacted_through FROM user_revisions WHERE user_id = $1",
         )
@@ -472,7 +492,7 @@ where
         }
         let users =
             serde_json::to_string(users).map_err(|err| StoreError::Encode(err.to_string()))?;
-        let mut session = self.session().await?;
+        let mut session = self.feed_session().await?;
         let rows: Vec<(String, i64)> = sqlx::query_as(self.texts.revisions.clone())
             .bind(users.as_str())
             .persistent(self.persistent())
@@ -493,6 +513,7 @@ where
     }
 
     fn pool_stats(&self) -> PoolStats {
+        // The request pool (the feed's few connections are not counted).
         PoolStats {
             open: self.pool.size(),
             idle: u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX),
@@ -501,6 +522,9 @@ where
     }
 
     async fn close(&self) {
+        if let Some(feed) = &self.feed {
+            feed.close().await;
+        }
         self.pool.close().await;
     }
 }

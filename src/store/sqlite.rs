@@ -39,20 +39,25 @@ pub(crate) fn connect_lazy(
         .foreign_keys(true);
     // An in-memory database lives as long as its one connection.
     let in_memory = url.contains(":memory:") || url.contains("mode=memory");
-    let pool = if in_memory {
-        SqlitePoolOptions::new()
-            .max_connections(1)
-            .min_connections(1)
-            .idle_timeout(None)
-            .max_lifetime(None)
-    } else {
-        SqlitePoolOptions::new().max_connections(8)
-    }
-    .acquire_timeout(settings.acquire_timeout.max(Duration::from_secs(5)))
-    // A connection to a local file does not go stale: no ping before each use.
-    .test_before_acquire(false)
-    .connect_lazy_with(options);
-    Ok(SqlStore::new(pool, SqliteDialect, hub))
+    let pool_options = |max_connections: u32| {
+        if in_memory {
+            SqlitePoolOptions::new()
+                .max_connections(1)
+                .min_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None)
+        } else {
+            SqlitePoolOptions::new().max_connections(max_connections)
+        }
+        .acquire_timeout(settings.acquire_timeout.max(Duration::from_secs(5)))
+        // A connection to a local file does not go stale: no ping before each use.
+        .test_before_acquire(false)
+    };
+    let requests = pool_options(8).connect_lazy_with(options.clone());
+    // An in-memory database lives in its one connection: the feed reads it there too.
+    let feed =
+        (!in_memory).then(|| pool_options(settings.feed_pool_max).connect_lazy_with(options));
+    Ok(SqlStore::new(requests, feed, SqliteDialect, hub))
 }
 
 impl Dialect for SqliteDialect {
