@@ -20,6 +20,7 @@ export const problemStatuses = {
   forbidden: 403,
   "not-found": 404,
   "method-not-allowed": 405,
+  "cursor-expired": 410,
   "precondition-failed": 412,
   "payload-too-large": 413,
   "unsupported-media-type": 415,
