@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 
-import { MutationObserver, QueryClient, type MutationOptions } from "@tanstack/react-query";
+import { MutationObserver, QueryClient, QueryObserver, type MutationOptions } from "@tanstack/react-query";
 
 import { createTodoClient, type CreateTask, type Task, type TodoClient } from "@todo-api/client";
 import {
@@ -20,6 +20,7 @@ import {
   createTodoQueryHooks,
   deleteTaskMutation,
   findCachedTask,
+  startLiveTasks,
   updateTaskMutation,
   type TaskListQuery,
   type TaskMutationContext,
@@ -90,6 +91,8 @@ function run<TData, TErr, TVars, TCtx>(options: MutationOptions<TData, TErr, TVa
   void done.then(() => (state.settled = true));
   return { observer, done, state };
 }
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function until(condition: () => boolean, what: string): Promise<void> {
   for (let i = 0; i < 200; i += 1) {
@@ -204,3 +207,78 @@ describe("optimistic task mutations in a TanStack QueryClient", () => {
     }
   });
 });
+
+describe("live updates in a TanStack QueryClient", () => {
+  test("a burst of changes from another client reaches every listing, with no refetch per change", async () => {
+    const id = `live-${randomUUID()}`;
+    const token = mintToken(id);
+    const requests: string[] = [];
+    const watched = createTodoClient({
+      baseUrl,
+      getToken: () => token,
+      fetch: (r) => {
+        requests.push(`${r.method} ${new URL(r.url).pathname}`);
+        return fetch(r);
+      },
+    });
+    const other = createTodoClient({ baseUrl, getToken: () => token });
+    const qc = new QueryClient({ defaultOptions: { queries: { retry: false, staleTime: Infinity } } });
+    const hooks = createTodoQueryHooks(watched);
+    const keyOf = (query: TaskListQuery) =>
+      hooks.queryOptions("get", TASKS_PATH, { params: { path: { user_id: id }, query } });
+    // Listings and the tags, each observed (as a mounted component would), so that they are active.
+    const observers = [...QUERIES.map((q) => new QueryObserver(qc, keyOf(q))),
+      new QueryObserver(qc, hooks.queryOptions("get", "/api/{user_id}/tags", { params: { path: { user_id: id } } }))];
+    const unsubscribe = observers.map((o) => o.subscribe(() => {}));
+    await until(() => observers.every((o) => o.getCurrentResult().isSuccess), "the first fetches");
+
+    const statuses: string[] = [];
+    const stop = startLiveTasks(watched, qc, id, (st) => statuses.push(st));
+    try {
+      await until(() => statuses.includes("open"), "the stream");
+      await until(() => observers.every((o) => !o.getCurrentResult().isFetching), "the refetch after opening");
+      const before = requests.length;
+
+      const made: Task[] = [];
+      for (let i = 0; i < 12; i += 1) {
+        const { data } = await other.POST("/api/{user_id}/tasks", {
+          params: { path: { user_id: id } },
+          body: { title: `milk ${i}`, tags: i % 2 ? ["home"] : ["home", "urgent"], priority: i % 3 ? "low" : "high" },
+        });
+        assert.ok(data);
+        made.push(data);
+      }
+      for (const task of made.slice(0, 4)) {
+        await other.PATCH("/api/{user_id}/tasks/{id}/complete", {
+          params: { path: { user_id: id, id: task.id } },
+          body: { completed: true },
+        });
+      }
+      for (const task of made.slice(4, 6)) {
+        await other.DELETE("/api/{user_id}/tasks/{id}", { params: { path: { user_id: id, id: task.id } } });
+      }
+
+      const server = async (query: TaskListQuery) =>
+        (await other.GET(TASKS_PATH, { params: { path: { user_id: id }, query } })).data ?? [];
+      const expected = await Promise.all(QUERIES.map(server));
+      await until(
+        () => QUERIES.every((q, i) => JSON.stringify(qc.getQueryData(keyOf(q).queryKey)) === JSON.stringify(expected[i])),
+        "every listing to equal the server's",
+      );
+      await sleep(300); // let the coalesced refetch of the tags happen, if it is going to
+      const during = requests.slice(before);
+      assert.deepEqual(
+        during.filter((r) => r.startsWith("GET") && r.endsWith("/tasks")),
+        [],
+        "no listing was refetched",
+      );
+      const tagFetches = during.filter((r) => r.endsWith("/tags")).length;
+      assert.ok(tagFetches >= 1 && tagFetches <= 4, `the tags refetched once per burst, not per change: ${tagFetches}`);
+    } finally {
+      stop();
+      for (const u of unsubscribe) u();
+      qc.clear();
+    }
+  });
+});
+
