@@ -6,6 +6,14 @@ thousand, and writes while they are open.
       Opens one stream per user (distinct users), waits for each stream's `ready`, holds them
       all, and prints the server's resident memory (VmRSS of PID) before and with them open.
 
+  sync_load.py idle --base URL --pid PID --connections 10000
+      The same number of connections, each kept open after one `GET /health`, without a
+      stream: what the HTTP server (poem on hyper) holds per connection, for comparison.
+
+  sync_load.py delays --base URL
+      The server's own histogram of the same delay (to the event handed to the connection), from
+      /metrics: the bucket bounds holding p50 and p99.
+
   sync_load.py latency --streams-base URL --writes-base URL --secret S --streams 1000 \\
                        --rate 500 --seconds 30
       Opens one stream per user on the first server, then creates tasks through the second
@@ -150,6 +158,61 @@ async def rss(args):
     }))
 
 
+async def idle(args):
+    """The same number of connections, each kept open after one `GET /health` and no stream:
+    what the HTTP server itself holds per connection."""
+    host, port = args.base.removeprefix("http://").rsplit(":", 1)
+    before = rss_kib(args.pid)
+    gate = asyncio.Semaphore(200)
+    connections = []
+
+    async def one():
+        async with gate:
+            reader, writer = await asyncio.open_connection(host, int(port))
+            writer.write(f"GET /health HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+            await writer.drain()
+            head = await reader.readuntil(b"\r\n\r\n")
+            if not head.startswith(b"HTTP/1.1 200"):
+                raise SystemExit(f"GET /health: {head[:40]!r}")
+            connections.append(writer)
+
+    await asyncio.gather(*(one() for _ in range(args.connections)))
+    peak = 0
+    for _ in range(args.hold):
+        await asyncio.sleep(1)
+        peak = max(peak, rss_kib(args.pid))
+    for writer in connections:
+        writer.close()
+    print(json.dumps({
+        "connections": len(connections),
+        "rss_before_kib": before,
+        "rss_kib": peak,
+        "kib_per_connection": round((peak - before) / len(connections), 2),
+    }))
+
+
+async def delays(args):
+    """The server's own view: `todo_api_event_delay_seconds` (from a task's `updated_at` to its
+    event handed to the connection), as the upper bounds of the buckets holding p50 and p99."""
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{args.base}/metrics") as response:
+            text = await response.text()
+    buckets = []
+    for line in text.splitlines():
+        if line.startswith("todo_api_event_delay_seconds_bucket{"):
+            bound = line.split('le="', 1)[1].split('"', 1)[0]
+            buckets.append((float("inf") if bound == "+Inf" else float(bound), float(line.split()[-1])))
+    total = buckets[-1][1] if buckets else 0
+
+    def bound(p):
+        for upper, count in buckets:
+            if count >= p / 100 * total:
+                return None if upper == float("inf") else round(upper * 1000)
+        return None
+
+    print(json.dumps({"count": total, "p50_le_ms": bound(50), "p99_le_ms": bound(99)}))
+
+
 def percentile(sorted_values, p):
     if not sorted_values:
         return None
@@ -243,6 +306,13 @@ def main():
     r.add_argument("--pid", type=int, required=True)
     r.add_argument("--streams", type=int, default=10000)
     r.add_argument("--hold", type=int, default=20, help="seconds the streams are held open")
+    i = modes.add_parser("idle")
+    i.add_argument("--base", required=True)
+    i.add_argument("--pid", type=int, required=True)
+    i.add_argument("--connections", type=int, default=10000)
+    i.add_argument("--hold", type=int, default=5)
+    d = modes.add_parser("delays")
+    d.add_argument("--base", required=True)
     l = modes.add_parser("latency")
     l.add_argument("--streams-base", required=True)
     l.add_argument("--writes-base", required=True)
@@ -251,7 +321,7 @@ def main():
     l.add_argument("--rate", type=int, default=500)
     l.add_argument("--seconds", type=int, default=30)
     args = parser.parse_args()
-    asyncio.run(rss(args) if args.mode == "rss" else latency(args))
+    asyncio.run({"rss": rss, "idle": idle, "latency": latency, "delays": delays}[args.mode](args))
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ use crate::domain::UserId;
 use crate::domain::changes::{ChangePage, FeedPosition, FeedRead, Revised};
 use crate::http::cursor::FeedCursor;
 use crate::http::schemas::feed::{
-    ChangeEvent, ReadyEvent, ReauthEvent, ResyncEvent, StreamCursor, StreamEvent,
+    ChangeEvent, ChangeView, ReadyEvent, ReauthEvent, ResyncEvent, StreamCursor, StreamEvent,
 };
 use crate::store::TaskStore;
 use crate::sync::Subscription;
@@ -102,7 +102,14 @@ pub(crate) fn events(opening: Opening) -> BoxStream<'static, StreamEvent> {
 pub(crate) fn frame(event: StreamEvent, metrics: &Metrics) -> Event {
     let (name, id, data) = match event {
         StreamEvent::Ready(event) => ("ready", event.id, json(&event.data)),
-        StreamEvent::Change(event) => ("change", event.id, json(&event.data)),
+        StreamEvent::Change(event) => {
+            if let ChangeView::Upsert(upsert) = &event.data
+                && let Ok(delay) = (chrono::Utc::now() - upsert.task.updated_at).to_std()
+            {
+                metrics.observe_event_delay(delay);
+            }
+            ("change", event.id, json(&event.data))
+        }
         StreamEvent::Reauth(event) => ("reauth", event.id, json(&event.data)),
         StreamEvent::Resync(event) => ("resync", event.id, json(&event.data)),
     };

@@ -34,6 +34,7 @@ const JWKS_REFRESHES: &str = "todo_api_jwks_refreshes_total";
 const STREAMS_OPEN: &str = "todo_api_event_streams_open";
 const EVENTS_SENT: &str = "todo_api_events_sent_total";
 const STREAMS_CLOSED: &str = "todo_api_event_streams_closed_total";
+const EVENT_DELAY: &str = "todo_api_event_delay_seconds";
 
 /// The events a stream sends (each counted from the start, at 0).
 pub(crate) const STREAM_EVENTS: [&str; 4] = ["ready", "change", "reauth", "resync"];
@@ -94,6 +95,11 @@ impl Default for Metrics {
             describe_gauge!(STREAMS_OPEN, "Event streams open now.");
             describe_counter!(EVENTS_SENT, "Events sent on event streams, by event.");
             describe_counter!(STREAMS_CLOSED, "Event streams ended, by reason.");
+            describe_histogram!(
+                EVENT_DELAY,
+                "Time from a task's change (its updated_at, taken by the writing process before \
+                 it commits) to its event being handed to a stream's connection."
+            );
             gauge!(STREAMS_OPEN).set(0.0);
             for event in STREAM_EVENTS {
                 counter!(EVENTS_SENT, "event" => event).absolute(0);
@@ -153,6 +159,13 @@ impl Metrics {
     pub fn observe_event_sent(&self, event: &'static str) {
         with_local_recorder(&self.recorder, || {
             counter!(EVENTS_SENT, "event" => event).increment(1);
+        });
+    }
+
+    /// Records how long after a task's change (its `updated_at`) its event was sent.
+    pub fn observe_event_delay(&self, delay: Duration) {
+        with_local_recorder(&self.recorder, || {
+            histogram!(EVENT_DELAY).record(delay.as_secs_f64());
         });
     }
 
@@ -230,7 +243,16 @@ mod tests {
         metrics.observe_event_sent("change");
         metrics.observe_event_sent("change");
         metrics.observe_stream_closed("reauth");
+        metrics.observe_event_delay(Duration::from_millis(7));
         let text = metrics.render(Gauges::default());
+        assert!(
+            text.contains("todo_api_event_delay_seconds_bucket{le=\"0.005\"} 0\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("todo_api_event_delay_seconds_bucket{le=\"0.01\"} 1\n"),
+            "{text}"
+        );
         assert!(text.contains("todo_api_event_streams_open 1\n"), "{text}");
         assert!(text.contains("todo_api_events_sent_total{event=\"change\"} 2\n"));
         assert!(text.contains("todo_api_event_streams_closed_total{reason=\"reauth\"} 1\n"));

@@ -539,6 +539,10 @@ async fn streams_are_counted_and_end_promptly_at_shutdown(app: TestApp) {
         metric(&app, "todo_api_events_sent_total{event=\"change\"}").await,
         1.0
     );
+    assert_eq!(
+        metric(&app, "todo_api_event_delay_seconds_count").await,
+        1.0
+    );
 
     // A client that goes away is noticed (at the latest by the next heartbeat).
     drop(two);
