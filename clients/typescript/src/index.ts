@@ -1,6 +1,10 @@
 /**
  * The typed client for todo-api: every operation of the generated `openapi.yaml`, with the bearer
- * token attached for you and every error typed as an RFC 9457 {@link Problem}.
+ * token attached for you and every error typed as an RFC 9457 {@link Problem}. Around
+ * openapi-fetch it adds what every frontend needs: a token cache with one refresh at a time and a
+ * retry after a 401 (`tokens.ts`), safe retries with `Idempotency-Key` and `Retry-After`
+ * (`retry.ts`, `transport.ts`), problem helpers (`problems.ts`), and live changes (`events.ts`:
+ * `subscribe`; `sync.ts`: a synced map). React hooks are in `@todo-api/client/react`.
  *
  * Nothing here restates the API: paths, parameters, bodies and responses all come from
  * `schema.ts`, which `npm run generate` writes from the spec.
