@@ -23,6 +23,8 @@ export interface SyncOptions {
   onStatus?: (status: SubscriptionStatus) => void;
   /** Stops it. */
   signal?: AbortSignal;
+  /** The event stream's reconnect backoff (see `SubscribeOptions.reconnect`). */
+  reconnect?: { baseDelayMs?: number; maxDelayMs?: number };
 }
 
 /** A running sync. */
@@ -99,6 +101,7 @@ export function sync(client: TodoClient, options: SyncOptions): TaskSync {
           options.onUpdate?.(tasks, [change]);
         },
         onExpired: rebuild,
+        ...(options.reconnect ? { reconnect: options.reconnect } : {}),
         ...(options.onError ? { onError: options.onError } : {}),
         ...(options.onStatus ? { onStatus: options.onStatus } : {}),
       });

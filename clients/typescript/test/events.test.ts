@@ -283,7 +283,11 @@ describe("resync and expired cursors, on servers of the test's own", () => {
       const gone = await create(user.client, user.id, "deleted while away");
       const viaProxy = createTodoClient({ baseUrl: proxy.url, getToken: () => mintToken(user.id) });
       const statuses: string[] = [];
-      const synced = viaProxy.sync({ user_id: user.id, onStatus: (st) => statuses.push(st) });
+      const synced = viaProxy.sync({
+        user_id: user.id,
+        onStatus: (st) => statuses.push(st),
+        reconnect: { baseDelayMs: 100, maxDelayMs: 1000 },
+      });
       opened.push(synced);
       await synced.ready;
       await until(() => statuses.includes("open"), "the stream");
@@ -311,7 +315,7 @@ describe("resync and expired cursors, on servers of the test's own", () => {
       assert.equal(expiredType, "urn:todo-api:problem:cursor-expired");
 
       proxy.refusing = false;
-      await until(() => !synced.tasks.has(gone.id) && synced.tasks.has(added.id), "the rebuilt map");
+      await until(() => !synced.tasks.has(gone.id) && synced.tasks.has(added.id), "the rebuilt map", 20_000);
       assert.deepEqual([...synced.tasks.keys()].sort(), [keep.id, added.id].sort());
       const events = proxy.seen.filter((r) => r.path.startsWith(`/api/${user.id}/events`));
       assert.ok(events.some((r) => r.status === 410), "the stream was refused with 410");

@@ -119,8 +119,13 @@ export async function startProxy(target: string): Promise<Proxy> {
       return n;
     },
     close() {
+      proxy.refusing = true;
       server.closeAllConnections();
-      return new Promise((resolve) => server.close(() => resolve()));
+      return new Promise((resolve) => {
+        server.close(() => resolve());
+        // Whatever connection is still closing is not worth waiting for.
+        setTimeout(resolve, 2000).unref();
+      });
     },
   };
   return proxy;
