@@ -15,6 +15,7 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 
 use crate::better_auth::fixture::BetterAuth;
 use crate::cli::todo_api;
+use crate::events::expect_changes;
 use crate::operations::tokio_stream;
 use crate::support::{
     Backend, Change, Replica, ServerConfig, Task, TestApp, assert_problem, on_both_backends,
@@ -70,11 +71,12 @@ fn user_vars(app: &TestApp, prefix: &str, user: &str) -> [(String, String); 2] {
 on_both_backends!(
     the_official_typescript_client_uses_every_tool,
     lists_and_moves_are_tools_too,
+    mcp_writes_reach_the_event_stream,
 );
 
 /// Calls the tool `name` with `arguments` as `user` (plain JSON-RPC over the stateless
 /// transport); returns the result (`isError` and `structuredContent`).
-async fn call_tool(app: &TestApp, user: &str, name: &str, arguments: Value) -> Value {
+async fn call_tool_as(app: &TestApp, user: &str, name: &str, arguments: Value) -> Value {
     let request = json!({
         "jsonrpc": "2.0",
         "id": 1,
@@ -89,14 +91,14 @@ async fn call_tool(app: &TestApp, user: &str, name: &str, arguments: Value) -> V
 
 /// The structured result of a call that succeeded.
 async fn tool_ok(app: &TestApp, user: &str, name: &str, arguments: Value) -> Value {
-    let result = call_tool(app, user, name, arguments.clone()).await;
+    let result = call_tool_as(app, user, name, arguments.clone()).await;
     assert_eq!(result["isError"], false, "{name} {arguments}: {result}");
     result["structuredContent"].clone()
 }
 
 /// The message of a call that was refused.
 async fn tool_refused(app: &TestApp, user: &str, name: &str, arguments: Value) -> String {
-    let result = call_tool(app, user, name, arguments.clone()).await;
+    let result = call_tool_as(app, user, name, arguments.clone()).await;
     assert_eq!(result["isError"], true, "{name} {arguments}: {result}");
     result["content"][0]["text"].as_str().unwrap().to_owned()
 }
@@ -311,6 +313,39 @@ async fn two_servers_on_one_postgresql_answer_one_client_alternately() {
     pairs.extend(user_vars(&app, "ALICE", "alice"));
     run_node("stateless.test.mjs", &pairs).await;
     assert_eq!(app.list_tasks("alice", "").await.len(), 4);
+}
+
+/// What an assistant writes through the tools reaches the user's event stream, as REST writes do:
+/// a frontend open beside the chat sees the task appear, complete and go.
+async fn mcp_writes_reach_the_event_stream(app: TestApp) {
+    let mut stream = app.stream_events("alice", "", None).await;
+    stream.ready().await;
+
+    let added = call_tool(&app, "add_task", json!({ "title": "from an assistant" })).await;
+    let id = added["task_id"].as_i64().expect("a task_id");
+    let task = app.get_task("alice", id).await;
+    expect_changes(&mut stream, vec![Change::Upsert { task }]).await;
+
+    call_tool(&app, "complete_task", json!({ "task_id": id })).await;
+    let done = app.get_task("alice", id).await;
+    assert!(done.completed);
+    expect_changes(&mut stream, vec![Change::Upsert { task: done }]).await;
+
+    call_tool(&app, "delete_task", json!({ "task_id": id })).await;
+    expect_changes(&mut stream, vec![Change::Delete { id }]).await;
+}
+
+/// Calls the tool `name` for alice with plain JSON-RPC; returns its structured result.
+async fn call_tool(app: &TestApp, name: &str, arguments: Value) -> Value {
+    let call = json!({
+        "jsonrpc": "2.0", "id": 1, "method": "tools/call",
+        "params": { "name": name, "arguments": arguments }
+    });
+    let answer = mcp_post(app, "alice").json(&call).send().await.unwrap();
+    assert_eq!(answer.status(), StatusCode::OK);
+    let body: Value = answer.json().await.unwrap();
+    assert_ne!(body["result"]["isError"], json!(true), "{body}");
+    body["result"]["structuredContent"].clone()
 }
 
 /// A valid MCP request: `tools/list`.
