@@ -15,7 +15,10 @@ import { backoffMs, sleep } from "./retry.js";
 import type { components } from "./schema.js";
 
 type Schemas = components["schemas"];
-/** One change to the user's tasks: `{type: "upsert", task}` or `{type: "delete", id}`. */
+/**
+ * One change to the user's tasks or lists: `{type: "upsert", task}`, `{type: "delete", id}`,
+ * `{type: "list_upsert", list}` or `{type: "list_delete", id}`.
+ */
 export type Change = Schemas["Change"];
 /** A page of `GET /api/{user_id}/changes`. */
 export type ChangePage = Schemas["ChangePage"];
@@ -169,8 +172,7 @@ export async function readChanges(
  * ```ts
  * const sub = subscribe(todo, {
  *   user_id: session.user.id,
- *   onChange: (change) => change.type === "upsert" ? tasks.set(change.task.id, change.task)
- *                                                   : tasks.delete(change.id),
+ *   onChange: (change) => applyChange(tasks, change), // from "./sync.js": lists' changes aside
  * });
  * // later: sub.close();
  * ```

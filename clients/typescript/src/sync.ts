@@ -41,10 +41,10 @@ export interface TaskSync {
   readonly done: Promise<void>;
 }
 
-/** Applies one change to a map of tasks. */
+/** Applies one change to a map of tasks (a list's change, `list_upsert` or `list_delete`, is not a task's: the map does not change). */
 export function applyChange(tasks: Map<number, Task>, change: Change): void {
   if (change.type === "upsert") tasks.set(change.task.id, change.task);
-  else tasks.delete(change.id);
+  else if (change.type === "delete") tasks.delete(change.id);
 }
 
 /** Keeps a local map of the user's tasks in sync with the server. */

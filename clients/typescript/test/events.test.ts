@@ -81,7 +81,11 @@ function collect(client: TodoClient, user_id: string, extra: Partial<Parameters<
 }
 
 const describeChange = (c: Change) =>
-  c.type === "upsert" ? `upsert ${c.task.id} ${c.task.title} ${c.task.completed}` : `delete ${c.id}`;
+  c.type === "upsert"
+    ? `upsert ${c.task.id} ${c.task.title} ${c.task.completed}`
+    : c.type === "list_upsert"
+      ? `list_upsert ${c.list.id} ${c.list.name}`
+      : `${c.type} ${c.id}`;
 
 describe("parseEventStream", () => {
   test("follows the SSE rules: CRLF, CR, comments, multi-line data, ids that persist", async () => {

@@ -30,10 +30,15 @@ function expectType<T extends true>(proof?: T): void {
 declare const change: Change;
 if (change.type === "upsert") {
   expectType<Equals<typeof change.task, Task>>();
-} else {
+} else if (change.type === "delete") {
   expectType<Equals<typeof change.id, number>>();
   // @ts-expect-error a deletion carries no task
   void change.task;
+} else if (change.type === "list_upsert") {
+  expectType<Equals<typeof change.list.position, string>>();
+} else {
+  expectType<Equals<typeof change.type, "list_delete">>();
+  expectType<Equals<typeof change.id, number>>();
 }
 
 // A stream event narrows on `event`.

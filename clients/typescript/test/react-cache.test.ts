@@ -41,6 +41,8 @@ const QUERIES: TaskListQuery[] = [
   { sort: "priority", order: "asc" },
   { priority: ["high"] },
   { q: "milk" },
+  { list_id: "inbox", parent_id: "none", sort: "position" },
+  { parent_id: "none", sort: "position", order: "desc" },
 ];
 
 let proxy: Proxy;

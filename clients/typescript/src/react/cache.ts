@@ -21,8 +21,17 @@ type ListQuery = NonNullable<paths["/api/{user_id}/tasks"]["get"]["parameters"][
 export const TASKS_PATH = "/api/{user_id}/tasks" as const;
 /** The path of one task. */
 export const TASK_PATH = "/api/{user_id}/tasks/{id}" as const;
-/** Queries whose answers depend on tasks but are not tasks or lists of tasks. */
-const DERIVED_PATHS: readonly string[] = ["/api/{user_id}/tags", "/api/{user_id}/reminders"];
+/** The user's lists (projects), with their task counts. */
+export const LISTS_PATH = "/api/{user_id}/lists" as const;
+/** One list. */
+export const LIST_PATH = "/api/{user_id}/lists/{list_id}" as const;
+/** Queries whose answers depend on tasks but are not tasks or lists of tasks (a list's counts). */
+const DERIVED_PATHS: readonly string[] = [
+  "/api/{user_id}/tags",
+  "/api/{user_id}/reminders",
+  LISTS_PATH,
+  LIST_PATH,
+];
 
 /** One change to a user's tasks. */
 export type TaskChange = { type: "upsert"; task: Task } | { type: "delete"; id: number };
@@ -75,6 +84,15 @@ export function matchesListQuery(task: Task, query: Partial<ListQuery>, now: num
   if (query.due_before !== undefined && !(due !== undefined && due < Date.parse(query.due_before))) return false;
   if (query.due_after !== undefined && !(due !== undefined && due >= Date.parse(query.due_after))) return false;
   if (query.overdue && !(due !== undefined && !task.completed && due < now)) return false;
+  if (query.list_id !== undefined && task.list_id !== (query.list_id === "inbox" ? null : Number(query.list_id))) {
+    return false;
+  }
+  if (
+    query.parent_id !== undefined &&
+    task.parent_id !== (query.parent_id === "none" ? null : Number(query.parent_id))
+  ) {
+    return false;
+  }
   return true;
 }
 
@@ -83,7 +101,7 @@ const PRIORITY_RANK = { low: 0, medium: 1, high: 2 } as const;
 /** Compares two tasks in the order of a listing with this `sort` and `order` (ties by id). */
 export function compareForListQuery(query: Partial<ListQuery>): (a: Task, b: Task) => number {
   const sort = query.sort ?? "created";
-  const order = query.order ?? (sort === "title" || sort === "due_date" ? "asc" : "desc");
+  const order = query.order ?? (sort === "title" || sort === "due_date" || sort === "position" ? "asc" : "desc");
   const dir = order === "asc" ? 1 : -1;
   const value = (t: Task): number | string | undefined => {
     switch (sort) {
@@ -97,6 +115,9 @@ export function compareForListQuery(query: Partial<ListQuery>): (a: Task, b: Tas
         return t.due_at === null ? undefined : Date.parse(t.due_at);
       case "priority":
         return PRIORITY_RANK[t.priority];
+      case "position":
+        // Positions sort byte-wise (ASCII): JavaScript's `<` on strings does exactly that.
+        return t.position;
     }
   };
   return (a, b) => {
@@ -142,6 +163,27 @@ export interface ApplyOptions {
 
 function isAtLeastAsNew(cached: Task | undefined, incoming: Task): boolean {
   return cached !== undefined && Date.parse(cached.updated_at) >= Date.parse(incoming.updated_at);
+}
+
+/**
+ * A list's change (`list_upsert`, `list_delete`): the cached lists of `userId` are refetched once
+ * (coalesced), and the task listings of a deleted list too (its tasks moved or went, and the
+ * feed sends those changes as well).
+ */
+export function applyListChange(queryClient: QueryClient, userId: string): void {
+  const stale: QueryKey[] = [];
+  for (const query of queryClient.getQueryCache().getAll()) {
+    const { path } = keyParts(query.queryKey);
+    if (isUsersGet(query.queryKey, userId) && (path === LISTS_PATH || path === LIST_PATH)) {
+      stale.push(query.queryKey);
+    }
+  }
+  if (stale.length > 0) scheduleRefetch(queryClient, stale);
+}
+
+/** Whether `change` is about a task (not a list). */
+export function isTaskChange(change: { type: string }): change is TaskChange {
+  return change.type === "upsert" || change.type === "delete";
 }
 
 /**

@@ -16,7 +16,7 @@ import { useEffect, useState } from "react";
 
 import { subscribe, type Change, type SubscriptionStatus } from "../events.js";
 import type { TodoClient } from "../index.js";
-import { applyTaskChange, isTaskQuery } from "./cache.js";
+import { applyListChange, applyTaskChange, isTaskChange, isTaskQuery } from "./cache.js";
 
 /** How long received changes are kept to re-apply to fetches that answer late. */
 const REPLAY_MS = 30_000;
@@ -52,7 +52,9 @@ export function startLiveTasks(
     if (!isMine(query)) return;
     const cutoff = Date.now() - REPLAY_MS;
     for (const { at, change } of recent) {
-      if (at >= cutoff) applyTaskChange(queryClient, userId, change, { mode: "newer", only: (q) => q === query });
+      if (at >= cutoff && isTaskChange(change)) {
+        applyTaskChange(queryClient, userId, change, { mode: "newer", only: (q) => q === query });
+      }
     }
   });
 
@@ -71,7 +73,8 @@ export function startLiveTasks(
         const now = Date.now();
         recent.push({ at: now, change });
         while (recent.length > 0 && (recent[0]?.at ?? now) < now - REPLAY_MS) recent.shift();
-        applyTaskChange(queryClient, userId, change, { mode: "newer" });
+        if (isTaskChange(change)) applyTaskChange(queryClient, userId, change, { mode: "newer" });
+        else applyListChange(queryClient, userId);
         options.onChange?.(change);
       },
       onExpired: () => {

@@ -145,6 +145,9 @@ export function updateTaskMutation(ctx: TaskMutationContext): MutationOptions<Ta
         if (changes.due_at !== undefined) next.due_at = changes.due_at;
         if (changes.remind_at !== undefined) next.remind_at = changes.remind_at;
         if (changes.recurrence !== undefined) next.recurrence = changes.recurrence;
+        // Where it goes; its new `position` comes with the server's answer.
+        if (changes.list_id !== undefined) next.list_id = changes.list_id;
+        if (changes.parent_id !== undefined) next.parent_id = changes.parent_id;
         return next;
       }),
     onError: (_error, _vars, undo) => rollback(ctx, undo),
