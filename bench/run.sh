@@ -2,8 +2,10 @@
 # The benchmark: builds the release binary, serves it on PostgreSQL and on SQLite (WAL), seeds
 # 100 users x 50 tasks through the API, drives each workload with wrk at 32 and 64 connections,
 # measures the database's own ceiling with pgbench running the same SQL with the same number of
-# connections, and prints Markdown tables: every run, a summary with API/pgbench ratios, peak
-# RSS, cold start, and the targets of issue 8.
+# connections (ceiling a) and the cheapest SQL for the same answer (ceiling b), runs an open loop
+# with oha at 50 and 80 % of the closed-loop maximum, and prints Markdown tables: every run, a
+# summary with the API/ceiling ratios, the open loop, peak RSS, cold start, and a verdict for
+# each target of issues 8 and 18.
 #
 # Usage: bench/run.sh                  (full run: 15 s per measurement, each twice)
 #        BENCH_QUICK=1 bench/run.sh    (3 s, once: for working on the script)
@@ -34,8 +36,8 @@
 #   BENCH_BIN          a release binary to measure instead of building one (e.g. to compare
 #                      two commits)
 #   BENCH_KEEP=1       keep the work directory (server logs, raw results) and the database
-# Needs: cargo, curl, wrk, pgbench, psql, openssl and python3 (installed from Debian when
-# missing; python3 serves the JWKS), a PostgreSQL
+# Needs: cargo, curl, wrk, oha (cargo install), pgbench, psql, openssl and python3 (installed
+# from Debian when missing; python3 serves the JWKS and merges oha's results), a PostgreSQL
 # server at BENCH_PG_URL (a local Debian cluster is started when it is not running).
 # Benchmarks print figures; they are never part of the test suite.
 set -euo pipefail
@@ -87,6 +89,9 @@ create_vars=(
   -D "search_text=pay the rent"$'\n'"transfer it to the landlord before the 1st"
   -D "now=2026-06-01T12:00:00.123456Z"
   -D "revisions=1"
+  -D "no_task=0"
+  -D "inbox=0"
+  -D "top_level=0"
 )
 # The page size the server asks for by default, plus one (src/http/listing.rs: DEFAULT_LIMIT).
 list_limit=501
