@@ -155,8 +155,9 @@ where
 {
     async fn serve(self, stream: TcpStream, stopped: watch::Receiver<bool>) {
         let _ = stream.set_nodelay(true);
-        // hyper reads the first bytes to tell HTTP/1 from HTTP/2 before its header timer runs:
-        // a connection that sends nothing at all gets the same time as one that sends part.
+        // The first bytes tell HTTP/1 from HTTP/2; they are peeked, not read, so that hyper
+        // reads the request whole into one buffer. A connection that sends nothing at all gets
+        // the header-read time too (hyper-util's `auto` reads before hyper's timer runs).
         let mut first = [0_u8; HTTP2_PREFACE_START.len()];
         let peeked =
             match tokio::time::timeout(self.header_read_timeout, stream.peek(&mut first)).await {
