@@ -76,6 +76,9 @@ create_vars=(
   -D "search_text=pay the rent"$'\n'"transfer it to the landlord before the 1st"
   -D "now=2026-06-01T12:00:00.123456Z"
   -D "revisions=1"
+  -D "no_task=0"
+  -D "inbox=0"
+  -D "top_level=0"
 )
 # The page size the server asks for by default, plus one (src/http/listing.rs: DEFAULT_LIMIT).
 list_limit=501

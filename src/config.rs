@@ -159,6 +159,9 @@ pub struct Environment {
     /// The most distinct tags (ignoring case) across one user's tasks.
     #[arg(long, env = "MAX_TAGS_PER_USER", value_name = "MAX_TAGS_PER_USER", default_value = "1000", value_parser = number::<u64>(1, 1_000_000))]
     max_tags_per_user: u64,
+    /// The most lists one user may have; a list beyond it is refused with 403 `quota-exceeded`.
+    #[arg(long, env = "MAX_LISTS_PER_USER", value_name = "MAX_LISTS_PER_USER", default_value = "500", value_parser = number::<u64>(1, 1_000_000))]
+    max_lists_per_user: u64,
     /// Requests per user per minute, per process (`0`: no limit).
     #[arg(long, env = "RATE_LIMIT_PER_MINUTE", value_name = "RATE_LIMIT_PER_MINUTE", default_value = "0", value_parser = number::<u32>(0, 1_000_000))]
     rate_limit_per_minute: u32,
@@ -271,6 +274,7 @@ impl Environment {
                 quotas: Quotas {
                     max_tasks_per_user: self.max_tasks_per_user,
                     max_tags_per_user: self.max_tags_per_user,
+                    max_lists_per_user: self.max_lists_per_user,
                 },
                 listen: self.database_listen_url.unwrap_or(ListenSetting::Auto),
             },

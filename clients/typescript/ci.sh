@@ -88,7 +88,8 @@ step "Mint tokens for alice and bob"
 TODO_API_URL="$base_url"
 TODO_API_TOKEN_ALICE="$(cd "$work" && "$server" token --sub alice --ttl 1h)"
 TODO_API_TOKEN_BOB="$(cd "$work" && "$server" token --sub bob --ttl 1h)"
-export TODO_API_URL TODO_API_TOKEN_ALICE TODO_API_TOKEN_BOB
+TODO_API_BIN="$server"
+export TODO_API_URL TODO_API_TOKEN_ALICE TODO_API_TOKEN_BOB TODO_API_BIN
 
 cd "$client_dir"
 
@@ -105,6 +106,39 @@ npm run --silent typecheck
 
 step "Node tests against the live server (npm test)"
 npm test
+
+step "npm pack: the tarball installs in a fresh project; both entry points load in Node and type-check"
+pack_dir="$work/pack"
+mkdir -p "$pack_dir"
+tarball="$(npm pack --pack-destination "$pack_dir" --silent | tail -n1)"
+tar -tzf "$pack_dir/$tarball" > "$work/pack-files"
+for f in package/dist/index.js package/dist/index.d.ts package/dist/react/index.js package/dist/react/index.d.ts; do
+  grep -qx "$f" "$work/pack-files" || fail "the tarball lacks $f"
+done
+if grep -q '^package/test/' "$work/pack-files"; then fail "the tarball holds the tests"; fi
+(
+  cd "$pack_dir"
+  printf '{ "name": "pack-check", "private": true, "type": "module" }\n' > package.json
+  npm install --no-audit --no-fund --prefer-offline --loglevel=error "./$tarball" \
+    react@19 @tanstack/react-query@5 openapi-react-query@0.5 typescript@5 @types/react@19
+  cat > check.ts <<'TS'
+import { createTodoClient, fieldErrors, isProblemOf, subscribe, sync, type Task } from "@todo-api/client";
+import { TodoProvider, useLiveTasks, useTasks, createTaskMutation } from "@todo-api/client/react";
+
+declare const process: { env: Record<string, string | undefined> };
+
+const todo = createTodoClient({ baseUrl: process.env.TODO_API_URL ?? "", getToken: () => process.env.TODO_API_TOKEN_ALICE });
+const health = await todo.GET("/health");
+if (health.data?.status !== "ok") throw new Error("GET /health through the packed client failed");
+const first: Task | undefined = undefined;
+void [first, fieldErrors, isProblemOf, subscribe, sync, TodoProvider, useLiveTasks, useTasks, createTaskMutation];
+console.log("the packed client works:", typeof subscribe, typeof useTasks);
+TS
+  # The package's declarations are checked too (no --skipLibCheck).
+  node_modules/.bin/tsc --strict --module nodenext --moduleResolution nodenext --target es2022 \
+    --lib es2022,dom --types react --outDir out check.ts
+  node out/check.js
+)
 
 echo
 echo "TypeScript client CI passed"

@@ -176,6 +176,7 @@ mod operational {
         assert_eq!(s.database.quotas, crate::store::Quotas::default());
         assert_eq!(s.database.quotas.max_tasks_per_user, 10_000);
         assert_eq!(s.database.quotas.max_tags_per_user, 1_000);
+        assert_eq!(s.database.quotas.max_lists_per_user, 500);
         assert_eq!(s.telemetry, TelemetrySettings::default());
     }
 
@@ -201,6 +202,7 @@ mod operational {
             ("IDLE_TIMEOUT", "4s"),
             ("MAX_TASKS_PER_USER", "50"),
             ("MAX_TAGS_PER_USER", "7"),
+            ("MAX_LISTS_PER_USER", "9"),
             ("RATE_LIMIT_PER_MINUTE", "120"),
             ("SHUTDOWN_GRACE", "20s"),
         ])
@@ -224,6 +226,7 @@ mod operational {
         assert_eq!(s.http.idle_timeout, Duration::from_secs(4));
         assert_eq!(s.database.quotas.max_tasks_per_user, 50);
         assert_eq!(s.database.quotas.max_tags_per_user, 7);
+        assert_eq!(s.database.quotas.max_lists_per_user, 9);
         assert_eq!(s.http.rate_limit_per_minute.map(NonZeroU32::get), Some(120));
         assert_eq!(s.http.shutdown_grace, Duration::from_secs(20));
     }
@@ -254,6 +257,7 @@ mod operational {
         fails("BODY_READ_TIMEOUT", "0");
         fails("MAX_TASKS_PER_USER", "0");
         fails("MAX_TAGS_PER_USER", "lots");
+        fails("MAX_LISTS_PER_USER", "0");
         fails("SHUTDOWN_GRACE", "forever");
     }
 }

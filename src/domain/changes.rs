@@ -1,7 +1,8 @@
-//! The change feed of a user's tasks: what changed ([`Change`]), in the order of the per-user
+//! The change feed of a user's tasks and lists: what changed ([`Change`]), in the order of the per-user
 //! revisions the store gives every write, and where a reader of the feed stands
 //! ([`FeedPosition`]).
 
+use super::list::{List, ListId};
 use super::{Task, TaskId};
 
 /// One change, as a client applies it to its copy of the tasks.
@@ -12,6 +13,10 @@ pub(crate) enum Change {
     Upsert(Task),
     /// The task was deleted.
     Delete(TaskId),
+    /// The list as it is now (created, renamed, recolored or moved).
+    ListUpsert(List),
+    /// The list was deleted.
+    ListDelete(ListId),
 }
 
 /// A change and the revision it was made at.

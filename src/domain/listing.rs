@@ -24,6 +24,9 @@ pub(crate) enum SortKey {
     DueDate,
     /// Priority, low < medium < high (default: high first).
     Priority,
+    /// The manual order (`position`), among siblings: use it with `list_id` and `parent_id`
+    /// (default: first to last).
+    Position,
 }
 
 impl SortKey {
@@ -31,7 +34,7 @@ impl SortKey {
     pub(crate) fn default_order(self) -> Order {
         match self {
             Self::Created | Self::Updated | Self::Priority => Order::Desc,
-            Self::Title | Self::DueDate => Order::Asc,
+            Self::Title | Self::DueDate | Self::Position => Order::Asc,
         }
     }
 }
@@ -51,7 +54,7 @@ pub(crate) enum Order {
 pub(crate) enum SortValue {
     /// A timestamp (created, updated, due).
     Time(DateTime<Utc>),
-    /// A lower-cased title.
+    /// A lower-cased title, or a position.
     Text(String),
     /// A priority rank.
     Rank(i64),
@@ -75,6 +78,7 @@ impl Position {
             SortKey::Created => SortValue::Time(task.created_at),
             SortKey::Updated => SortValue::Time(task.updated_at),
             SortKey::Title => SortValue::Text(task.title.to_lowercase()),
+            SortKey::Position => SortValue::Text(task.position.clone()),
             SortKey::Priority => SortValue::Rank(i64::from(task.priority.rank())),
             SortKey::DueDate => task
                 .schedule
@@ -134,6 +138,10 @@ pub(crate) struct ListQuery {
     pub due_after: Option<DateTime<Utc>>,
     /// Pending and due before `now`.
     pub overdue: bool,
+    /// In this list (`Some(None)`: the inbox).
+    pub list: Option<Option<i64>>,
+    /// Under this parent (`Some(None)`: top-level tasks only).
+    pub parent: Option<Option<i64>>,
     /// The present, for `overdue`.
     pub now: DateTime<Utc>,
     /// Sort key.

@@ -2,7 +2,9 @@
 //! functions, so the store never sees an empty title or a user id that did not come from a token.
 
 pub(crate) mod changes;
+pub(crate) mod list;
 pub(crate) mod listing;
+pub(crate) mod order;
 mod priority;
 mod recurrence;
 pub(crate) mod tag;
@@ -14,7 +16,8 @@ pub(crate) use priority::Priority;
 pub(crate) use recurrence::{Frequency, Recurrence};
 pub use tag::Tag;
 pub(crate) use task::{
-    FieldIssue, NewTask, Schedule, StatusFilter, Task, TaskChanges, TaskId, is_white_space, now,
+    FieldIssue, MAX_DEPTH, NewTask, Schedule, StatusFilter, Task, TaskChanges, TaskId, TaskMove,
+    is_white_space, now,
 };
 pub use task::{TaskDescription, TaskTitle};
 pub(crate) use timestamp::Timestamp;

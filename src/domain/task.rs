@@ -1,5 +1,7 @@
 use chrono::{DateTime, Datelike, FixedOffset, Utc};
 
+use super::list::ListId;
+use super::order::Slot;
 use super::{Priority, Recurrence, Tag, Timestamp, UserId};
 
 /// The id of a task, assigned by the store.
@@ -51,8 +53,8 @@ pub(crate) fn is_white_space(c: char) -> bool {
 
 /// The one character no text field takes: PostgreSQL cannot store it in text, and SQLite would,
 /// so it is refused before either sees it.
-const NUL: char = '\0';
-const NUL_REFUSED: &str = "must not contain the NUL character (U+0000)";
+pub(super) const NUL: char = '\0';
+pub(super) const NUL_REFUSED: &str = "must not contain the NUL character (U+0000)";
 
 /// A task description: up to [`TaskDescription::MAX_CHARS`] characters, kept as written.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -92,7 +94,8 @@ pub(crate) struct FieldIssue {
 }
 
 impl FieldIssue {
-    fn new(field: &'static str, message: impl Into<String>) -> Self {
+    /// An issue about `field`.
+    pub(crate) fn new(field: &'static str, message: impl Into<String>) -> Self {
         Self {
             field,
             message: message.into(),
@@ -178,6 +181,22 @@ pub(crate) struct Task {
     pub anchor_day: u32,
     /// The task created when this recurring task was completed.
     pub next_occurrence_id: Option<TaskId>,
+    /// The list it is in; `None`: the inbox. (Defaults: answers stored for idempotency keys
+    /// before lists existed.)
+    #[serde(default)]
+    pub list_id: Option<ListId>,
+    /// The task it is a subtask of; `None`: a top-level task.
+    #[serde(default)]
+    pub parent_id: Option<TaskId>,
+    /// Its place among its siblings (same list, same parent): see `domain::order`.
+    #[serde(default)]
+    pub position: String,
+    /// How many subtasks it has (direct children).
+    #[serde(default)]
+    pub subtask_count: u32,
+    /// How many of them are completed.
+    #[serde(default)]
+    pub completed_subtask_count: u32,
     /// Bumped on every change; the ETag.
     pub version: i64,
     /// When the task was created; never changes.
@@ -241,9 +260,34 @@ impl Task {
             },
             occurrence: self.occurrence + 1,
             anchor_day: self.anchor_day,
+            list_id: Some(self.list_id),
+            parent_id: self.parent_id,
         })
     }
+
+    /// A copy of this task, reopened, as a subtask of `parent` (the next occurrence of a
+    /// recurring task gets its parent's subtasks this way).
+    pub(crate) fn copy_under(&self, parent: TaskId, list: Option<ListId>) -> NewTask {
+        NewTask {
+            title: TaskTitle(self.title.clone()),
+            description: self.description.clone().map(TaskDescription),
+            priority: self.priority,
+            tags: self.tags.clone(),
+            schedule: Schedule {
+                due_at: self.schedule.due_at,
+                remind_at: self.schedule.remind_at,
+                recurrence: None,
+            },
+            occurrence: 1,
+            anchor_day: self.anchor_day,
+            list_id: Some(list),
+            parent_id: Some(parent),
+        }
+    }
 }
+
+/// How deep subtasks nest: a top-level task is at level 1, its subtasks at 2, and so on.
+pub(crate) const MAX_DEPTH: u32 = 4;
 
 /// What a client supplies to create a task (or what completing a recurring task creates).
 #[derive(Clone, Debug)]
@@ -262,6 +306,11 @@ pub(crate) struct NewTask {
     pub occurrence: u32,
     /// The day of the month its series started on.
     pub anchor_day: u32,
+    /// The list: `None` when not given (the parent's list, or the inbox), `Some(None)` the
+    /// inbox.
+    pub list_id: Option<Option<ListId>>,
+    /// The parent task, for a subtask.
+    pub parent_id: Option<TaskId>,
 }
 
 impl NewTask {
@@ -283,6 +332,8 @@ impl NewTask {
             schedule,
             occurrence: 1,
             anchor_day,
+            list_id: None,
+            parent_id: None,
         })
     }
 }
@@ -304,6 +355,10 @@ pub(crate) struct TaskChanges {
     pub remind_at: Option<Option<DateTime<Utc>>>,
     /// A new rule; `Some(None)` stops the repetition.
     pub recurrence: Option<Option<Recurrence>>,
+    /// Another list; `Some(None)` the inbox.
+    pub list_id: Option<Option<ListId>>,
+    /// Another parent; `Some(None)` makes it a top-level task.
+    pub parent_id: Option<Option<TaskId>>,
 }
 
 impl TaskChanges {
@@ -316,7 +371,25 @@ impl TaskChanges {
             && self.due_at.is_none()
             && self.remind_at.is_none()
             && self.recurrence.is_none()
+            && self.list_id.is_none()
+            && self.parent_id.is_none()
     }
+
+    /// True when the update changes only fields of the task itself (not where it is).
+    pub(crate) fn stays(&self) -> bool {
+        self.list_id.is_none() && self.parent_id.is_none()
+    }
+}
+
+/// Where a task goes: `POST …/tasks/{id}/move`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct TaskMove {
+    /// Another list; `Some(None)` the inbox; `None` its own (or, with a parent, the parent's).
+    pub list_id: Option<Option<ListId>>,
+    /// Another parent; `Some(None)` the top level; `None` its own (unless the list changes).
+    pub parent_id: Option<Option<TaskId>>,
+    /// Where among its new siblings.
+    pub slot: Slot,
 }
 
 // The API's `TaskStatus` schema derives from this enum, so its doc comment is the schema's

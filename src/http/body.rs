@@ -182,6 +182,29 @@ impl<'a> Fields<'a> {
         }
     }
 
+    /// An id field (of a task or list): a whole number from 1 below 2^53; a string (even of
+    /// digits) is refused, as is any other type.
+    pub(crate) fn id(&mut self, name: &str) -> Option<Field<i64>> {
+        match self.object.get(name) {
+            None => Some(Field::Absent),
+            Some(Value::Null) => Some(Field::Null),
+            Some(Value::Number(n)) => match n.as_i64() {
+                Some(id) if (1..MAX_ID).contains(&id) => Some(Field::Value(id)),
+                _ => {
+                    self.error(name, "must be an id: a whole number from 1");
+                    None
+                }
+            },
+            Some(other) => {
+                self.error(
+                    name,
+                    format!("must be an id (a number), not {}", json_kind(other)),
+                );
+                None
+            }
+        }
+    }
+
     /// Records each domain-rule issue.
     pub(crate) fn issues(&mut self, issues: Vec<crate::domain::FieldIssue>) {
         for issue in issues {
@@ -189,6 +212,9 @@ impl<'a> Fields<'a> {
         }
     }
 }
+
+/// Ids are below 2^53, so that a JavaScript `number` holds them exactly.
+pub(crate) const MAX_ID: i64 = 1 << 53;
 
 fn json_kind(value: &Value) -> &'static str {
     match value {

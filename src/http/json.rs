@@ -111,10 +111,11 @@ mod tests {
     use crate::http::error::{FieldError, Problem};
     use crate::http::nullable::Nullable;
     use crate::http::schemas::feed::{
-        ChangePageView, ChangeView, DeleteChange, StreamCursor, UpsertChange,
+        ChangePageView, ChangeView, DeleteChange, ListDeleteChange, ListUpsertChange, StreamCursor,
+        UpsertChange,
     };
     use crate::http::schemas::views::RecurrenceView;
-    use crate::http::schemas::{DeletedCount, TagCount, TaskView};
+    use crate::http::schemas::{DeletedCount, ListView, TagCount, TaskView};
 
     fn assert_same_json<T: ToJSON + Serialize>(value: &T) {
         let serde = serde_json::to_value(value).expect("encodes");
@@ -157,9 +158,32 @@ mod tests {
                 },
             )),
             next_occurrence_id: Nullable(when(full, 42)),
+            list_id: Nullable(when(full, 3)),
+            parent_id: Nullable(when(full, 8)),
+            position: "a0V".into(),
+            subtask_count: 2,
+            completed_subtask_count: 1,
             created_at: at(1_700_000_000_000_001),
             updated_at: at(1_700_000_000_000_000),
         }
+    }
+
+    fn list(full: bool) -> ListView {
+        ListView {
+            id: 5,
+            name: "Work \"2\"".into(),
+            color: Nullable(when(full, "#1e90ff".to_owned())),
+            position: "a0".into(),
+            task_count: 3,
+            pending_count: 1,
+            created_at: at(1_700_000_000_000_001),
+            updated_at: at(1_700_000_000_000_002),
+        }
+    }
+
+    #[test]
+    fn lists_encode_as_the_spec_says() {
+        assert_same_json(&vec![list(true), list(false)]);
     }
 
     #[test]
@@ -191,12 +215,16 @@ mod tests {
         let changes = vec![
             ChangeView::Upsert(UpsertChange { task: task(true) }),
             ChangeView::Delete(DeleteChange { id: 7 }),
+            ChangeView::ListUpsert(ListUpsertChange { list: list(true) }),
+            ChangeView::ListDelete(ListDeleteChange { id: 5 }),
         ];
         for change in &changes {
             assert_same_json(change);
         }
         let json = serde_json::to_value(&changes[1]).unwrap_or_default();
         assert_eq!(json, serde_json::json!({"type": "delete", "id": 7}));
+        let json = serde_json::to_value(&changes[3]).unwrap_or_default();
+        assert_eq!(json, serde_json::json!({"type": "list_delete", "id": 5}));
         assert_same_json(&ChangePageView {
             changes,
             cursor: "abc".into(),

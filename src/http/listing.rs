@@ -45,6 +45,10 @@ pub(crate) struct ListParams {
     pub(crate) due_after: Option<DateTime<Utc>>,
     /// `overdue`.
     pub(crate) overdue: bool,
+    /// `list_id`: a list's id or `inbox`.
+    pub(crate) list_id: Option<String>,
+    /// `parent_id`: a task's id or `none`.
+    pub(crate) parent_id: Option<String>,
     /// `sort`.
     pub(crate) sort: Option<SortKey>,
     /// `order`.
@@ -81,6 +85,12 @@ impl ListParams {
         }
         if self.overdue {
             pairs.push(("overdue", "true".into()));
+        }
+        if let Some(list) = &self.list_id {
+            pairs.push(("list_id", list.clone()));
+        }
+        if let Some(parent) = &self.parent_id {
+            pairs.push(("parent_id", parent.clone()));
         }
         if let Some(sort) = &self.sort {
             pairs.push(("sort", enum_name(sort)));
@@ -141,6 +151,27 @@ impl ListParams {
                 errors.push((name, why.to_owned()));
             }
         }
+        let list = self
+            .list_id
+            .as_deref()
+            .map(|raw| id_or(raw, "inbox"))
+            .transpose()
+            .unwrap_or_else(|why| {
+                errors.push(("list_id", format!("must be a list's id or `inbox` ({why})")));
+                None
+            });
+        let parent = self
+            .parent_id
+            .as_deref()
+            .map(|raw| id_or(raw, "none"))
+            .transpose()
+            .unwrap_or_else(|why| {
+                errors.push((
+                    "parent_id",
+                    format!("must be a task's id or `none` ({why})"),
+                ));
+                None
+            });
         let after = match &self.cursor {
             None => None,
             Some(raw) => match open::<Cursor>(raw) {
@@ -174,6 +205,8 @@ impl ListParams {
             due_before: self.due_before,
             due_after: self.due_after,
             overdue: self.overdue,
+            list,
+            parent,
             now: crate::domain::now(),
             sort: self.sort.unwrap_or_default(),
             order: self.order,
@@ -199,6 +232,17 @@ impl ListParams {
             .map(|(k, v)| format!("{k}={}", encode_component(v)))
             .collect();
         format!("{path}?{}", query.join("&"))
+    }
+}
+
+/// `Some(id)` for an id, `None` for the word that means "none of them" (`inbox`, `none`).
+fn id_or(raw: &str, word: &str) -> Result<Option<i64>, String> {
+    if raw == word {
+        return Ok(None);
+    }
+    match raw.parse::<i64>() {
+        Ok(id) if (1..crate::http::body::MAX_ID).contains(&id) => Ok(Some(id)),
+        _ => Err(format!("`{raw}` is neither")),
     }
 }
 

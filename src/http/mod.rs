@@ -49,6 +49,7 @@ use poem_openapi::{ContactObject, LicenseObject, OpenApi, OpenApiService, Server
 
 use self::api::feed::FeedApi;
 use self::api::health::HealthApi;
+use self::api::lists::ListsApi;
 use self::api::tasks::TasksApi;
 use self::limits::{TimeLimit, time_limited};
 use self::observe::Observe;
@@ -98,12 +99,12 @@ and the `{user_id}` in the path must equal it. Errors are RFC 9457 problems \
 (`application/problem+json`).";
 
 /// Every group of operations, in the spec's order.
-type Apis = (TasksApi, FeedApi, HealthApi);
+type Apis = (TasksApi, ListsApi, FeedApi, HealthApi);
 
 /// The OpenAPI service: every operation, and the spec it produces.
 fn api_service() -> OpenApiService<Apis, ()> {
     OpenApiService::new(
-        (TasksApi, FeedApi, HealthApi),
+        (TasksApi, ListsApi, FeedApi, HealthApi),
         "todo-api",
         env!("CARGO_PKG_VERSION"),
     )

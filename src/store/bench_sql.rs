@@ -4,6 +4,7 @@
 use super::listing::{Param, page_sql};
 use super::postgres::PostgresDialect;
 use super::statements::{INSERT_TASK, Texts};
+use super::tree::{Siblings, extreme_sql};
 use crate::domain::UserId;
 use crate::domain::listing::ListQuery;
 
@@ -97,7 +98,17 @@ fn the_create_script_runs_the_create_transaction() {
         [
             "BEGIN".to_owned(),
             squash(Texts::new::<PostgresDialect>().take_revisions.as_str()),
-            squash(INSERT_TASK),
+            // The position after the inbox's last top-level task.
+            squash(&extreme_sql(
+                Siblings::Tasks {
+                    list: None,
+                    parent: None
+                },
+                true
+            )),
+            // pgbench cannot bind NULL: the script writes the list and parent the server binds
+            // for a task in the inbox at the top level.
+            squash(INSERT_TASK).replace("$15, $16, $17)", "NULL, NULL, $15)"),
             "COMMIT".to_owned()
         ]
     );

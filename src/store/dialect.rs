@@ -38,7 +38,12 @@ pub(crate) trait Dialect: Send + Sync + 'static {
     /// A `FROM` item named `a` with the rows `(value, ord)` of the elements of the JSON array
     /// in the parameter `param` (e.g. `$4`): each element as text (`value`) and its position,
     /// from 1 (`ord`).
-    fn json_rows(param: &str) -> String;
+    fn json_rows(param: &str) -> String {
+        Self::json_rows_as(param, "a")
+    }
+
+    /// [`Self::json_rows`] named `alias`.
+    fn json_rows_as(param: &str, alias: &str) -> String;
 
     /// The statement that opens a transaction.
     fn begin(&self) -> SqlStr;

@@ -75,4 +75,7 @@ pub(crate) enum Quota {
     /// `MAX_TAGS_PER_USER`.
     #[error("a user's tasks may carry at most {0} distinct tags: reuse or remove some")]
     Tags(u64),
+    /// `MAX_LISTS_PER_USER`.
+    #[error("a user may have at most {0} lists: delete some to create more")]
+    Lists(u64),
 }

@@ -6,8 +6,10 @@ use chrono::{DateTime, Utc};
 
 use super::{Completion, Created, IdempotencyKey, Outcome, PoolStats, StoreError, TaskStore};
 use crate::domain::changes::{FeedPosition, FeedRead};
+use crate::domain::list::{List, ListChanges, ListId, NewList, TasksOnDelete};
 use crate::domain::listing::{ListQuery, Page, TagPage, TagQuery};
-use crate::domain::{NewTask, Task, TaskChanges, TaskId, UserId};
+use crate::domain::order::Slot;
+use crate::domain::{NewTask, Task, TaskChanges, TaskId, TaskMove, UserId};
 
 /// A store that passes every operation on to another once it is ready: implementing it makes a
 /// type a [`TaskStore`].
@@ -67,6 +69,70 @@ impl<L: Layer> TaskStore for L {
     ) -> Result<Outcome<Completion>, StoreError> {
         self.ready()?
             .set_completed(owner, id, completed, expected_version)
+            .await
+    }
+
+    async fn move_task(
+        &self,
+        owner: &UserId,
+        id: TaskId,
+        to: &TaskMove,
+        expected_version: Option<i64>,
+    ) -> Result<Outcome<Task>, StoreError> {
+        self.ready()?
+            .move_task(owner, id, to, expected_version)
+            .await
+    }
+
+    async fn lists(&self, owner: &UserId) -> Result<Vec<List>, StoreError> {
+        self.ready()?.lists(owner).await
+    }
+
+    async fn get_list(&self, owner: &UserId, id: ListId) -> Result<Option<List>, StoreError> {
+        self.ready()?.get_list(owner, id).await
+    }
+
+    async fn create_list(
+        &self,
+        owner: &UserId,
+        list: &NewList,
+    ) -> Result<Outcome<List>, StoreError> {
+        self.ready()?.create_list(owner, list).await
+    }
+
+    async fn update_list(
+        &self,
+        owner: &UserId,
+        id: ListId,
+        changes: &ListChanges,
+        expected_version: Option<i64>,
+    ) -> Result<Outcome<List>, StoreError> {
+        self.ready()?
+            .update_list(owner, id, changes, expected_version)
+            .await
+    }
+
+    async fn move_list(
+        &self,
+        owner: &UserId,
+        id: ListId,
+        slot: Slot,
+        expected_version: Option<i64>,
+    ) -> Result<Outcome<List>, StoreError> {
+        self.ready()?
+            .move_list(owner, id, slot, expected_version)
+            .await
+    }
+
+    async fn delete_list(
+        &self,
+        owner: &UserId,
+        id: ListId,
+        tasks: Option<TasksOnDelete>,
+        expected_version: Option<i64>,
+    ) -> Result<Outcome<()>, StoreError> {
+        self.ready()?
+            .delete_list(owner, id, tasks, expected_version)
             .await
     }
 

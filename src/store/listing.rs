@@ -90,6 +90,18 @@ fn push_filters(sql: &mut Sql, owner: &UserId, query: &ListQuery, tag_key_in: &s
         let p = sql.bind(Param::Time(after));
         sql.text.push_str(&format!(" AND due_at >= {p}"));
     }
+    // The same expressions as the sibling index (`tasks_sibling_position_key`), which serves
+    // them (0: the inbox, the top level).
+    if let Some(list) = query.list {
+        let p = sql.bind(Param::Int(list.unwrap_or(0)));
+        sql.text
+            .push_str(&format!(" AND coalesce(list_id, 0) = {p}"));
+    }
+    if let Some(parent) = query.parent {
+        let p = sql.bind(Param::Int(parent.unwrap_or(0)));
+        sql.text
+            .push_str(&format!(" AND coalesce(parent_id, 0) = {p}"));
+    }
     if query.overdue {
         let p = sql.bind(Param::Time(query.now));
         sql.text
@@ -104,6 +116,7 @@ fn sort_column(key: SortKey) -> &'static str {
         SortKey::Title => "title_key",
         SortKey::DueDate => "due_at",
         SortKey::Priority => "priority",
+        SortKey::Position => "position",
     }
 }
 

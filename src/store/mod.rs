@@ -26,6 +26,7 @@ mod settings;
 mod sql;
 mod sqlite;
 mod statements;
+mod tree;
 
 #[cfg(test)]
 mod bench_sql;
@@ -42,8 +43,10 @@ pub(crate) use self::gate::migrate_until_done;
 pub(crate) use self::listener::{ListenTarget, follow_commits};
 pub use self::settings::{DatabaseSettings, ListenSetting, PoolerMode, Quotas};
 use crate::domain::changes::{FeedPosition, FeedRead};
+use crate::domain::list::{List, ListChanges, ListId, NewList, TasksOnDelete};
 use crate::domain::listing::{ListQuery, Page, TagPage, TagQuery};
-use crate::domain::{FieldIssue, NewTask, Task, TaskChanges, TaskId, UserId};
+use crate::domain::order::Slot;
+use crate::domain::{FieldIssue, NewTask, Task, TaskChanges, TaskId, TaskMove, UserId};
 use crate::sync::ChangeHub;
 
 /// The result of an operation on one task that may be conditional on its version (`If-Match`).
@@ -55,8 +58,12 @@ pub(crate) enum Outcome<T> {
     NotFound,
     /// The task's version is not the one expected: someone changed it meanwhile.
     Stale,
-    /// The merged task breaks a cross-field rule (e.g. a reminder after the due time).
+    /// The merged task breaks a cross-field rule (e.g. a reminder after the due time), or
+    /// names a list, parent or sibling it cannot have.
     Invalid(Vec<FieldIssue>),
+    /// The change conflicts with the current state (a list name in use, a list that still has
+    /// tasks): why.
+    Conflict(String),
 }
 
 /// An `Idempotency-Key` and the fingerprint of the request that came with it.
@@ -77,6 +84,8 @@ pub(crate) enum Created {
     Replayed(Task),
     /// The key was used before with a different request.
     KeyReused,
+    /// The list or parent named is not one the task can have.
+    Invalid(Vec<FieldIssue>),
 }
 
 /// The result of completing or reopening a task.
@@ -118,8 +127,9 @@ pub(crate) trait TaskStore: Send + Sync + 'static {
         expected_version: Option<i64>,
     ) -> Result<Outcome<Task>, StoreError>;
 
-    /// Sets `completed` (or toggles it when `None`). Completing a recurring task creates its
-    /// next occurrence in the same transaction.
+    /// Sets `completed` (or toggles it when `None`). Completing a task completes its pending
+    /// subtasks; completing a recurring task creates its next occurrence (with copies of its
+    /// subtasks, reopened), in the same transaction.
     async fn set_completed(
         &self,
         owner: &UserId,
@@ -128,7 +138,59 @@ pub(crate) trait TaskStore: Send + Sync + 'static {
         expected_version: Option<i64>,
     ) -> Result<Outcome<Completion>, StoreError>;
 
-    /// Deletes a task, if it is at `expected_version` (when given).
+    /// Moves a task (with its subtasks) to another list, parent or place among its siblings,
+    /// if it is at `expected_version` (when given).
+    async fn move_task(
+        &self,
+        owner: &UserId,
+        id: TaskId,
+        to: &TaskMove,
+        expected_version: Option<i64>,
+    ) -> Result<Outcome<Task>, StoreError>;
+
+    /// The user's lists, in their order.
+    async fn lists(&self, owner: &UserId) -> Result<Vec<List>, StoreError>;
+
+    /// One list, if it exists and belongs to `owner`.
+    async fn get_list(&self, owner: &UserId, id: ListId) -> Result<Option<List>, StoreError>;
+
+    /// Stores a new list, after the others, within the user's quota; a name in use (ignoring
+    /// case) is a conflict.
+    async fn create_list(
+        &self,
+        owner: &UserId,
+        list: &NewList,
+    ) -> Result<Outcome<List>, StoreError>;
+
+    /// Applies `changes` to a list, if it is at `expected_version` (when given).
+    async fn update_list(
+        &self,
+        owner: &UserId,
+        id: ListId,
+        changes: &ListChanges,
+        expected_version: Option<i64>,
+    ) -> Result<Outcome<List>, StoreError>;
+
+    /// Moves a list among the user's lists.
+    async fn move_list(
+        &self,
+        owner: &UserId,
+        id: ListId,
+        slot: Slot,
+        expected_version: Option<i64>,
+    ) -> Result<Outcome<List>, StoreError>;
+
+    /// Deletes a list; its tasks go to the inbox or with it (`tasks`), and without `tasks` a
+    /// list that has some is a conflict.
+    async fn delete_list(
+        &self,
+        owner: &UserId,
+        id: ListId,
+        tasks: Option<TasksOnDelete>,
+        expected_version: Option<i64>,
+    ) -> Result<Outcome<()>, StoreError>;
+
+    /// Deletes a task and its subtasks, if it is at `expected_version` (when given).
     async fn delete(
         &self,
         owner: &UserId,
@@ -136,7 +198,7 @@ pub(crate) trait TaskStore: Send + Sync + 'static {
         expected_version: Option<i64>,
     ) -> Result<Outcome<()>, StoreError>;
 
-    /// Deletes the user's completed tasks; returns how many.
+    /// Deletes the user's completed tasks, with their subtasks; returns how many tasks went.
     async fn delete_completed(&self, owner: &UserId) -> Result<u64, StoreError>;
 
     /// One page of the user's tags (as first written) with how many tasks carry each, by name.

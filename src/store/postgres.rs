@@ -154,8 +154,8 @@ impl Dialect for PostgresDialect {
         "', revision || ' ' || $1)"
     ));
 
-    fn json_rows(param: &str) -> String {
-        format!("jsonb_array_elements_text({param}::jsonb) WITH ORDINALITY AS a(value, ord)")
+    fn json_rows_as(param: &str, alias: &str) -> String {
+        format!("jsonb_array_elements_text({param}::jsonb) WITH ORDINALITY AS {alias}(value, ord)")
     }
 
     fn begin(&self) -> SqlStr {

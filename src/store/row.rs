@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, FixedOffset, Utc};
 
+use crate::domain::list::{List, ListId};
 use crate::domain::{NewTask, Priority, Recurrence, Schedule, Tag, Task, TaskId, UserId};
 
 /// A `tasks` row as both backends return it.
@@ -25,6 +26,52 @@ pub(super) struct TaskRow {
     version: i64,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    list_id: Option<i64>,
+    parent_id: Option<i64>,
+    position: String,
+    subtask_count: i64,
+    completed_subtask_count: i64,
+}
+
+/// A `lists` row with its task counts.
+#[derive(sqlx::FromRow)]
+pub(super) struct ListRow {
+    id: i64,
+    user_id: String,
+    name: String,
+    color: Option<String>,
+    position: String,
+    version: i64,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    task_count: i64,
+    pending_count: i64,
+}
+
+impl ListRow {
+    /// The row as a domain list.
+    pub(super) fn into_list(self) -> List {
+        List {
+            id: ListId(self.id),
+            user_id: UserId::parse(&self.user_id).unwrap_or_else(|_| UserId::stored(self.user_id)),
+            name: self.name,
+            color: self.color,
+            position: self.position,
+            task_count: u64::try_from(self.task_count).unwrap_or_default(),
+            pending_count: u64::try_from(self.pending_count).unwrap_or_default(),
+            version: self.version,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        }
+    }
+}
+
+/// A [`ListRow`] with the revision of the list's latest change, as the change feed reads it.
+#[derive(sqlx::FromRow)]
+pub(super) struct RevisedListRow {
+    pub(super) change_revision: i64,
+    #[sqlx(flatten)]
+    pub(super) row: ListRow,
 }
 
 /// A `tasks` row followed by the task's tags as a JSON array of strings, in their order (`tags`:
@@ -96,6 +143,12 @@ impl TaskRow {
             occurrence: u32::try_from(self.occurrence).unwrap_or(1),
             anchor_day: u32::try_from(self.anchor_day).unwrap_or(1),
             next_occurrence_id: self.next_task_id.map(TaskId),
+            list_id: self.list_id.map(ListId),
+            parent_id: self.parent_id.map(TaskId),
+            position: self.position,
+            subtask_count: u32::try_from(self.subtask_count).unwrap_or_default(),
+            completed_subtask_count: u32::try_from(self.completed_subtask_count)
+                .unwrap_or_default(),
             version: self.version,
             created_at: self.created_at,
             updated_at: self.updated_at,

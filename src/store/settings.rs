@@ -39,6 +39,8 @@ pub struct Quotas {
     pub max_tasks_per_user: u64,
     /// `MAX_TAGS_PER_USER`: the most distinct tags (ignoring case) across one user's tasks.
     pub max_tags_per_user: u64,
+    /// `MAX_LISTS_PER_USER`: the most lists one user may have.
+    pub max_lists_per_user: u64,
 }
 
 impl Quotas {
@@ -46,6 +48,8 @@ impl Quotas {
     pub const MAX_TASKS_PER_USER: u64 = 10_000;
     /// Default of [`Self::max_tags_per_user`].
     pub const MAX_TAGS_PER_USER: u64 = 1_000;
+    /// Default of [`Self::max_lists_per_user`].
+    pub const MAX_LISTS_PER_USER: u64 = 500;
 }
 
 impl Default for Quotas {
@@ -53,6 +57,7 @@ impl Default for Quotas {
         Self {
             max_tasks_per_user: Self::MAX_TASKS_PER_USER,
             max_tags_per_user: Self::MAX_TAGS_PER_USER,
+            max_lists_per_user: Self::MAX_LISTS_PER_USER,
         }
     }
 }

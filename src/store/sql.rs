@@ -11,15 +11,19 @@ use sqlx::pool::PoolConnection;
 use sqlx::{AssertSqlSafe, Database, Encode, Executor, Pool, Transaction, Type};
 
 use super::dialect::{Dialect, RowsAffected as _};
-use super::row::{RevisedRow, TaggedRow, TaskRow};
-use super::statements::{Bind, Conn, Read, SET_COMPLETED, SET_NEXT_TASK, Texts};
+use super::row::{ListRow, RevisedListRow, RevisedRow, TaggedRow, TaskRow};
+use super::statements::{Bind, Conn, Read, SET_COMPLETED, SET_NEXT_TASK, Texts, list_columns};
+use super::tree::{Revisions, Siblings, Target, json};
 use super::{
     Completion, Created, IdempotencyKey, Outcome, PoolStats, Quotas, StoreError, TaskStore,
 };
 use super::{feed, listing};
 use crate::domain::changes::{FeedPosition, FeedRead};
+use crate::domain::list::{List, ListChanges, ListId, NewList, TasksOnDelete};
 use crate::domain::listing::{ListQuery, Page, Position, TagPage, TagQuery};
-use crate::domain::{NewTask, Task, TaskChanges, TaskId, UserId, now};
+use crate::domain::order::{self, Slot};
+use crate::domain::{NewTask, Task, TaskChanges, TaskId, TaskMove, UserId, now};
+use crate::store::Quota;
 use crate::sync::ChangeHub;
 
 /// A [`TaskStore`] on a pool of `D`'s database.
@@ -130,11 +134,17 @@ where
     for<'c> &'c mut Conn<D>: Executor<'c, Database = D::Db>,
     TaskRow: Read<D::Db>,
     TaggedRow: Read<D::Db>,
+    ListRow: Read<D::Db>,
+    RevisedListRow: Read<D::Db>,
+    (String,): Read<D::Db>,
+    (Option<String>,): Read<D::Db>,
     (String, String): Read<D::Db>,
     (String, i64): Read<D::Db>,
     (String, String, i64): Read<D::Db>,
     (i64,): Read<D::Db>,
     (i64, i64): Read<D::Db>,
+    (i64, Option<i64>): Read<D::Db>,
+    (i64, i64, String): Read<D::Db>,
     RevisedRow: Read<D::Db>,
     for<'a> &'a str: Bind<D::Db>,
     for<'a> Option<&'a str>: Encode<'a, D::Db> + Type<D::Db>,
@@ -197,8 +207,34 @@ where
         {
             return Ok(earlier);
         }
-        let revision = self.take_revisions(&mut tx, owner, 1).await?;
-        let created = self.insert_task(&mut tx, owner, &task, revision).await?;
+        let target = match self
+            .resolve(&mut tx, owner, None, task.list_id, task.parent_id.map(Some))
+            .await?
+        {
+            Ok(target) => target,
+            Err(issues) => return Ok(Created::Invalid(issues)),
+        };
+        // The task, and its parent (whose subtask count changes).
+        let count = 1 + usize::from(target.parent.is_some());
+        let mut revisions =
+            Revisions::ending(self.take_revisions(&mut tx, owner, count).await?, count);
+        let keyed = match self
+            .place_key(&mut tx, owner, target.siblings(), Slot::Last, None)
+            .await?
+        {
+            Ok(keyed) => keyed,
+            Err(issue) => return Ok(Created::Invalid(vec![issue])),
+        };
+        if let Some(last) = keyed.renumbered {
+            revisions.extend_to(last);
+        }
+        let revision = revisions.one();
+        let created = self
+            .insert_task(&mut tx, owner, &task, revision, target, &keyed.key)
+            .await?;
+        let parents: Vec<i64> = target.parent.into_iter().collect();
+        let base = revisions.take(parents.len());
+        self.revise(&mut tx, owner, &parents, base).await?;
         if let Some(key) = &key
             && !self.remember(&mut tx, owner, key, &created).await?
         {
@@ -209,7 +245,7 @@ where
             session.finish().await?;
             return Ok(earlier.unwrap_or(Created::KeyReused));
         }
-        self.commit_changes(tx, owner, revision).await?;
+        self.commit_changes(tx, owner, revisions.last()).await?;
         Ok(Created::New(created))
     }
 
@@ -239,16 +275,81 @@ where
         if expected_version.is_some_and(|v| v != task.version) {
             return Ok(Outcome::Stale);
         }
+        let original = task.clone();
         if let Err(issues) = task.apply(changes) {
             return Ok(Outcome::Invalid(issues));
         }
         let tags_changed = changes.tags.is_some();
-        let revision = self.take_revisions(&mut tx, owner, 1).await?;
+        let (revision, last) = if changes.stays() {
+            let revision = self.take_revisions(&mut tx, owner, 1).await?;
+            (revision, revision)
+        } else {
+            // Another list or parent: the task goes last among its new siblings, unless it
+            // stays where it is.
+            let stays = |list: Option<Option<ListId>>, parent: Option<Option<TaskId>>| {
+                list.is_none_or(|l| l == original.list_id)
+                    && parent.is_none_or(|p| p == original.parent_id)
+            };
+            if stays(changes.list_id, changes.parent_id) {
+                let revision = self.take_revisions(&mut tx, owner, 1).await?;
+                (revision, revision)
+            } else {
+                match self
+                    .relocate(
+                        &mut tx,
+                        owner,
+                        &original,
+                        changes.list_id,
+                        changes.parent_id,
+                        Slot::Last,
+                        false,
+                    )
+                    .await?
+                {
+                    Ok(moved) => (moved.revision, moved.last),
+                    Err(issues) => return Ok(Outcome::Invalid(issues)),
+                }
+            }
+        };
         let row = self
             .update_task(&mut tx, owner, &task, tags_changed, revision)
             .await?;
-        self.commit_changes(tx, owner, revision).await?;
+        self.commit_changes(tx, owner, last).await?;
         Ok(Outcome::Done(row.into_task(task.tags)))
+    }
+
+    async fn move_task(
+        &self,
+        owner: &UserId,
+        id: TaskId,
+        to: &TaskMove,
+        expected_version: Option<i64>,
+    ) -> Result<Outcome<Task>, StoreError> {
+        let mut tx = self.begin().await?;
+        let Some(task) = self.load_for_update(&mut tx, owner, id).await? else {
+            return Ok(Outcome::NotFound);
+        };
+        if expected_version.is_some_and(|v| v != task.version) {
+            return Ok(Outcome::Stale);
+        }
+        match self
+            .relocate(
+                &mut tx,
+                owner,
+                &task,
+                to.list_id,
+                to.parent_id,
+                to.slot,
+                true,
+            )
+            .await?
+        {
+            Ok(moved) => {
+                self.commit_changes(tx, owner, moved.last).await?;
+                Ok(Outcome::Done(moved.row.into_task(task.tags)))
+            }
+            Err(issues) => Ok(Outcome::Invalid(issues)),
+        }
     }
 
     async fn set_completed(
@@ -271,15 +372,71 @@ where
             // Setting the value it already has changes nothing.
             return Ok(Outcome::Done(Completion { task, next: None }));
         }
+        // Completing a task completes its pending subtasks (every level); every one of them
+        // is sent again (their counts change too). Reopening reopens the task alone.
+        let below: Vec<i64> = if completed {
+            let subtree = self.subtree(&mut tx, owner, id.0).await?;
+            subtree
+                .into_iter()
+                .map(|(sub, _)| sub)
+                .filter(|sub| *sub != id.0)
+                .collect()
+        } else {
+            Vec::new()
+        };
+        self.lock_tasks(&mut tx, owner, &below).await?;
         let occurrence = if completed && task.next_occurrence_id.is_none() {
             task.next_occurrence()
         } else {
             None
         };
-        // The next occurrence (if any) is created first, then the task is completed.
-        let count = 1 + usize::from(occurrence.is_some());
-        let revision = self.take_revisions(&mut tx, owner, count).await?;
+        let parents: Vec<i64> = task.parent_id.map(|p| p.0).into_iter().collect();
+        // The subtasks, the parent, the next occurrence and its copies of the subtasks, then
+        // the task itself (last: the occurrence it names comes before it in the feed).
+        let copies = if occurrence.is_some() { below.len() } else { 0 };
+        let count = below.len() + parents.len() + usize::from(occurrence.is_some()) + copies + 1;
+        let mut revisions =
+            Revisions::ending(self.take_revisions(&mut tx, owner, count).await?, count);
         let at = now();
+        if !below.is_empty() {
+            let ids = json(&below)?;
+            sqlx::query(self.texts.complete_all.clone())
+                .bind(owner.as_str())
+                .bind(ids.as_str())
+                .bind(at)
+                .persistent(p)
+                .execute(&mut *tx)
+                .await?;
+            let base = revisions.take(below.len());
+            self.revise(&mut tx, owner, &below, base).await?;
+        }
+        let base = revisions.take(parents.len());
+        self.revise(&mut tx, owner, &parents, base).await?;
+        let mut next = None;
+        if let Some(occurrence) = occurrence {
+            let target = Target {
+                list: task.list_id.map(|l| l.0),
+                parent: task.parent_id.map(|p| p.0),
+            };
+            let keyed = match self
+                .place_key(&mut tx, owner, target.siblings(), Slot::After(id.0), None)
+                .await?
+            {
+                Ok(keyed) => keyed,
+                Err(issue) => return Ok(Outcome::Invalid(vec![issue])),
+            };
+            if let Some(last) = keyed.renumbered {
+                revisions.extend_to(last);
+            }
+            let revision = revisions.one();
+            let created = self
+                .insert_task(&mut tx, owner, &occurrence, revision, target, &keyed.key)
+                .await?;
+            self.copy_subtasks(&mut tx, owner, &task, &created, &below, &mut revisions)
+                .await?;
+            next = Some(created);
+        }
+        let revision = revisions.one();
         let mut row: TaskRow = sqlx::query_as(SET_COMPLETED)
             .bind(id.0)
             .bind(owner.as_str())
@@ -290,11 +447,7 @@ where
             .persistent(p)
             .fetch_one(&mut *tx)
             .await?;
-        let mut next = None;
-        if let Some(occurrence) = occurrence {
-            let created = self
-                .insert_task(&mut tx, owner, &occurrence, revision - 1)
-                .await?;
+        if let Some(created) = &next {
             row = sqlx::query_as(SET_NEXT_TASK)
                 .bind(id.0)
                 .bind(owner.as_str())
@@ -302,9 +455,13 @@ where
                 .persistent(p)
                 .fetch_one(&mut *tx)
                 .await?;
-            next = Some(created);
         }
-        self.commit_changes(tx, owner, revision).await?;
+        self.commit_changes(tx, owner, revisions.last()).await?;
+        let next = match next {
+            // Read again: its copied subtasks are counted now.
+            Some(created) => self.get(owner, created.id).await?.or(Some(created)),
+            None => None,
+        };
         Ok(Outcome::Done(Completion {
             task: row.into_task(task.tags),
             next,
@@ -318,48 +475,341 @@ where
         expected_version: Option<i64>,
     ) -> Result<Outcome<()>, StoreError> {
         let mut tx = self.begin().await?;
-        let deleted: Option<(i64,)> = sqlx::query_as(
-            "DELETE FROM tasks WHERE id = $1 AND user_id = $2 \
-             AND ($3 IS NULL OR version = $3) RETURNING id",
-        )
-        .bind(id.0)
-        .bind(owner.as_str())
-        .bind(expected_version)
-        .persistent(self.persistent())
-        .fetch_optional(&mut *tx)
-        .await?;
-        if deleted.is_some() {
-            let revision = self.take_revisions(&mut tx, owner, 1).await?;
-            self.bury(&mut tx, owner, &[id.0], revision).await?;
-            self.commit_changes(tx, owner, revision).await?;
-            return Ok(Outcome::Done(()));
+        let Some(task) = self.load_for_update(&mut tx, owner, id).await? else {
+            return Ok(Outcome::NotFound);
+        };
+        if expected_version.is_some_and(|v| v != task.version) {
+            return Ok(Outcome::Stale);
         }
-        tx.rollback().await?;
-        Ok(match self.get(owner, id).await? {
-            Some(_) => Outcome::Stale,
-            None => Outcome::NotFound,
-        })
+        let parents: Vec<i64> = task.parent_id.map(|p| p.0).into_iter().collect();
+        let doomed: Vec<i64> = self
+            .subtree(&mut tx, owner, id.0)
+            .await?
+            .into_iter()
+            .map(|(sub, _)| sub)
+            .collect();
+        self.lock_tasks(&mut tx, owner, &doomed).await?;
+        let taken = doomed.len() + parents.len();
+        let mut last = self.take_revisions(&mut tx, owner, taken).await?;
+        // What the user's lock shows now: a subtask added while the rows were being locked
+        // goes too.
+        let doomed: Vec<i64> = self
+            .subtree(&mut tx, owner, id.0)
+            .await?
+            .into_iter()
+            .map(|(sub, _)| sub)
+            .collect();
+        let count = doomed.len() + parents.len();
+        if count > taken {
+            last = self.take_revisions(&mut tx, owner, count - taken).await?;
+        }
+        let base = last - i64::try_from(count).unwrap_or(i64::MAX);
+        self.delete_tasks(&mut tx, owner, &doomed, &parents, base)
+            .await?;
+        self.commit_changes(tx, owner, last).await?;
+        Ok(Outcome::Done(()))
     }
 
     async fn delete_completed(&self, owner: &UserId) -> Result<u64, StoreError> {
         let mut tx = self.begin().await?;
-        let rows: Vec<(i64,)> = sqlx::query_as(
-            "DELETE FROM tasks WHERE user_id = $1 AND completed = TRUE RETURNING id",
-        )
-        .bind(owner.as_str())
-        .persistent(self.persistent())
-        .fetch_all(&mut *tx)
-        .await?;
-        if rows.is_empty() {
+        let (doomed, parents) = self.completed_trees(&mut tx, owner).await?;
+        if doomed.is_empty() {
             tx.rollback().await?;
             return Ok(0);
         }
-        let mut ids: Vec<i64> = rows.into_iter().map(|(id,)| id).collect();
-        ids.sort_unstable();
-        let revision = self.take_revisions(&mut tx, owner, ids.len()).await?;
-        self.bury(&mut tx, owner, &ids, revision).await?;
+        self.lock_tasks(&mut tx, owner, &doomed).await?;
+        let taken = doomed.len() + parents.len();
+        let mut last = self.take_revisions(&mut tx, owner, taken).await?;
+        // What the user's lock shows now (a subtask added meanwhile goes too).
+        let (doomed, parents) = self.completed_trees(&mut tx, owner).await?;
+        let count = doomed.len() + parents.len();
+        if count > taken {
+            last = self.take_revisions(&mut tx, owner, count - taken).await?;
+        }
+        let base = last - i64::try_from(count).unwrap_or(i64::MAX);
+        self.delete_tasks(&mut tx, owner, &doomed, &parents, base)
+            .await?;
+        self.commit_changes(tx, owner, last).await?;
+        Ok(u64::try_from(doomed.len()).unwrap_or(u64::MAX))
+    }
+
+    async fn lists(&self, owner: &UserId) -> Result<Vec<List>, StoreError> {
+        let mut session = self.session().await?;
+        let rows: Vec<ListRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            list_columns!(),
+            " FROM lists WHERE user_id = $1 ORDER BY position, id"
+        ))
+        .bind(owner.as_str())
+        .persistent(self.persistent())
+        .fetch_all(session.conn())
+        .await?;
+        session.finish().await?;
+        Ok(rows.into_iter().map(ListRow::into_list).collect())
+    }
+
+    async fn get_list(&self, owner: &UserId, id: ListId) -> Result<Option<List>, StoreError> {
+        let mut session = self.session().await?;
+        let row: Option<ListRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            list_columns!(),
+            " FROM lists WHERE id = $1 AND user_id = $2"
+        ))
+        .bind(id.0)
+        .bind(owner.as_str())
+        .persistent(self.persistent())
+        .fetch_optional(session.conn())
+        .await?;
+        session.finish().await?;
+        Ok(row.map(ListRow::into_list))
+    }
+
+    async fn create_list(
+        &self,
+        owner: &UserId,
+        list: &NewList,
+    ) -> Result<Outcome<List>, StoreError> {
+        let p = self.persistent();
+        let mut tx = self.begin().await?;
+        // The user's lock first: the quota, the name and the position are then this
+        // transaction's to check.
+        let mut revisions = Revisions::ending(self.take_revisions(&mut tx, owner, 1).await?, 1);
+        let (count,): (i64,) = sqlx::query_as("SELECT count(*) FROM lists WHERE user_id = $1")
+            .bind(owner.as_str())
+            .persistent(p)
+            .fetch_one(&mut *tx)
+            .await?;
+        let max = self.quotas.max_lists_per_user;
+        if u64::try_from(count).unwrap_or(u64::MAX) >= max {
+            return Err(StoreError::QuotaExceeded(Quota::Lists(max)));
+        }
+        if let Some(conflict) = self.name_taken(&mut tx, owner, &list.name.key(), 0).await? {
+            return Ok(Outcome::Conflict(conflict));
+        }
+        let keyed = match self
+            .place_key(&mut tx, owner, Siblings::Lists, Slot::Last, None)
+            .await?
+        {
+            Ok(keyed) => keyed,
+            Err(issue) => return Ok(Outcome::Invalid(vec![issue])),
+        };
+        if let Some(last) = keyed.renumbered {
+            revisions.extend_to(last);
+        }
+        let at = now();
+        let row: ListRow = sqlx::query_as(concat!(
+            "INSERT INTO lists (user_id, name, name_key, color, position, revision, \
+             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING ",
+            list_columns!()
+        ))
+        .bind(owner.as_str())
+        .bind(list.name.as_str())
+        .bind(list.name.key().as_str())
+        .bind(list.color.as_ref().map(|c| c.as_str()))
+        .bind(keyed.key.as_str())
+        .bind(revisions.one())
+        .bind(at)
+        .persistent(p)
+        .fetch_one(&mut *tx)
+        .await?;
+        self.commit_changes(tx, owner, revisions.last()).await?;
+        Ok(Outcome::Done(row.into_list()))
+    }
+
+    async fn update_list(
+        &self,
+        owner: &UserId,
+        id: ListId,
+        changes: &ListChanges,
+        expected_version: Option<i64>,
+    ) -> Result<Outcome<List>, StoreError> {
+        let mut tx = self.begin().await?;
+        let Some(current) = self.list_for_update(&mut tx, owner, id).await? else {
+            return Ok(Outcome::NotFound);
+        };
+        let current = current.into_list();
+        if expected_version.is_some_and(|v| v != current.version) {
+            return Ok(Outcome::Stale);
+        }
+        let revision = self.take_revisions(&mut tx, owner, 1).await?;
+        let name = match &changes.name {
+            Some(name) => {
+                if let Some(conflict) = self.name_taken(&mut tx, owner, &name.key(), id.0).await? {
+                    return Ok(Outcome::Conflict(conflict));
+                }
+                name.as_str().to_owned()
+            }
+            None => current.name,
+        };
+        let color = match &changes.color {
+            Some(color) => color.as_ref().map(|c| c.as_str().to_owned()),
+            None => current.color,
+        };
+        let row: ListRow = sqlx::query_as(concat!(
+            "UPDATE lists SET name = $3, name_key = $4, color = $5, version = version + 1, \
+             updated_at = $6, revision = $7 WHERE id = $1 AND user_id = $2 RETURNING ",
+            list_columns!()
+        ))
+        .bind(id.0)
+        .bind(owner.as_str())
+        .bind(name.as_str())
+        .bind(name.to_lowercase().as_str())
+        .bind(color.as_deref())
+        .bind(now())
+        .bind(revision)
+        .persistent(self.persistent())
+        .fetch_one(&mut *tx)
+        .await?;
         self.commit_changes(tx, owner, revision).await?;
-        Ok(u64::try_from(ids.len()).unwrap_or(u64::MAX))
+        Ok(Outcome::Done(row.into_list()))
+    }
+
+    async fn move_list(
+        &self,
+        owner: &UserId,
+        id: ListId,
+        slot: Slot,
+        expected_version: Option<i64>,
+    ) -> Result<Outcome<List>, StoreError> {
+        let mut tx = self.begin().await?;
+        let Some(current) = self.list_for_update(&mut tx, owner, id).await? else {
+            return Ok(Outcome::NotFound);
+        };
+        if expected_version.is_some_and(|v| v != current.into_list().version) {
+            return Ok(Outcome::Stale);
+        }
+        let mut revisions = Revisions::ending(self.take_revisions(&mut tx, owner, 1).await?, 1);
+        let revision = revisions.one();
+        let keyed = match self
+            .place_key(&mut tx, owner, Siblings::Lists, slot, Some(id.0))
+            .await?
+        {
+            Ok(keyed) => keyed,
+            Err(issue) => return Ok(Outcome::Invalid(vec![issue])),
+        };
+        if let Some(last) = keyed.renumbered {
+            revisions.extend_to(last);
+        }
+        let row: ListRow = sqlx::query_as(concat!(
+            "UPDATE lists SET position = $3, version = version + 1, updated_at = $4, \
+             revision = $5 WHERE id = $1 AND user_id = $2 RETURNING ",
+            list_columns!()
+        ))
+        .bind(id.0)
+        .bind(owner.as_str())
+        .bind(keyed.key.as_str())
+        .bind(now())
+        .bind(revision)
+        .persistent(self.persistent())
+        .fetch_one(&mut *tx)
+        .await?;
+        self.commit_changes(tx, owner, revisions.last()).await?;
+        Ok(Outcome::Done(row.into_list()))
+    }
+
+    async fn delete_list(
+        &self,
+        owner: &UserId,
+        id: ListId,
+        tasks: Option<TasksOnDelete>,
+        expected_version: Option<i64>,
+    ) -> Result<Outcome<()>, StoreError> {
+        let p = self.persistent();
+        let mut tx = self.begin().await?;
+        let Some(current) = self.list_for_update(&mut tx, owner, id).await? else {
+            return Ok(Outcome::NotFound);
+        };
+        if expected_version.is_some_and(|v| v != current.into_list().version) {
+            return Ok(Outcome::Stale);
+        }
+        // Top-level tasks first, each level in its order. (A task goes into a list only
+        // holding the list, which this transaction holds: no task joins meanwhile.)
+        let members: Vec<(i64, Option<i64>)> = sqlx::query_as(
+            "SELECT id, parent_id FROM tasks WHERE user_id = $1 AND list_id = $2 \
+             ORDER BY parent_id IS NOT NULL, position, id",
+        )
+        .bind(owner.as_str())
+        .bind(id.0)
+        .persistent(p)
+        .fetch_all(&mut *tx)
+        .await?;
+        let Some(tasks) = tasks.or(members.is_empty().then_some(TasksOnDelete::Delete)) else {
+            return Ok(Outcome::Conflict(format!(
+                "the list still has {} task(s): delete it with `?tasks=inbox` to move them to \
+                 the inbox, or with `?tasks=delete` to delete them too",
+                members.len()
+            )));
+        };
+        let ids: Vec<i64> = members.iter().map(|(task, _)| *task).collect();
+        self.lock_tasks(&mut tx, owner, &ids).await?;
+        let count = ids.len() + 1;
+        let mut revisions =
+            Revisions::ending(self.take_revisions(&mut tx, owner, count).await?, count);
+        match tasks {
+            TasksOnDelete::Delete => {
+                let base = revisions.take(ids.len());
+                self.delete_tasks(&mut tx, owner, &ids, &[], base).await?;
+            }
+            TasksOnDelete::Inbox => {
+                // The top-level tasks go after the inbox's, in their order; their subtasks
+                // keep their places under them.
+                let top: Vec<i64> = members
+                    .iter()
+                    .filter(|(_, parent)| parent.is_none())
+                    .map(|(task, _)| *task)
+                    .collect();
+                let below: Vec<i64> = members
+                    .iter()
+                    .filter(|(_, parent)| parent.is_some())
+                    .map(|(task, _)| *task)
+                    .collect();
+                let inbox = Siblings::Tasks {
+                    list: None,
+                    parent: None,
+                };
+                let mut keys = Vec::with_capacity(top.len());
+                let mut last = match self
+                    .place_key(&mut tx, owner, inbox, Slot::Last, None)
+                    .await?
+                {
+                    Ok(keyed) => {
+                        if let Some(renumbered) = keyed.renumbered {
+                            revisions.extend_to(renumbered);
+                        }
+                        keyed.key
+                    }
+                    Err(issue) => return Ok(Outcome::Invalid(vec![issue])),
+                };
+                for _ in &top {
+                    keys.push(last.clone());
+                    last = order::between(Some(&last), None).unwrap_or_else(|| last.clone());
+                }
+                let base = revisions.take(top.len());
+                self.reposition(&mut tx, owner, inbox, &top, &keys, base)
+                    .await?;
+                let base = revisions.take(below.len());
+                self.relist(&mut tx, owner, &below, None, base, now())
+                    .await?;
+            }
+        }
+        sqlx::query("DELETE FROM lists WHERE id = $1 AND user_id = $2")
+            .bind(id.0)
+            .bind(owner.as_str())
+            .persistent(p)
+            .execute(&mut *tx)
+            .await?;
+        let revision = revisions.one();
+        let list = json(&[id.0])?;
+        sqlx::query(self.texts.list_tombstones.clone())
+            .bind(owner.as_str())
+            .bind(revision - 1)
+            .bind(now())
+            .bind(list.as_str())
+            .persistent(p)
+            .execute(&mut *tx)
+            .await?;
+        self.commit_changes(tx, owner, revisions.last()).await?;
+        Ok(Outcome::Done(()))
     }
 
     async fn tags(&self, owner: &UserId, query: &TagQuery) -> Result<TagPage, StoreError> {
@@ -430,7 +880,8 @@ where
     /// each change up to `R`, or the one that replaced it since (which is above `R`, and so
     /// left for the next page, where it belongs). The tombstones come with the user's
     /// compaction mark, read by the same statement: a compaction between the reads is seen.
-    /// Three statements, and no round trips for `BEGIN` and `COMMIT`.
+    /// Four statements (the tasks, the lists, the tombstones), and no round trips for `BEGIN`
+    /// and `COMMIT`.
     async fn changes(
         &self,
         owner: &UserId,
@@ -471,7 +922,15 @@ where
             .persistent(p)
             .fetch_all(session.conn())
             .await?;
-        let mut deletions: Vec<(i64, i64)> = sqlx::query_as(self.texts.deleted.clone())
+        let lists: Vec<RevisedListRow> = sqlx::query_as(self.texts.lists_changed.clone())
+            .bind(owner.as_str())
+            .bind(start.after)
+            .bind(revision)
+            .bind(fetch)
+            .persistent(p)
+            .fetch_all(session.conn())
+            .await?;
+        let mut deletions: Vec<(i64, i64, String)> = sqlx::query_as(self.texts.deleted.clone())
             .bind(owner.as_str())
             .bind(start.deletions_after)
             .bind(revision)
@@ -482,7 +941,7 @@ where
         session.finish().await?;
         // The compaction mark comes first (revision 0; every change has a higher one).
         let compacted_now = match deletions.first() {
-            Some(&(0, compacted)) => {
+            Some(&(0, compacted, _)) => {
                 deletions.remove(0);
                 compacted
             }
@@ -492,7 +951,7 @@ where
             return Ok(FeedRead::Expired);
         }
         Ok(FeedRead::Page(feed::page(
-            start, revision, tasks, deletions, limit,
+            start, revision, tasks, lists, deletions, limit,
         )))
     }
 

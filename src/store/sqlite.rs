@@ -83,8 +83,8 @@ impl Dialect for SqliteDialect {
     // One process owns the database: its writers tell its streams directly.
     const NOTIFY: Option<&'static str> = None;
 
-    fn json_rows(param: &str) -> String {
-        format!("(SELECT value, key + 1 AS ord FROM json_each({param})) AS a")
+    fn json_rows_as(param: &str, alias: &str) -> String {
+        format!("(SELECT value, key + 1 AS ord FROM json_each({param})) AS {alias}")
     }
 
     /// A write transaction, taken at once (`BEGIN IMMEDIATE`) so that two transactions never

@@ -10,8 +10,9 @@ use sqlx::{AssertSqlSafe, Database, Encode, Executor, FromRow, SqlSafeStr, SqlSt
 
 use super::dialect::{Dialect, RowsAffected as _};
 use super::listing::Param;
-use super::row::{RevisedRow, TaggedRow, TaskRow, TaskValues};
+use super::row::{ListRow, RevisedListRow, RevisedRow, TaggedRow, TaskRow, TaskValues};
 use super::sql::SqlStore;
+use super::tree::Target;
 use super::{Created, IDEMPOTENCY_WINDOW, IdempotencyKey, Quota, StoreError};
 use crate::domain::{NewTask, Tag, Task, TaskId, UserId, now};
 
@@ -19,17 +20,34 @@ use crate::domain::{NewTask, Tag, Task, TaskId, UserId, now};
 macro_rules! columns {
     () => {
         "id, user_id, title, description, completed, completed_at, priority, due_at, due_offset, \
-         remind_at, recurrence, occurrence, anchor_day, next_task_id, version, created_at, updated_at"
+         remind_at, recurrence, occurrence, anchor_day, next_task_id, version, created_at, \
+         updated_at, list_id, parent_id, position, \
+         (SELECT count(*) FROM tasks AS c WHERE c.parent_id = tasks.id) AS subtask_count, \
+         (SELECT count(*) FROM tasks AS c WHERE c.parent_id = tasks.id AND c.completed = TRUE) \
+         AS completed_subtask_count"
     };
 }
 
+/// The list columns, in [`ListRow`](super::row::ListRow)'s order, with the list's task counts.
+macro_rules! list_columns {
+    () => {
+        "id, user_id, name, color, position, version, created_at, updated_at, \
+         (SELECT count(*) FROM tasks WHERE tasks.list_id = lists.id) AS task_count, \
+         (SELECT count(*) FROM tasks WHERE tasks.list_id = lists.id AND tasks.completed = FALSE) \
+         AS pending_count"
+    };
+}
+pub(super) use list_columns;
+
 /// Inserts a new task and returns its row. Binds the user id, then the [`TaskValues`] (`$13`,
-/// the time of the write, is also the update time), then the revision (`$14`).
+/// the time of the write, is also the update time), then the revision (`$14`), the list
+/// (`$15`), the parent (`$16`) and the position (`$17`).
 pub(super) const INSERT_TASK: &str = concat!(
     "INSERT INTO tasks (user_id, title, description, completed, priority, due_at, \
      due_offset, remind_at, recurrence, occurrence, anchor_day, version, title_key, \
-     search_text, created_at, updated_at, revision) \
-     VALUES ($1, $2, $3, FALSE, $4, $5, $6, $7, $8, $9, $10, 1, $11, $12, $13, $13, $14) \
+     search_text, created_at, updated_at, revision, list_id, parent_id, position) \
+     VALUES ($1, $2, $3, FALSE, $4, $5, $6, $7, $8, $9, $10, 1, $11, $12, $13, $13, $14, \
+     $15, $16, $17) \
      RETURNING ",
     columns!()
 );
@@ -50,6 +68,15 @@ const UPDATE_TASK: &str = concat!(
 pub(super) const SET_COMPLETED: &str = concat!(
     "UPDATE tasks SET completed = $3, completed_at = $4, \
      version = version + 1, updated_at = $5, revision = $6 \
+     WHERE id = $1 AND user_id = $2 RETURNING ",
+    columns!()
+);
+
+/// Moves a task and returns its row. Binds the task id, the user id, the list, the parent, the
+/// position, the revision, how much to add to the version (0 or 1) and the time of the write.
+pub(super) const MOVE_TASK: &str = concat!(
+    "UPDATE tasks SET list_id = $3, parent_id = $4, position = $5, revision = $6, \
+     version = version + $7, updated_at = $8 \
      WHERE id = $1 AND user_id = $2 RETURNING ",
     columns!()
 );
@@ -88,8 +115,8 @@ pub(super) struct Texts {
     /// A user's tasks changed after revision `$2` and up to `$3`, oldest change first, at most
     /// `$4` (rows of [`RevisedRow`](super::row::RevisedRow)).
     pub changed: SqlStr,
-    /// `(revision, task id)` of a user's tombstones after revision `$2` and up to `$3`, oldest
-    /// first, at most `$4`, preceded by `(0, compacted_through)` of the user (read in the same
+    /// `(revision, task or list id, kind)` of a user's tombstones after revision `$2` and up to
+    /// `$3`, oldest first, at most `$4`, preceded by `(0, compacted_through, 'task')` of the user (read in the same
     /// statement, so that a compaction meanwhile cannot go unnoticed).
     pub deleted: SqlStr,
     /// Tombstones of user `$1` for the task ids of the JSON array `$4`, at revisions `$2 + 1`,
@@ -97,6 +124,42 @@ pub(super) struct Texts {
     pub tombstones: SqlStr,
     /// The latest revision of each user of the JSON array `$1`.
     pub revisions: SqlStr,
+    /// A user's lists changed after revision `$2` and up to `$3`, oldest change first, at most
+    /// `$4` (rows of [`RevisedListRow`](super::row::RevisedListRow)).
+    pub lists_changed: SqlStr,
+    /// Tombstones of lists, as [`Self::tombstones`].
+    pub list_tombstones: SqlStr,
+    /// Gives the tasks of the JSON array `$3` (ids) of user `$1` the revisions `$2 + 1`,
+    /// `$2 + 2`, … in the array's order: they are in the feed again (their subtask counts
+    /// changed).
+    pub revise: SqlStr,
+    /// Rewrites the tasks of the JSON array `$3` (ids) of user `$1`: positions from the JSON
+    /// array `$4` (same order), revisions `$2 + 1`, … , version bumped, changed at `$5`.
+    pub reposition: SqlStr,
+    /// The same for lists.
+    pub reposition_lists: SqlStr,
+    /// Moves the tasks of the JSON array `$3` (ids) of user `$1` to list `$4` (NULL: the
+    /// inbox): revisions `$2 + 1`, …, version bumped, changed at `$5`.
+    pub relist: SqlStr,
+    /// Locks the tasks of user `$1` in the JSON array `$2` (ids) for the rest of the
+    /// transaction; `None` where a write transaction already excludes others.
+    pub lock_tasks: Option<SqlStr>,
+    /// Task `$1` of user `$2` and its subtasks at every level: `(id, depth)` (the task at
+    /// depth 1), parents before children.
+    pub subtree: SqlStr,
+    /// Task `$1` of user `$2` and its ancestors: ids, the task first.
+    pub ancestors: SqlStr,
+    /// List `$1` of user `$2`, locked for the rest of the transaction.
+    pub list_for_update: SqlStr,
+    /// Tasks of user `$1` in the JSON array `$2` (ids), with their tags.
+    pub select_ids: SqlStr,
+    /// Deletes the tasks of user `$1` in the JSON array `$2` (ids).
+    pub delete_ids: SqlStr,
+    /// Completes the pending tasks of user `$1` in the JSON array `$2` (ids) at `$3` (their
+    /// revisions are given apart).
+    pub complete_all: SqlStr,
+    /// Locks the task `$1` of user `$2`; returns its list (`(id, list_id)`).
+    pub task_list_for_update: SqlStr,
 }
 
 impl Texts {
@@ -124,11 +187,12 @@ impl Texts {
                 D::TAGS
             )),
             deleted: shared(
-                "SELECT revision, task_id FROM (SELECT revision, task_id FROM task_tombstones \
+                "SELECT revision, task_id, kind FROM (SELECT revision, task_id, kind \
+                 FROM task_tombstones \
                  WHERE user_id = $1 AND revision > $2 AND revision <= $3 \
                  ORDER BY revision LIMIT $4) AS d \
-                 UNION ALL SELECT 0, compacted_through FROM user_revisions WHERE user_id = $1 \
-                 ORDER BY 1"
+                 UNION ALL SELECT 0, compacted_through, 'task' FROM user_revisions \
+                 WHERE user_id = $1 ORDER BY 1"
                     .to_owned(),
             ),
             tombstones: shared(format!(
@@ -141,11 +205,101 @@ impl Texts {
                  WHERE user_id IN (SELECT a.value FROM {})",
                 D::json_rows("$1")
             )),
+            lists_changed: shared(format!(
+                "SELECT revision AS change_revision, {} FROM lists \
+                 WHERE user_id = $1 AND revision > $2 AND revision <= $3 \
+                 ORDER BY revision LIMIT $4",
+                list_columns!()
+            )),
+            list_tombstones: shared(format!(
+                "INSERT INTO task_tombstones (user_id, task_id, revision, deleted_at, kind) \
+                 SELECT $1, CAST(a.value AS BIGINT), $2 + a.ord, $3, 'list' FROM {}",
+                D::json_rows("$4")
+            )),
+            revise: shared(format!(
+                "UPDATE tasks SET revision = $2 + a.ord FROM {} \
+                 WHERE tasks.id = CAST(a.value AS BIGINT) AND tasks.user_id = $1",
+                D::json_rows("$3")
+            )),
+            reposition: shared(format!(
+                "UPDATE tasks SET list_id = $6, position = k.value, revision = $2 + a.ord, \
+                 version = version + 1, updated_at = $5 \
+                 FROM {} JOIN {} ON k.ord = a.ord \
+                 WHERE tasks.id = CAST(a.value AS BIGINT) AND tasks.user_id = $1",
+                D::json_rows("$3"),
+                D::json_rows_as("$4", "k")
+            )),
+            reposition_lists: shared(format!(
+                "UPDATE lists SET position = k.value, revision = $2 + a.ord, \
+                 version = version + 1, updated_at = $5 \
+                 FROM {} JOIN {} ON k.ord = a.ord \
+                 WHERE lists.id = CAST(a.value AS BIGINT) AND lists.user_id = $1",
+                D::json_rows("$3"),
+                D::json_rows_as("$4", "k")
+            )),
+            relist: shared(format!(
+                "UPDATE tasks SET list_id = $4, revision = $2 + a.ord, \
+                 version = version + 1, updated_at = $5 FROM {} \
+                 WHERE tasks.id = CAST(a.value AS BIGINT) AND tasks.user_id = $1",
+                D::json_rows("$3")
+            )),
+            lock_tasks: (!D::LOCK.is_empty()).then(|| {
+                shared(format!(
+                    "SELECT id FROM tasks WHERE user_id = $1 \
+                     AND id IN (SELECT CAST(a.value AS BIGINT) FROM {}){}",
+                    D::json_rows("$2"),
+                    D::LOCK
+                ))
+            }),
+            subtree: shared(format!(
+                "WITH RECURSIVE down(id, depth) AS ( \
+                   SELECT id, CAST(1 AS BIGINT) FROM tasks WHERE id = $1 AND user_id = $2 \
+                   UNION ALL SELECT t.id, down.depth + 1 FROM tasks AS t \
+                   JOIN down ON t.parent_id = down.id WHERE down.depth < {limit}) \
+                 SELECT id, depth FROM down ORDER BY depth, id",
+                limit = RECURSION_LIMIT
+            )),
+            ancestors: shared(format!(
+                "WITH RECURSIVE up(id, parent_id, n) AS ( \
+                   SELECT id, parent_id, 1 FROM tasks WHERE id = $1 AND user_id = $2 \
+                   UNION ALL SELECT t.id, t.parent_id, up.n + 1 FROM tasks AS t \
+                   JOIN up ON t.id = up.parent_id WHERE up.n < {limit}) \
+                 SELECT id FROM up ORDER BY n",
+                limit = RECURSION_LIMIT
+            )),
+            list_for_update: shared(format!(
+                "SELECT {} FROM lists WHERE id = $1 AND user_id = $2{}",
+                list_columns!(),
+                D::LOCK
+            )),
+            select_ids: shared(format!(
+                "{select} WHERE user_id = $1 AND id IN (SELECT CAST(a.value AS BIGINT) FROM {})",
+                D::json_rows("$2")
+            )),
+            delete_ids: shared(format!(
+                "DELETE FROM tasks WHERE user_id = $1 \
+                 AND id IN (SELECT CAST(a.value AS BIGINT) FROM {})",
+                D::json_rows("$2")
+            )),
+            complete_all: shared(format!(
+                "UPDATE tasks SET completed = TRUE, completed_at = $3, version = version + 1, \
+                 updated_at = $3 FROM {} WHERE tasks.id = CAST(a.value AS BIGINT) \
+                 AND tasks.user_id = $1 AND tasks.completed = FALSE",
+                D::json_rows("$2")
+            )),
+            task_list_for_update: shared(format!(
+                "SELECT id, list_id FROM tasks WHERE id = $1 AND user_id = $2{}",
+                D::LOCK
+            )),
             select,
             tag_key_in: D::TAG_KEY_IN,
         }
     }
 }
+
+/// How far the recursive statements follow parents (a guard: the rules keep trees at
+/// [`MAX_DEPTH`](crate::domain::MAX_DEPTH) levels and free of cycles).
+const RECURSION_LIMIT: u32 = 16;
 
 /// The user and revision a commit's notification names (PostgreSQL `NOTIFY`, written by the
 /// dialect's `NOTIFY`): `<revision> <user id>`.
@@ -186,10 +340,16 @@ where
     for<'c> &'c mut Conn<D>: Executor<'c, Database = D::Db>,
     TaskRow: Read<D::Db>,
     TaggedRow: Read<D::Db>,
+    ListRow: Read<D::Db>,
+    RevisedListRow: Read<D::Db>,
+    (String,): Read<D::Db>,
+    (Option<String>,): Read<D::Db>,
     (String, String): Read<D::Db>,
     (String, i64): Read<D::Db>,
     (i64,): Read<D::Db>,
     (i64, i64): Read<D::Db>,
+    (i64, Option<i64>): Read<D::Db>,
+    (i64, i64, String): Read<D::Db>,
     RevisedRow: Read<D::Db>,
     for<'a> &'a str: Bind<D::Db>,
     for<'a> Option<&'a str>: Encode<'a, D::Db> + Type<D::Db>,
@@ -281,14 +441,16 @@ where
         Ok(())
     }
 
-    /// Stores a new task with its tags, within the user's quotas; returns it as stored.
-    /// Stores a new task with its tags, changed at `revision`; returns it as stored.
+    /// Stores a new task with its tags, within the user's quotas, changed at `revision`, in
+    /// `target` at `position`; returns it as stored.
     pub(super) async fn insert_task(
         &self,
         tx: &mut Conn<D>,
         owner: &UserId,
         task: &NewTask,
         revision: i64,
+        target: Target,
+        position: &str,
     ) -> Result<Task, StoreError> {
         self.lock_owner(tx, owner).await?;
         self.check_task_quota(tx, owner).await?;
@@ -296,6 +458,9 @@ where
         let row: TaskRow =
             Self::bind_values(sqlx::query_as(INSERT_TASK).bind(owner.as_str()), &values)
                 .bind(revision)
+                .bind(target.list)
+                .bind(target.parent)
+                .bind(position)
                 .persistent(self.persistent())
                 .fetch_one(&mut *tx)
                 .await?;

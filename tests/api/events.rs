@@ -115,12 +115,87 @@ async fn every_write_kind_appears_exactly_once(app: TestApp) {
     assert_eq!(app.clear_completed("alice").await, 2);
     let mut cleared = vec![done.id, other.id];
     cleared.sort();
-    let last = expect_changes(
+    expect_changes(
         &mut stream,
         cleared
             .into_iter()
             .map(|id| Change::Delete { id })
             .collect(),
+    )
+    .await;
+
+    // Lists, subtasks and moves (issue #15).
+    let list = app.create_named_list("alice", "Work").await;
+    expect_changes(&mut stream, vec![Change::ListUpsert { list: list.clone() }]).await;
+    let list = app
+        .move_list("alice", list.id, json!({ "after": null }))
+        .await;
+    expect_changes(&mut stream, vec![Change::ListUpsert { list: list.clone() }]).await;
+    let parent = app
+        .create_task("alice", json!({ "title": "parent", "list_id": list.id }))
+        .await;
+    expect_changes(
+        &mut stream,
+        vec![Change::Upsert {
+            task: parent.clone(),
+        }],
+    )
+    .await;
+    let child = app
+        .create_task("alice", json!({ "title": "child", "parent_id": parent.id }))
+        .await;
+    let parent = app.get_task("alice", parent.id).await;
+    expect_changes(
+        &mut stream,
+        vec![
+            Change::Upsert {
+                task: child.clone(),
+            },
+            Change::Upsert {
+                task: parent.clone(),
+            },
+        ],
+    )
+    .await;
+    let parent = app
+        .move_task("alice", parent.id, json!({ "list_id": null }))
+        .await;
+    let child = app.get_task("alice", child.id).await;
+    expect_changes(
+        &mut stream,
+        vec![
+            Change::Upsert {
+                task: parent.clone(),
+            },
+            Change::Upsert {
+                task: child.clone(),
+            },
+        ],
+    )
+    .await;
+    let parent = app.set_completed("alice", parent.id, true).await;
+    let child = app.get_task("alice", child.id).await;
+    expect_changes(
+        &mut stream,
+        vec![
+            Change::Upsert {
+                task: child.clone(),
+            },
+            Change::Upsert {
+                task: parent.clone(),
+            },
+        ],
+    )
+    .await;
+    app.delete_list("alice", list.id, "").await;
+    expect_changes(&mut stream, vec![Change::ListDelete { id: list.id }]).await;
+    assert_eq!(app.clear_completed("alice").await, 2);
+    let last = expect_changes(
+        &mut stream,
+        vec![
+            Change::Delete { id: parent.id },
+            Change::Delete { id: child.id },
+        ],
     )
     .await;
 

@@ -35,6 +35,8 @@ pub(crate) fn summary(changes: &[Change]) -> Vec<String> {
         .map(|change| match change {
             Change::Upsert { task } => format!("+{}", task.id),
             Change::Delete { id } => format!("-{id}"),
+            Change::ListUpsert { list } => format!("+list{}", list.id),
+            Change::ListDelete { id } => format!("-list{id}"),
         })
         .collect()
 }
@@ -204,6 +206,108 @@ async fn every_write_kind_is_in_the_feed(app: TestApp) {
     assert_eq!(app.clear_completed("alice").await, 0);
     next(vec![]).await;
 
+    // Lists, subtasks and manual order: each list write is a list change; a subtask's write
+    // sends its parent again (its counts changed); a move sends the task then the subtasks it
+    // took along; a cascade sends every subtask it completed, then the task.
+    let list = app.create_named_list("alice", "Work").await;
+    next(vec![Change::ListUpsert { list: list.clone() }]).await;
+    let list = app
+        .update_list("alice", list.id, json!({ "name": "Job" }))
+        .await;
+    next(vec![Change::ListUpsert { list: list.clone() }]).await;
+    let home = app.create_named_list("alice", "Home").await;
+    next(vec![Change::ListUpsert { list: home.clone() }]).await;
+    let home = app
+        .move_list("alice", home.id, json!({ "after": null }))
+        .await;
+    next(vec![Change::ListUpsert { list: home.clone() }]).await;
+    let parent = app
+        .create_task("alice", json!({ "title": "parent", "list_id": list.id }))
+        .await;
+    next(vec![Change::Upsert {
+        task: parent.clone(),
+    }])
+    .await;
+    let child = app
+        .create_task("alice", json!({ "title": "child", "parent_id": parent.id }))
+        .await;
+    let parent = app.get_task("alice", parent.id).await;
+    next(vec![
+        Change::Upsert {
+            task: child.clone(),
+        },
+        Change::Upsert {
+            task: parent.clone(),
+        },
+    ])
+    .await;
+    let brief = app
+        .create_task("alice", json!({ "title": "brief", "parent_id": parent.id }))
+        .await;
+    next(vec![
+        Change::Upsert {
+            task: brief.clone(),
+        },
+        Change::Upsert {
+            task: app.get_task("alice", parent.id).await,
+        },
+    ])
+    .await;
+    app.delete_task("alice", brief.id).await;
+    next(vec![
+        Change::Delete { id: brief.id },
+        Change::Upsert {
+            task: app.get_task("alice", parent.id).await,
+        },
+    ])
+    .await;
+    let parent = app
+        .move_task("alice", parent.id, json!({ "list_id": home.id }))
+        .await;
+    let child = app.get_task("alice", child.id).await;
+    next(vec![
+        Change::Upsert {
+            task: parent.clone(),
+        },
+        Change::Upsert {
+            task: child.clone(),
+        },
+    ])
+    .await;
+    let parent = app.set_completed("alice", parent.id, true).await;
+    let child = app.get_task("alice", child.id).await;
+    assert!(child.completed);
+    next(vec![
+        Change::Upsert {
+            task: child.clone(),
+        },
+        Change::Upsert {
+            task: parent.clone(),
+        },
+    ])
+    .await;
+    // A list deleted with its tasks: their tombstones, then the list's.
+    app.delete_list("alice", home.id, "?tasks=delete").await;
+    next(vec![
+        Change::Delete { id: parent.id },
+        Change::Delete { id: child.id },
+        Change::ListDelete { id: home.id },
+    ])
+    .await;
+    // A list deleted, its tasks moved to the inbox.
+    let kept = app
+        .create_task("alice", json!({ "title": "kept", "list_id": list.id }))
+        .await;
+    next(vec![Change::Upsert { task: kept.clone() }]).await;
+    app.delete_list("alice", list.id, "?tasks=inbox").await;
+    next(vec![
+        Change::Upsert {
+            task: app.get_task("alice", kept.id).await,
+        },
+        Change::ListDelete { id: list.id },
+    ])
+    .await;
+
     // Failed writes take no revision and leave nothing.
     let stale = app
         .request(reqwest::Method::DELETE, "alice", "/api/alice/tasks/999999")
@@ -222,6 +326,7 @@ async fn every_write_kind_is_in_the_feed(app: TestApp) {
     app.sync_changes("alice", Some(&start), 2, &mut replica)
         .await;
     assert_eq!(replica.sorted(), listing(&app, "alice").await);
+    assert!(replica.lists.is_empty());
 }
 
 /// One writer's work: creates, updates, toggles and deletes of its own tasks, tolerating the

@@ -17,6 +17,7 @@ use crate::support::{
 const SPEC: &str = include_str!("../../openapi.yaml");
 
 on_both_backends!(
+    ids_in_bodies_are_numbers_of_this_users_items,
     the_tag_filter_is_one_bounded_query,
     repeatable_parameters_take_at_most_20_values,
     text_parameters_follow_the_text_rules,
@@ -318,6 +319,62 @@ async fn strictness_holds_at_every_depth(app: TestApp) {
     );
 }
 
+/// Ids in bodies (`list_id`, `parent_id`, `after`) are JSON numbers of this user's lists and
+/// tasks: a string of digits, a fraction, zero, a negative, a number past 2^53 or another
+/// user's id is a 422 on that field, and a task is never its own parent.
+async fn ids_in_bodies_are_numbers_of_this_users_items(app: TestApp) {
+    let task = app.create_titled("alice", "t").await;
+    let list = app.create_named_list("alice", "l").await;
+    let bobs = app.create_titled("bob", "b").await;
+    for field in ["list_id", "parent_id"] {
+        for bad in [
+            json!(list.id.to_string()),
+            json!(1.5),
+            json!(0),
+            json!(-1),
+            json!(9_007_199_254_740_993_i64),
+            json!(true),
+            json!({ "id": 1 }),
+        ] {
+            let body = json!({ "title": "x", field: bad });
+            let problem =
+                assert_problem(app.try_create_task("alice", body.clone()).await, 422).await;
+            assert_eq!(error_fields(&problem), [field], "{body}");
+            let body = json!({ field: bad });
+            let problem = assert_problem(
+                app.try_update_task("alice", task.id, body.clone()).await,
+                422,
+            )
+            .await;
+            assert_eq!(error_fields(&problem), [field], "{body}");
+            let problem =
+                assert_problem(app.try_move_task("alice", task.id, body.clone()).await, 422).await;
+            assert_eq!(error_fields(&problem), [field], "{body}");
+        }
+    }
+    for body in [
+        json!({ "parent_id": task.id }),
+        json!({ "parent_id": bobs.id }),
+        json!({ "after": task.id }),
+        json!({ "after": bobs.id }),
+        json!({ "list_id": list.id, "parent_id": task.id }),
+    ] {
+        let problem =
+            assert_problem(app.try_move_task("alice", task.id, body.clone()).await, 422).await;
+        assert!(!error_fields(&problem).is_empty(), "{body}");
+    }
+    assert_eq!(
+        app.get_task("alice", task.id).await,
+        task,
+        "nothing changed"
+    );
+    assert_eq!(
+        app.get_task("bob", bobs.id).await,
+        bobs,
+        "nothing of Bob's changed"
+    );
+}
+
 async fn post_raw(app: &TestApp, path: &str, content_type: &str, body: &str) -> reqwest::Response {
     app.request(Method::POST, "alice", path)
         .header("content-type", content_type)
@@ -439,7 +496,8 @@ async fn every_route_refuses_parameters_it_does_not_take(app: TestApp) {
     for (template, item) in spec["paths"].as_object().unwrap() {
         let path = template
             .replace("{user_id}", "alice")
-            .replace("{id}", &task.id.to_string());
+            .replace("{id}", &task.id.to_string())
+            .replace("{list_id}", "1");
         for method in item.as_object().unwrap().keys() {
             let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
             let mut request = app.request(method.clone(), "alice", &format!("{path}?bogus=1"));

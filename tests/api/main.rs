@@ -20,6 +20,7 @@ mod lifecycle;
 mod listing;
 mod mcp;
 mod operations;
+mod organize;
 mod persistence;
 mod properties;
 mod recurrence;

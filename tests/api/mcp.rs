@@ -15,6 +15,7 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 
 use crate::better_auth::fixture::BetterAuth;
 use crate::cli::todo_api;
+use crate::events::expect_changes;
 use crate::operations::tokio_stream;
 use crate::support::{
     Backend, Change, Replica, ServerConfig, Task, TestApp, assert_problem, on_both_backends,
@@ -67,7 +68,169 @@ fn user_vars(app: &TestApp, prefix: &str, user: &str) -> [(String, String); 2] {
     ]
 }
 
-on_both_backends!(the_official_typescript_client_uses_every_tool);
+on_both_backends!(
+    the_official_typescript_client_uses_every_tool,
+    lists_and_moves_are_tools_too,
+    mcp_writes_reach_the_event_stream,
+);
+
+/// Calls the tool `name` with `arguments` as `user` (plain JSON-RPC over the stateless
+/// transport); returns the result (`isError` and `structuredContent`).
+async fn call_tool_as(app: &TestApp, user: &str, name: &str, arguments: Value) -> Value {
+    let request = json!({
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "tools/call",
+        "params": { "name": name, "arguments": arguments }
+    });
+    let response = mcp_post(app, user).json(&request).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.unwrap();
+    body["result"].clone()
+}
+
+/// The structured result of a call that succeeded.
+async fn tool_ok(app: &TestApp, user: &str, name: &str, arguments: Value) -> Value {
+    let result = call_tool_as(app, user, name, arguments.clone()).await;
+    assert_eq!(result["isError"], false, "{name} {arguments}: {result}");
+    result["structuredContent"].clone()
+}
+
+/// The message of a call that was refused.
+async fn tool_refused(app: &TestApp, user: &str, name: &str, arguments: Value) -> String {
+    let result = call_tool_as(app, user, name, arguments.clone()).await;
+    assert_eq!(result["isError"], true, "{name} {arguments}: {result}");
+    result["content"][0]["text"].as_str().unwrap().to_owned()
+}
+
+async fn lists_and_moves_are_tools_too(app: TestApp) {
+    let work = tool_ok(
+        &app,
+        "alice",
+        "create_list",
+        json!({ "name": "Work", "color": "#FF0000" }),
+    )
+    .await;
+    assert_eq!(work["status"], "created");
+    let work_id = work["list_id"].as_i64().unwrap();
+    assert_eq!(work["list"]["color"], "#ff0000");
+    let message = tool_refused(&app, "alice", "create_list", json!({ "name": "work" })).await;
+    assert!(message.contains("already has this name"), "{message}");
+    let message = tool_refused(
+        &app,
+        "alice",
+        "create_list",
+        json!({ "name": "x", "color": "red" }),
+    )
+    .await;
+    assert!(message.contains("`color`"), "{message}");
+
+    let parent = tool_ok(
+        &app,
+        "alice",
+        "add_task",
+        json!({ "title": "report", "list_id": work_id }),
+    )
+    .await;
+    let parent_id = parent["task_id"].as_i64().unwrap();
+    assert_eq!(parent["task"]["list_id"], work_id);
+    let child = tool_ok(
+        &app,
+        "alice",
+        "add_task",
+        json!({ "title": "figures", "parent_id": parent_id }),
+    )
+    .await;
+    let child_id = child["task_id"].as_i64().unwrap();
+    assert_eq!(child["task"]["list_id"], work_id);
+    assert_eq!(child["task"]["parent_id"], parent_id);
+    let message = tool_refused(
+        &app,
+        "alice",
+        "add_task",
+        json!({ "title": "x", "list_id": 999_999 }),
+    )
+    .await;
+    assert!(message.contains("`list_id`"), "{message}");
+    let other = tool_ok(&app, "alice", "add_task", json!({ "title": "other" })).await;
+    let other_id = other["task_id"].as_i64().unwrap();
+
+    // Moves: into the list first, under the parent, out again.
+    let moved = tool_ok(
+        &app,
+        "alice",
+        "move_task",
+        json!({ "task_id": other_id, "list_id": work_id, "after": null }),
+    )
+    .await;
+    assert_eq!(moved["status"], "moved");
+    assert_eq!(moved["task"]["list_id"], work_id);
+    let page = tool_ok(
+        &app,
+        "alice",
+        "list_tasks",
+        json!({ "list_id": work_id, "top_level": true, "sort": "position" }),
+    )
+    .await;
+    let titles: Vec<&str> = page["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(titles, ["other", "report"]);
+    let message = tool_refused(
+        &app,
+        "alice",
+        "move_task",
+        json!({ "task_id": parent_id, "parent_id": child_id }),
+    )
+    .await;
+    assert!(message.contains("`parent_id`"), "{message}");
+    tool_ok(
+        &app,
+        "alice",
+        "update_task",
+        json!({ "task_id": other_id, "parent_id": parent_id }),
+    )
+    .await;
+    let parent_now = app.get_task("alice", parent_id).await;
+    assert_eq!(parent_now.subtask_count, 2);
+
+    let renamed = tool_ok(
+        &app,
+        "alice",
+        "update_list",
+        json!({ "list_id": work_id, "name": "Job", "color": null }),
+    )
+    .await;
+    assert_eq!(renamed["list"]["name"], "Job");
+    assert_eq!(renamed["list"]["color"], Value::Null);
+    let lists = tool_ok(&app, "alice", "list_lists", json!({})).await;
+    assert_eq!(lists["lists"][0]["task_count"], 3);
+    // Bob sees none of it.
+    assert_eq!(
+        tool_ok(&app, "bob", "list_lists", json!({})).await["lists"],
+        json!([])
+    );
+    let message = tool_refused(&app, "bob", "delete_list", json!({ "list_id": work_id })).await;
+    assert!(message.contains("No list"), "{message}");
+
+    let message = tool_refused(&app, "alice", "delete_list", json!({ "list_id": work_id })).await;
+    assert!(message.contains("3 task"), "{message}");
+    let deleted = tool_ok(
+        &app,
+        "alice",
+        "delete_list",
+        json!({ "list_id": work_id, "tasks": "inbox" }),
+    )
+    .await;
+    assert_eq!(deleted["status"], "deleted");
+    assert_eq!(deleted["name"], "Job");
+    let inbox = app.list_tasks("alice", "?list_id=inbox").await;
+    assert_eq!(inbox.len(), 3);
+    assert!(app.list_lists("alice").await.is_empty());
+}
 
 async fn the_official_typescript_client_uses_every_tool(app: TestApp) {
     let (alice, bob) = ("alice", "bob@example.com");
@@ -152,6 +315,39 @@ async fn two_servers_on_one_postgresql_answer_one_client_alternately() {
     assert_eq!(app.list_tasks("alice", "").await.len(), 4);
 }
 
+/// What an assistant writes through the tools reaches the user's event stream, as REST writes do:
+/// a frontend open beside the chat sees the task appear, complete and go.
+async fn mcp_writes_reach_the_event_stream(app: TestApp) {
+    let mut stream = app.stream_events("alice", "", None).await;
+    stream.ready().await;
+
+    let added = call_tool(&app, "add_task", json!({ "title": "from an assistant" })).await;
+    let id = added["task_id"].as_i64().expect("a task_id");
+    let task = app.get_task("alice", id).await;
+    expect_changes(&mut stream, vec![Change::Upsert { task }]).await;
+
+    call_tool(&app, "complete_task", json!({ "task_id": id })).await;
+    let done = app.get_task("alice", id).await;
+    assert!(done.completed);
+    expect_changes(&mut stream, vec![Change::Upsert { task: done }]).await;
+
+    call_tool(&app, "delete_task", json!({ "task_id": id })).await;
+    expect_changes(&mut stream, vec![Change::Delete { id }]).await;
+}
+
+/// Calls the tool `name` for alice with plain JSON-RPC; returns its structured result.
+async fn call_tool(app: &TestApp, name: &str, arguments: Value) -> Value {
+    let call = json!({
+        "jsonrpc": "2.0", "id": 1, "method": "tools/call",
+        "params": { "name": name, "arguments": arguments }
+    });
+    let answer = mcp_post(app, "alice").json(&call).send().await.unwrap();
+    assert_eq!(answer.status(), StatusCode::OK);
+    let body: Value = answer.json().await.unwrap();
+    assert_ne!(body["result"]["isError"], json!(true), "{body}");
+    body["result"]["structuredContent"].clone()
+}
+
 /// A valid MCP request: `tools/list`.
 fn tools_list() -> Value {
     json!({ "jsonrpc": "2.0", "id": 1, "method": "tools/list" })
@@ -180,7 +376,7 @@ async fn mcp_requests_are_held_to_the_rest_limits() {
         .unwrap();
     assert_eq!(listed.status(), StatusCode::OK);
     let body: Value = listed.json().await.unwrap();
-    assert_eq!(body["result"]["tools"].as_array().unwrap().len(), 10);
+    assert_eq!(body["result"]["tools"].as_array().unwrap().len(), 15);
     let mut big = tools_list();
     big["params"] = json!({ "_meta": { "padding": "x".repeat(4096) } });
     let refused = mcp_post(&app, "alice").json(&big).send().await.unwrap();

@@ -130,7 +130,14 @@ async fn cors_answers_preflights_for_listed_origins_only() {
         .to_str()
         .unwrap()
         .to_ascii_lowercase();
-    assert!(allowed.contains("authorization") && allowed.contains("content-type"));
+    for header in [
+        "authorization",
+        "content-type",
+        "idempotency-key",
+        "if-match",
+    ] {
+        assert!(allowed.contains(header), "{allowed}");
+    }
 
     // The actual request: the origin is allowed and the useful headers are readable.
     app.create_titled("alice", "from the browser").await;

@@ -197,6 +197,12 @@ fn field(name: &'static str) -> BoxedStrategy<Value> {
             .prop_map(|t| json!(t))
             .boxed(),
         "due_at" | "remind_at" => timestamp().prop_map(Value::String).boxed(),
+        // Ids of the user's lists and tasks (the first few exist), of none, or mistyped.
+        "list_id" | "parent_id" => prop_oneof![
+            4 => (1i64..8).prop_map(|id| json!(id)),
+            1 => prop::sample::select(vec![json!(0), json!(-1), json!("1"), json!(1.5)]),
+        ]
+        .boxed(),
         _ => (
             prop::sample::select(vec!["daily", "weekly", "monthly", "yearly", "hourly"]),
             prop::option::of(0u32..1500),
@@ -236,6 +242,8 @@ fn body() -> impl Strategy<Value = Value> {
         "due_at",
         "remind_at",
         "recurrence",
+        "list_id",
+        "parent_id",
     ];
     let present = prop::collection::vec(any::<bool>(), fields.len());
     let values: Vec<BoxedStrategy<Value>> = fields.iter().map(|f| field(f)).collect();
@@ -272,6 +280,8 @@ fn query() -> impl Strategy<Value = String> {
         "order",
         "limit",
         "cursor",
+        "list_id",
+        "parent_id",
         "bogus",
         "",
         "tag[]",
@@ -288,6 +298,9 @@ fn query() -> impl Strategy<Value = String> {
             "title",
             "asc",
             "desc",
+            "position",
+            "inbox",
+            "none",
             "true",
             "maybe",
             "0",
@@ -345,6 +358,10 @@ fn headers() -> impl Strategy<Value = Vec<(&'static str, String)>> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn generated_bodies_get_lawful_answers_and_accepted_tasks_read_back() {
     against_both(64, (body(), body()), |app, (create, update)| async move {
+        // A list for the generated `list_id`s to find (ids of other kinds find nothing).
+        if app.list_lists("alice").await.is_empty() {
+            app.create_named_list("alice", "generated").await;
+        }
         let (status, created) = lawful(
             app.request(Method::POST, "alice", "/api/alice/tasks")
                 .json(&create)
@@ -412,6 +429,7 @@ async fn generated_queries_get_lawful_answers() {
         (Method::GET, "/api/alice/tasks"),
         (Method::GET, "/api/alice/tags"),
         (Method::GET, "/api/alice/reminders"),
+        (Method::GET, "/api/alice/lists"),
         (Method::DELETE, "/api/alice/tasks"),
         (Method::GET, "/api/alice/tasks/1"),
         (Method::GET, "/health"),

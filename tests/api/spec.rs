@@ -59,7 +59,11 @@ fn every_operation_is_documented_and_declares_its_errors() {
                     responses["401"]["headers"]["WWW-Authenticate"].is_object(),
                     "{id}"
                 );
-                if path.ends_with("{id}") || path.ends_with("complete") {
+                if path.ends_with("{id}")
+                    || path.ends_with("{list_id}")
+                    || path.ends_with("complete")
+                    || path.ends_with("move")
+                {
                     assert!(responses.contains_key("404"), "{id}: no 404");
                     if method != "get" {
                         assert!(responses.contains_key("412"), "{id}: no 412");
@@ -79,16 +83,23 @@ fn every_operation_is_documented_and_declares_its_errors() {
         [
             "clearCompletedTasks",
             "completeTask",
+            "createList",
             "createTask",
+            "deleteList",
             "deleteTask",
             "getHealth",
+            "getList",
             "getReadiness",
             "getTask",
             "listChanges",
+            "listLists",
             "listReminders",
             "listTags",
             "listTasks",
+            "moveList",
+            "moveTask",
             "streamEvents",
+            "updateList",
             "updateTask"
         ]
     );
@@ -98,7 +109,15 @@ fn every_operation_is_documented_and_declares_its_errors() {
 fn request_bodies_are_closed_and_say_what_the_server_checks() {
     let spec: Value = serde_yaml::from_str(COMMITTED).unwrap();
     let schemas = &spec["components"]["schemas"];
-    for name in ["CreateTask", "UpdateTask", "CompleteTask"] {
+    for name in [
+        "CreateTask",
+        "UpdateTask",
+        "CompleteTask",
+        "MoveTask",
+        "CreateList",
+        "UpdateList",
+        "MoveList",
+    ] {
         assert_eq!(
             schemas[name]["additionalProperties"],
             Value::Bool(false),
@@ -228,6 +247,11 @@ fn the_tests_task_type_has_exactly_the_fields_of_the_spec() {
         remind_at: None,
         recurrence: None,
         next_occurrence_id: None,
+        list_id: None,
+        parent_id: None,
+        position: "a0".into(),
+        subtask_count: 0,
+        completed_subtask_count: 0,
         created_at: now.clone(),
         updated_at: now,
     };
@@ -268,7 +292,9 @@ fn the_feed_and_the_stream_are_typed() {
         mapping("Change", "type"),
         json!({
             "upsert": "#/components/schemas/Change_UpsertChange",
-            "delete": "#/components/schemas/Change_DeleteChange"
+            "delete": "#/components/schemas/Change_DeleteChange",
+            "list_upsert": "#/components/schemas/Change_ListUpsertChange",
+            "list_delete": "#/components/schemas/Change_ListDeleteChange"
         })
     );
     assert_eq!(

@@ -32,6 +32,11 @@ const TOOLS = {
   clear_completed_tasks: { readOnlyHint: false, destructiveHint: true, idempotentHint: true },
   list_tags: { readOnlyHint: true, destructiveHint: false, idempotentHint: true },
   list_reminders: { readOnlyHint: true, destructiveHint: false, idempotentHint: true },
+  move_task: { readOnlyHint: false, destructiveHint: false, idempotentHint: false },
+  list_lists: { readOnlyHint: true, destructiveHint: false, idempotentHint: true },
+  create_list: { readOnlyHint: false, destructiveHint: false, idempotentHint: false },
+  update_list: { readOnlyHint: false, destructiveHint: true, idempotentHint: true },
+  delete_list: { readOnlyHint: false, destructiveHint: true, idempotentHint: true },
 };
 
 const initialize = {

@@ -49,8 +49,8 @@ pub(crate) use app::{TestApp, spawn_app, spawn_app_with};
 pub(crate) use db::{Backend, TestDb, postgres_admin_url};
 pub(crate) use events::{Event, EventStream, Next};
 pub(crate) use model::{
-    Change, ChangePage, Deleted, Frequency, Health, Page, Priority, Readiness, Recurrence, Replica,
-    TagCount, Task, Timestamp, at, ids, titles,
+    Change, ChangePage, Deleted, Frequency, Health, List, Page, Priority, Readiness, Recurrence,
+    Replica, TagCount, Task, Timestamp, at, ids, titles,
 };
 pub(crate) use node::npm_ci_once;
 pub(crate) use operations::expect_json;

@@ -51,6 +51,28 @@ pub(crate) struct Task {
     pub recurrence: Option<Recurrence>,
     #[serde(deserialize_with = "required")]
     pub next_occurrence_id: Option<i64>,
+    #[serde(deserialize_with = "required")]
+    pub list_id: Option<i64>,
+    #[serde(deserialize_with = "required")]
+    pub parent_id: Option<i64>,
+    pub position: String,
+    pub subtask_count: u32,
+    pub completed_subtask_count: u32,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// A `List`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct List {
+    pub id: i64,
+    pub name: String,
+    #[serde(deserialize_with = "required")]
+    pub color: Option<String>,
+    pub position: String,
+    pub task_count: u64,
+    pub pending_count: u64,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -190,21 +212,26 @@ pub(crate) fn ids(tasks: &[Task]) -> Vec<i64> {
 
 /// A `Change` of the change feed.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-#[serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 #[allow(clippy::large_enum_variant)] // as the server sends them
 pub(crate) enum Change {
     /// `{"type": "upsert", "task": …}`.
     Upsert { task: Task },
     /// `{"type": "delete", "id": …}`.
     Delete { id: i64 },
+    /// `{"type": "list_upsert", "list": …}`.
+    ListUpsert { list: List },
+    /// `{"type": "list_delete", "id": …}`.
+    ListDelete { id: i64 },
 }
 
 impl Change {
-    /// The id of the task it is about.
+    /// The id of the task (or list) it is about.
     pub(crate) fn task_id(&self) -> i64 {
         match self {
             Self::Upsert { task } => task.id,
-            Self::Delete { id } => *id,
+            Self::Delete { id } | Self::ListDelete { id } => *id,
+            Self::ListUpsert { list } => list.id,
         }
     }
 }
@@ -223,6 +250,7 @@ pub(crate) struct ChangePage {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Replica {
     pub tasks: std::collections::BTreeMap<i64, Task>,
+    pub lists: std::collections::BTreeMap<i64, List>,
 }
 
 impl Replica {
@@ -234,6 +262,12 @@ impl Replica {
             }
             Change::Delete { id } => {
                 self.tasks.remove(id);
+            }
+            Change::ListUpsert { list } => {
+                self.lists.insert(list.id, list.clone());
+            }
+            Change::ListDelete { id } => {
+                self.lists.remove(id);
             }
         }
     }

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use super::TestApp;
 use super::events::EventStream;
-use super::model::{ChangePage, Deleted, Health, Page, Readiness, Replica, TagCount, Task};
+use super::model::{ChangePage, Deleted, Health, List, Page, Readiness, Replica, TagCount, Task};
 
 /// Asserts `status`, naming `what` and showing the body when it is another, and returns the
 /// body as a `T`.
@@ -193,6 +193,150 @@ impl TestApp {
             response,
             StatusCode::OK,
             &format!("PATCH {}/complete", task(user, id)),
+        )
+        .await
+    }
+
+    /// `moveTask` with `body` (any JSON), and `If-Match` when given.
+    pub(crate) async fn try_move_task_if(
+        &self,
+        user: &str,
+        id: i64,
+        body: Value,
+        if_match: Option<&str>,
+    ) -> Response {
+        let path = format!("{}/move", task(user, id));
+        let mut request = self.request(Method::POST, user, &path).json(&body);
+        if let Some(tag) = if_match {
+            request = request.header("If-Match", tag);
+        }
+        request
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("POST {path}: no answer: {e}"))
+    }
+
+    /// `moveTask` with `body` (any JSON).
+    pub(crate) async fn try_move_task(&self, user: &str, id: i64, body: Value) -> Response {
+        self.try_move_task_if(user, id, body, None).await
+    }
+
+    /// `moveTask`, asserting 200.
+    pub(crate) async fn move_task(&self, user: &str, id: i64, body: Value) -> Task {
+        let response = self.try_move_task(user, id, body).await;
+        expect_json(
+            response,
+            StatusCode::OK,
+            &format!("POST {}/move", task(user, id)),
+        )
+        .await
+    }
+
+    /// `listLists`, asserting 200.
+    pub(crate) async fn list_lists(&self, user: &str) -> Vec<List> {
+        self.get_json(user, &format!("/api/{user}/lists")).await
+    }
+
+    /// `createList` with `body` (any JSON).
+    pub(crate) async fn try_create_list(&self, user: &str, body: Value) -> Response {
+        self.send(
+            Method::POST,
+            user,
+            &format!("/api/{user}/lists"),
+            Some(&body),
+        )
+        .await
+    }
+
+    /// `createList`, asserting 201.
+    pub(crate) async fn create_list(&self, user: &str, body: Value) -> List {
+        let response = self.try_create_list(user, body).await;
+        expect_json(
+            response,
+            StatusCode::CREATED,
+            &format!("POST /api/{user}/lists"),
+        )
+        .await
+    }
+
+    /// `createList` with a name alone, asserting 201.
+    pub(crate) async fn create_named_list(&self, user: &str, name: &str) -> List {
+        self.create_list(user, json!({ "name": name })).await
+    }
+
+    /// `getList`.
+    pub(crate) async fn try_get_list(&self, user: &str, id: i64) -> Response {
+        self.send(Method::GET, user, &format!("/api/{user}/lists/{id}"), None)
+            .await
+    }
+
+    /// `getList`, asserting 200.
+    pub(crate) async fn get_list(&self, user: &str, id: i64) -> List {
+        self.get_json(user, &format!("/api/{user}/lists/{id}"))
+            .await
+    }
+
+    /// `updateList` with `body` (any JSON), and `If-Match` when given.
+    pub(crate) async fn try_update_list_if(
+        &self,
+        user: &str,
+        id: i64,
+        body: Value,
+        if_match: Option<&str>,
+    ) -> Response {
+        let path = format!("/api/{user}/lists/{id}");
+        let mut request = self.request(Method::PUT, user, &path).json(&body);
+        if let Some(tag) = if_match {
+            request = request.header("If-Match", tag);
+        }
+        request
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("PUT {path}: no answer: {e}"))
+    }
+
+    /// `updateList`, asserting 200.
+    pub(crate) async fn update_list(&self, user: &str, id: i64, body: Value) -> List {
+        let response = self.try_update_list_if(user, id, body, None).await;
+        expect_json(
+            response,
+            StatusCode::OK,
+            &format!("PUT /api/{user}/lists/{id}"),
+        )
+        .await
+    }
+
+    /// `deleteList`; `query` is `""` or `"?tasks=…"`.
+    pub(crate) async fn try_delete_list(&self, user: &str, id: i64, query: &str) -> Response {
+        let path = format!("/api/{user}/lists/{id}{query}");
+        self.send(Method::DELETE, user, &path, None).await
+    }
+
+    /// `deleteList`, asserting 204.
+    pub(crate) async fn delete_list(&self, user: &str, id: i64, query: &str) {
+        let response = self.try_delete_list(user, id, query).await;
+        let status = response.status();
+        let body = response.text().await.expect("the body is read");
+        assert_eq!(
+            status,
+            StatusCode::NO_CONTENT,
+            "DELETE /api/{user}/lists/{id}{query}: {body}"
+        );
+    }
+
+    /// `moveList` with `body` (any JSON).
+    pub(crate) async fn try_move_list(&self, user: &str, id: i64, body: Value) -> Response {
+        let path = format!("/api/{user}/lists/{id}/move");
+        self.send(Method::POST, user, &path, Some(&body)).await
+    }
+
+    /// `moveList`, asserting 200.
+    pub(crate) async fn move_list(&self, user: &str, id: i64, body: Value) -> List {
+        let response = self.try_move_list(user, id, body).await;
+        expect_json(
+            response,
+            StatusCode::OK,
+            &format!("POST /api/{user}/lists/{id}/move"),
         )
         .await
     }

@@ -1,6 +1,10 @@
 /**
  * The typed client for todo-api: every operation of the generated `openapi.yaml`, with the bearer
- * token attached for you and every error typed as an RFC 9457 {@link Problem}.
+ * token attached for you and every error typed as an RFC 9457 {@link Problem}. Around
+ * openapi-fetch it adds what every frontend needs: a token cache with one refresh at a time and a
+ * retry after a 401 (`tokens.ts`), safe retries with `Idempotency-Key` and `Retry-After`
+ * (`retry.ts`, `transport.ts`), problem helpers (`problems.ts`), and live changes (`events.ts`:
+ * `subscribe`; `sync.ts`: a synced map). React hooks are in `@todo-api/client/react`.
  *
  * Nothing here restates the API: paths, parameters, bodies and responses all come from
  * `schema.ts`, which `npm run generate` writes from the spec.
@@ -19,6 +23,52 @@
  */
 import createClient, { type Client, type ClientOptions, type Middleware } from "openapi-fetch";
 import type { components, paths } from "./schema.js";
+import { createTokenCache, type TokenCache, type TokenCacheOptions, type TokenGetter } from "./tokens.js";
+import { createTodoFetch, type FetchFn } from "./transport.js";
+import type { RetryOptions } from "./retry.js";
+import { subscribe, type SubscribeOptions, type Subscription } from "./events.js";
+import { sync, type SyncOptions, type TaskSync } from "./sync.js";
+
+export {
+  parseEventStream,
+  readChanges,
+  subscribe,
+  type Change,
+  type ChangePage,
+  type SseEvent,
+  type StreamEvent,
+  type SubscribeOptions,
+  type Subscription,
+  type SubscriptionStatus,
+} from "./events.js";
+export { applyChange, sync, type SyncOptions, type TaskSync } from "./sync.js";
+
+export {
+  createTokenCache,
+  tokenExpiry,
+  type TokenCache,
+  type TokenCacheOptions,
+  type TokenGetter,
+} from "./tokens.js";
+export { createTodoFetch, type FetchFn, type TodoFetchOptions } from "./transport.js";
+export {
+  backoffMs,
+  defaultRetry,
+  isRetrySafe,
+  retryAfterMs,
+  type RetryEvent,
+  type RetryOptions,
+} from "./retry.js";
+export {
+  PROBLEM_TYPE_PREFIX,
+  errorMessage,
+  fieldErrors,
+  isProblem,
+  isProblemOf,
+  problemKind,
+  problemStatuses,
+  type ProblemKind,
+} from "./problems.js";
 
 export type { components, operations, paths } from "./schema.js";
 
@@ -56,38 +106,85 @@ export type Health = Schemas["Health"];
 export type Readiness = Schemas["Readiness"];
 
 /** The client: `GET`, `POST`, `PUT`, `PATCH` and `DELETE` on the API's paths, fully typed. */
-export type TodoClient = Client<paths>;
+export type TodoClient = Client<paths> & {
+  /** What the client sends requests with: its base URL, token cache and fetch. */
+  readonly transport: Transport;
+  /** Live changes of the user's tasks (`GET /api/{user_id}/events`): see {@link subscribe}. */
+  subscribe(options: SubscribeOptions): Subscription;
+  /** A local map of the user's tasks kept in sync: see {@link sync}. */
+  sync(options: SyncOptions): TaskSync;
+};
 
-/**
- * Returns the current user's token (a JWT), or `null`/`undefined` when signed out, in which
- * case the request goes without `Authorization` and the API answers 401.
- */
-export type TokenGetter = () => string | null | undefined | Promise<string | null | undefined>;
+/** How a {@link TodoClient} reaches the API (also used by `subscribe`). */
+export interface Transport {
+  /** The API's origin, without a trailing slash. */
+  readonly baseUrl: string;
+  /** The token cache, if the client has a getter. */
+  readonly tokens: TokenCache | undefined;
+  /** The fetch with tokens, 401 refresh, idempotency keys and retries. */
+  readonly fetch: FetchFn;
+}
 
-/** Options of {@link createTodoClient}: openapi-fetch's options, plus where tokens come from. */
-export interface TodoClientOptions extends Omit<ClientOptions, "baseUrl"> {
+/** Options of {@link createTodoClient}: openapi-fetch's options, plus tokens and retries. */
+export interface TodoClientOptions extends Omit<ClientOptions, "baseUrl" | "fetch"> {
   /** The API's origin, e.g. `https://api.example.com` (the paths start with `/api/...`). */
   baseUrl: string;
   /**
-   * Called before every request; with Better Auth's JWT plugin:
-   * `async () => (await authClient.token()).data?.token`.
+   * Where tokens come from; with Better Auth's JWT plugin:
+   * `async () => (await authClient.token()).data?.token`. Called when the cached token is
+   * missing, about to expire or rejected (or before every request with `tokenCache: false`).
    */
   getToken: TokenGetter;
+  /** Token cache settings; `false` calls `getToken` before every request instead. */
+  tokenCache?: TokenCacheOptions | false;
+  /** Retries of failed safe requests (see `RetryOptions`); `false` turns them off. */
+  retry?: RetryOptions | false;
+  /** Give each `POST` an `Idempotency-Key`, reused by its retries (default true). */
+  idempotencyKeys?: boolean;
+  /** The underlying fetch (default `globalThis.fetch`), called with a `Request`. */
+  fetch?: FetchFn;
 }
 
 /**
- * Creates a typed client for the API at `baseUrl` that sends `Authorization: Bearer <token>`
- * with the token `getToken` returns for each request.
+ * Creates a typed client for the API at `baseUrl`. It sends `Authorization: Bearer <token>`
+ * with the token `getToken` returns, cached until shortly before it expires (one refresh at a
+ * time), refreshed and retried once on a 401; it retries safe requests after network failures,
+ * 429 and 503 (honouring `Retry-After`), with an `Idempotency-Key` on each `POST` so that a
+ * retried create never creates twice.
  */
-export function createTodoClient({ getToken, ...options }: TodoClientOptions): TodoClient {
-  const client = createClient<paths>(options);
-  client.use(bearerAuth(getToken));
+export function createTodoClient({
+  getToken,
+  tokenCache,
+  retry,
+  idempotencyKeys,
+  fetch,
+  ...options
+}: TodoClientOptions): TodoClient {
+  const tokens =
+    tokenCache === false ? uncachedTokens(getToken) : createTokenCache(getToken, tokenCache);
+  const transport: Transport = {
+    baseUrl: options.baseUrl.replace(/\/+$/, ""),
+    tokens,
+    fetch: createTodoFetch({ tokens, retry, idempotencyKeys, fetch }),
+  };
+  const client: TodoClient = Object.assign(createClient<paths>({ ...options, fetch: transport.fetch }), {
+    transport,
+    subscribe: (o: SubscribeOptions) => subscribe(client, o),
+    sync: (o: SyncOptions) => sync(client, o),
+  });
   return client;
+}
+
+/** A "cache" that asks the getter every time. */
+function uncachedTokens(getToken: TokenGetter): TokenCache {
+  const get = async () => (await getToken()) || undefined;
+  return { get, refresh: get, clear() {} };
 }
 
 /**
  * openapi-fetch middleware that sets `Authorization: Bearer <token>` from `getToken` on each
- * request. A request that already has an `Authorization` header keeps it.
+ * request (for a client you create with openapi-fetch yourself; {@link createTodoClient} does
+ * more). A request that already has an `Authorization` header keeps it.
  */
 export function bearerAuth(getToken: TokenGetter): Middleware {
   return {

@@ -14,7 +14,8 @@ export interface paths {
         /**
          * List tasks
          * @description The user's tasks that match every filter given, newest first unless `sort`/`order` say
-         *     otherwise. The body is always a JSON array; when more tasks follow, the `Link` header
+         *     otherwise (`sort=position` with `list_id` and `parent_id`: the manual order of one
+         *     list's tasks under one parent). The body is always a JSON array; when more tasks follow, the `Link` header
          *     carries the next page's URL (`rel="next"`), and `X-Total-Count` is the number of tasks
          *     matching the filters across all pages.
          */
@@ -29,8 +30,9 @@ export interface paths {
         post: operations["createTask"];
         /**
          * Clear completed tasks
-         * @description Deletes every completed task of the user. `status=completed` is required, so that a
-         *     bare `DELETE` of the collection never deletes anything.
+         * @description Deletes every completed task of the user, with its subtasks (completed or not), and
+         *     completed subtasks of pending tasks. `status=completed` is required, so that a bare
+         *     `DELETE` of the collection never deletes anything.
          */
         delete: operations["clearCompletedTasks"];
         options?: never;
@@ -63,12 +65,39 @@ export interface paths {
         post?: never;
         /**
          * Delete a task
-         * @description Deletes one of the user's tasks for good; its id is never reused. Deleting it again is a
-         *     404.
+         * @description Deletes one of the user's tasks for good, with its subtasks (at every level); ids are
+         *     never reused. Deleting it again is a 404.
          *
          *     With `If-Match`, deletes only if the task is still at that version (else 412).
          */
         delete: operations["deleteTask"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/{user_id}/tasks/{id}/move": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Move a task
+         * @description Moves a task to another list (`list_id`, `null` for the inbox), under another parent
+         *     (`parent_id`, `null` for the top level), and to a place among its new siblings:
+         *     `after` a sibling's id (right after it), `null` (first) or omitted (last). Its
+         *     subtasks go with it. The answer's `position` is its new place; only the task (and its
+         *     subtasks' `list_id`) changes, but when keys between two neighbours grow too long the
+         *     siblings are renumbered (each sent in the change feed). A list, parent or `after` task
+         *     that the user does not have is a 422 on that field. With `If-Match`, moves only if the
+         *     task is still at that version (else 412).
+         */
+        post: operations["moveTask"];
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -91,8 +120,10 @@ export interface paths {
          * Toggle or set completion
          * @description Without a body, flips `completed`. With `{"completed": true|false}`, sets it instead,
          *     which is safe to retry; setting the value a task already has changes nothing.
-         *     Completing a recurring task creates its next occurrence in the same transaction; the
-         *     answer's `next_occurrence_id` names it. Reopening does not delete it.
+         *     Completing a task completes its pending subtasks (every level) in the same transaction;
+         *     reopening reopens the task alone. Completing a recurring task creates its next
+         *     occurrence (right after it, with copies of its subtasks, reopened) in the same
+         *     transaction; the answer's `next_occurrence_id` names it. Reopening does not delete it.
          */
         patch: operations["completeTask"];
         trace?: never;
@@ -134,6 +165,89 @@ export interface paths {
         get: operations["listReminders"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/{user_id}/lists": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List lists
+         * @description Every list of the user, in the user's order (sort by `position`, comparing strings byte
+         *     by byte), with how many tasks each holds. Tasks in no list are in the inbox
+         *     (`list_id=inbox` when listing tasks).
+         */
+        get: operations["listLists"];
+        put?: never;
+        /**
+         * Create a list
+         * @description Creates a list after the user's others; the name is trimmed. A name another of the
+         *     user's lists has (ignoring case) is a 409.
+         */
+        post: operations["createList"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/{user_id}/lists/{list_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a list
+         * @description One of the user's lists. A list of another user is a 404, exactly like one that does
+         *     not exist. With `If-None-Match` naming the current `ETag`, answers 304 without a body.
+         */
+        get: operations["getList"];
+        /**
+         * Update a list
+         * @description Renames or recolors a list: the fields present change, the others stay; `null` clears
+         *     the color. A name another of the user's lists has (ignoring case) is a 409. With
+         *     `If-Match`, the update happens only if the list is still at that version (else 412).
+         */
+        put: operations["updateList"];
+        post?: never;
+        /**
+         * Delete a list
+         * @description Deletes a list. A list that still has tasks needs `tasks`: `inbox` moves them (with
+         *     their subtasks, in their order, after the inbox's tasks) to the inbox, `delete` deletes
+         *     them too; without it, a 409 says how many there are. With `If-Match`, deletes only if
+         *     the list is still at that version (else 412).
+         */
+        delete: operations["deleteList"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/{user_id}/lists/{list_id}/move": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Move a list
+         * @description Moves a list among the user's lists: `after` a list's id (right after it), `null`
+         *     (first) or omitted (last). The answer's `position` is its new place. With `If-Match`,
+         *     moves only if the list is still at that version (else 412).
+         */
+        post: operations["moveList"];
         delete?: never;
         options?: never;
         head?: never;
@@ -258,11 +372,11 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         /**
-         * @description One change to apply, in order, to a local copy of the user's tasks: `upsert` (the task as it
-         *     is now: insert it or replace the copy) or `delete` (remove the task with this id; nothing to
-         *     do if there is none).
+         * @description One change to apply, in order, to a local copy of the user's tasks and lists: `upsert` (the
+         *     task as it is now: insert it or replace the copy), `delete` (remove the task with this id;
+         *     nothing to do if there is none), `list_upsert` and `list_delete` (the same for a list).
          */
-        Change: components["schemas"]["Change_UpsertChange"] | components["schemas"]["Change_DeleteChange"];
+        Change: components["schemas"]["Change_UpsertChange"] | components["schemas"]["Change_DeleteChange"] | components["schemas"]["Change_ListUpsertChange"] | components["schemas"]["Change_ListDeleteChange"];
         /**
          * ChangeEvent
          * @description `event: change`: one change, in order. Its `id` is the cursor after it: the
@@ -292,9 +406,9 @@ export interface components {
             has_more: boolean;
         };
         /**
-         * @description One change to apply, in order, to a local copy of the user's tasks: `upsert` (the task as it
-         *     is now: insert it or replace the copy) or `delete` (remove the task with this id; nothing to
-         *     do if there is none).
+         * @description One change to apply, in order, to a local copy of the user's tasks and lists: `upsert` (the
+         *     task as it is now: insert it or replace the copy), `delete` (remove the task with this id;
+         *     nothing to do if there is none), `list_upsert` and `list_delete` (the same for a list).
          */
         Change_DeleteChange: {
             /**
@@ -310,9 +424,45 @@ export interface components {
             type: "delete";
         };
         /**
-         * @description One change to apply, in order, to a local copy of the user's tasks: `upsert` (the task as it
-         *     is now: insert it or replace the copy) or `delete` (remove the task with this id; nothing to
-         *     do if there is none).
+         * @description One change to apply, in order, to a local copy of the user's tasks and lists: `upsert` (the
+         *     task as it is now: insert it or replace the copy), `delete` (remove the task with this id;
+         *     nothing to do if there is none), `list_upsert` and `list_delete` (the same for a list).
+         */
+        Change_ListDeleteChange: {
+            /**
+             * @example list_delete
+             * @enum {string}
+             */
+            type: "list_delete";
+        } & components["schemas"]["ListDeleteChange"] & {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "list_delete";
+        };
+        /**
+         * @description One change to apply, in order, to a local copy of the user's tasks and lists: `upsert` (the
+         *     task as it is now: insert it or replace the copy), `delete` (remove the task with this id;
+         *     nothing to do if there is none), `list_upsert` and `list_delete` (the same for a list).
+         */
+        Change_ListUpsertChange: {
+            /**
+             * @example list_upsert
+             * @enum {string}
+             */
+            type: "list_upsert";
+        } & components["schemas"]["ListUpsertChange"] & {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "list_upsert";
+        };
+        /**
+         * @description One change to apply, in order, to a local copy of the user's tasks and lists: `upsert` (the
+         *     task as it is now: insert it or replace the copy), `delete` (remove the task with this id;
+         *     nothing to do if there is none), `list_upsert` and `list_delete` (the same for a list).
          */
         Change_UpsertChange: {
             /**
@@ -340,6 +490,19 @@ export interface components {
         CompleteTask: {
             /** @description The state to set. */
             completed: boolean;
+        };
+        /**
+         * CreateList
+         * @description A new list.
+         */
+        CreateList: {
+            /**
+             * @description 1–100 characters after trimming surrounding white space; no NUL character; unique
+             *     among the user's lists, ignoring case (a name in use is a 409).
+             */
+            name: string;
+            /** @description `#rrggbb` (hex digits), or `null`/omitted for none. */
+            color?: string | null;
         };
         /**
          * CreateTask
@@ -372,6 +535,18 @@ export interface components {
             remind_at?: string | null;
             /** @description How the task repeats (needs `due_at`). */
             recurrence?: components["schemas"]["Recurrence"] | null;
+            /**
+             * Format: int64
+             * @description The list to put it in; `null` for the inbox. Omitted: the parent's list (with
+             *     `parent_id`), else the inbox. Another user's list, or one that does not exist, is a 422.
+             */
+            list_id?: number | null;
+            /**
+             * Format: int64
+             * @description The task to make it a subtask of (it goes into that task's list; at most 4 levels
+             *     deep); `null` or omitted for a top-level task.
+             */
+            parent_id?: number | null;
         };
         /**
          * DeleteChange
@@ -423,6 +598,111 @@ export interface components {
          * @enum {string}
          */
         JwksReadiness: "loaded" | "disabled";
+        /**
+         * List
+         * @description A list (a project): a named group of the user's tasks.
+         */
+        List: {
+            /**
+             * Format: int64
+             * @description Assigned by the server; never reused.
+             */
+            id: number;
+            /**
+             * @description 1–100 characters, without surrounding white space; unique among the user's lists,
+             *     ignoring case.
+             */
+            name: string;
+            /** @description `#rrggbb` (lower-case hex digits), or `null`. */
+            color: string | null;
+            /**
+             * @description Its place among the user's lists: sort lists by comparing positions as strings, byte
+             *     by byte. Assigned by the server.
+             */
+            position: string;
+            /**
+             * Format: uint64
+             * @description How many tasks the list holds (subtasks included), when it was read.
+             */
+            task_count: number;
+            /**
+             * Format: uint64
+             * @description How many of them are pending, when it was read.
+             */
+            pending_count: number;
+            /**
+             * Format: date-time
+             * @description When the list was created (RFC 3339, UTC).
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description When the list last changed (RFC 3339, UTC).
+             */
+            updated_at: string;
+        };
+        /**
+         * ListDeleteChange
+         * @description A list deleted (its tasks were moved to the inbox or deleted: their own changes say which).
+         */
+        ListDeleteChange: {
+            /**
+             * Format: int64
+             * @description The id of the deleted list.
+             */
+            id: number;
+        };
+        /**
+         * @description What to do with the tasks of a list that is deleted.
+         * @enum {string}
+         */
+        ListTasksOnDelete: "inbox" | "delete";
+        /**
+         * ListUpsertChange
+         * @description A list created or changed (renamed, recolored, moved): its latest state. Its counts are
+         *     those of when the change was read; the feed sends a list again when the list itself
+         *     changes, not when its tasks do (count the tasks of the copy instead).
+         */
+        ListUpsertChange: {
+            /** @description The list as it is now. */
+            list: components["schemas"]["List"];
+        };
+        /**
+         * MoveList
+         * @description Where to move a list among the user's lists.
+         */
+        MoveList: {
+            /**
+             * Format: int64
+             * @description The list to put it right after; `null` puts it first; omitted, last.
+             */
+            after?: number | null;
+        };
+        /**
+         * MoveTask
+         * @description Where to move a task: its list, its parent and its place among its new siblings (the tasks
+         *     of the same list under the same parent). Every field is optional: `{}` moves it last among
+         *     its siblings.
+         */
+        MoveTask: {
+            /**
+             * Format: int64
+             * @description Another list (`null`: the inbox), with the task's subtasks. Without `parent_id`, a
+             *     subtask moved to another list leaves its parent.
+             */
+            list_id?: number | null;
+            /**
+             * Format: int64
+             * @description Another parent (`null`: the top level), into that task's list. Not the task itself nor
+             *     one of its subtasks; at most 4 levels deep.
+             */
+            parent_id?: number | null;
+            /**
+             * Format: int64
+             * @description The sibling to put it right after; `null` puts it first; omitted, last.
+             */
+            after?: number | null;
+        };
         /**
          * @description How important a task is.
          * @enum {string}
@@ -673,6 +953,32 @@ export interface components {
              */
             next_occurrence_id: number | null;
             /**
+             * Format: int64
+             * @description The list the task is in, or `null` for the inbox.
+             */
+            list_id: number | null;
+            /**
+             * Format: int64
+             * @description The task this one is a subtask of, or `null` for a top-level task.
+             */
+            parent_id: number | null;
+            /**
+             * @description Its place among its siblings (the tasks of the same list under the same parent):
+             *     sort siblings by comparing positions as strings, byte by byte (ASCII; not
+             *     locale-aware). Assigned by the server; changes when the task moves.
+             */
+            position: string;
+            /**
+             * Format: uint32
+             * @description How many subtasks it has (direct children only).
+             */
+            subtask_count: number;
+            /**
+             * Format: uint32
+             * @description How many of its subtasks are completed.
+             */
+            completed_subtask_count: number;
+            /**
              * Format: date-time
              * @description When the task was created (RFC 3339, UTC). Never changes.
              */
@@ -687,12 +993,26 @@ export interface components {
          * @description What to sort a listing by.
          * @enum {string}
          */
-        TaskSort: "created" | "updated" | "title" | "due_date" | "priority";
+        TaskSort: "created" | "updated" | "title" | "due_date" | "priority" | "position";
         /**
          * @description Which tasks to list.
          * @enum {string}
          */
         TaskStatus: "all" | "pending" | "completed";
+        /**
+         * UpdateList
+         * @description Changes to a list: an omitted field stays as it is; `null` clears the color. At least one
+         *     field is required.
+         */
+        UpdateList: {
+            /**
+             * @description A new name: 1–100 characters after trimming; unique among the user's lists, ignoring
+             *     case (a name in use is a 409).
+             */
+            name?: string;
+            /** @description A new color (`#rrggbb`), or `null` to clear it. */
+            color?: string | null;
+        };
         /**
          * UpdateTask
          * @description Changes to a task: every field is optional, an omitted field stays as it is, and `null`
@@ -722,6 +1042,18 @@ export interface components {
             remind_at?: string | null;
             /** @description A new rule, or `null` to stop repeating. */
             recurrence?: components["schemas"]["Recurrence"] | null;
+            /**
+             * Format: int64
+             * @description Another list (`null`: the inbox), with the task's subtasks; the task goes last there.
+             *     Without `parent_id`, a subtask moved to another list leaves its parent.
+             */
+            list_id?: number | null;
+            /**
+             * Format: int64
+             * @description Another parent (`null`: the top level), into that task's list; the task goes last
+             *     among its subtasks. Not the task itself nor one of its subtasks; at most 4 levels deep.
+             */
+            parent_id?: number | null;
         };
         /**
          * UpsertChange
@@ -760,7 +1092,14 @@ export interface operations {
                 due_after?: string;
                 /** @description `true`: only pending tasks whose due time has passed. */
                 overdue?: boolean;
-                /** @description What to sort by (default `created`). */
+                /** @description Only the tasks of this list (its id), or `inbox` for the tasks in no list. */
+                list_id?: string;
+                /**
+                 * @description Only the subtasks of this task (its id, direct children), or `none` for top-level
+                 *     tasks only.
+                 */
+                parent_id?: string;
+                /** @description What to sort by (default `created`; `position`: the manual order). */
                 sort?: components["schemas"]["TaskSort"];
                 /**
                  * @description Sort direction (default: `desc` for created, updated and priority; `asc` for title
@@ -818,7 +1157,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The `user_id` in the path is not the token's user (`forbidden`), or the change would take the user past a quota (`quota-exceeded`: `MAX_TASKS_PER_USER`, `MAX_TAGS_PER_USER`). */
+            /** @description The `user_id` in the path is not the token's user (`forbidden`), or the change would take the user past a quota (`quota-exceeded`: `MAX_TASKS_PER_USER`, `MAX_TAGS_PER_USER`, `MAX_LISTS_PER_USER`). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -948,7 +1287,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The `user_id` in the path is not the token's user (`forbidden`), or the change would take the user past a quota (`quota-exceeded`: `MAX_TASKS_PER_USER`, `MAX_TAGS_PER_USER`). */
+            /** @description The `user_id` in the path is not the token's user (`forbidden`), or the change would take the user past a quota (`quota-exceeded`: `MAX_TASKS_PER_USER`, `MAX_TAGS_PER_USER`, `MAX_LISTS_PER_USER`). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1088,7 +1427,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The `user_id` in the path is not the token's user (`forbidden`), or the change would take the user past a quota (`quota-exceeded`: `MAX_TASKS_PER_USER`, `MAX_TAGS_PER_USER`). */
+            /** @description The `user_id` in the path is not the token's user (`forbidden`), or the change would take the user past a quota (`quota-exceeded`: `MAX_TASKS_PER_USER`, `MAX_TAGS_PER_USER`, `MAX_LISTS_PER_USER`). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1226,7 +1565,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The `user_id` in the path is not the token's user (`forbidden`), or the change would take the user past a quota (`quota-exceeded`: `MAX_TASKS_PER_USER`, `MAX_TAGS_PER_USER`). */
+            /** @description The `user_id` in the path is not the token's user (`forbidden`), or the change would take the user past a quota (`quota-exceeded`: `MAX_TASKS_PER_USER`, `MAX_TAGS_PER_USER`, `MAX_LISTS_PER_USER`). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1235,7 +1574,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such task for this user (or the task belongs to someone else). */
+            /** @description No such task or list for this user (or it belongs to someone else). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1365,7 +1704,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The `user_id` in the path is not the token's user (`forbidden`), or the change would take the user past a quota (`quota-exceeded`: `MAX_TASKS_PER_USER`, `MAX_TAGS_PER_USER`). */
+            /** @description The `user_id` in the path is not the token's user (`forbidden`), or the change would take the user past a quota (`quota-exceeded`: `MAX_TASKS_PER_USER`, `MAX_TAGS_PER_USER`, `MAX_LISTS_PER_USER`). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1374,7 +1713,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such task for this user (or the task belongs to someone else). */
+            /** @description No such task or list for this user (or it belongs to someone else). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1392,7 +1731,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `If-Match` names a version the task no longer has: reload it and retry. */
+            /** @description `If-Match` names a version the task (or list) no longer has: reload it and retry. */
             412: {
                 headers: {
                     [name: string]: unknown;
@@ -1523,7 +1862,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The `user_id` in the path is not the token's user (`forbidden`), or the change would take the user past a quota (`quota-exceeded`: `MAX_TASKS_PER_USER`, `MAX_TAGS_PER_USER`). */
+            /** @description The `user_id` in the path is not the token's user (`forbidden`), or the change would take the user past a quota (`quota-exceeded`: `MAX_TASKS_PER_USER`, `MAX_TAGS_PER_USER`, `MAX_LISTS_PER_USER`). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1532,7 +1871,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such task for this user (or the task belongs to someone else). */
+            /** @description No such task or list for this user (or it belongs to someone else). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1541,7 +1880,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `If-Match` names a version the task no longer has: reload it and retry. */
+            /** @description `If-Match` names a version the task (or list) no longer has: reload it and retry. */
             412: {
                 headers: {
                     [name: string]: unknown;
@@ -1561,6 +1900,172 @@ export interface operations {
             };
             /** @description The URL (path and query) is longer than the server's limit (8 KiB). */
             414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The input is invalid; `errors` names each bad field or parameter (a query parameter the operation does not take, or takes once, included). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this user; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The header section is larger than 16 KiB or has more than 100 fields. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; details are logged on the server, never sent. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database or the sign-in provider's keys (JWKS) are unavailable, or the request took longer than the server's time limit; retry after the `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    moveTask: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The `ETag` the task must still have (or `*`): any other entity tag is a 412. */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description The user's id: must equal the token's `sub`. */
+                user_id: string;
+                /** @description The task's id. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MoveTask"];
+            };
+        };
+        responses: {
+            /** @description The task after the change. */
+            200: {
+                headers: {
+                    /** @description The task's new version, for `If-Match`. */
+                    ETAG: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Task"];
+                };
+            };
+            /** @description The request cannot be read: its body is not valid JSON (`malformed-json`), or its path is not UTF-8 or a header naming one thing is given twice (`bad-request`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The bearer token is missing, malformed, badly signed, expired, for another issuer or audience, or signed with a key the server does not trust. */
+            401: {
+                headers: {
+                    /** @description The `Bearer` challenge (RFC 6750). */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The `user_id` in the path is not the token's user (`forbidden`), or the change would take the user past a quota (`quota-exceeded`: `MAX_TASKS_PER_USER`, `MAX_TAGS_PER_USER`, `MAX_LISTS_PER_USER`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such task or list for this user (or it belongs to someone else). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body did not arrive within the server's limit (`BODY_READ_TIMEOUT`). */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `If-Match` names a version the task (or list) no longer has: reload it and retry. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the server's limit (`MAX_BODY_BYTES`, 64 KiB by default). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The URL (path and query) is longer than the server's limit (8 KiB). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not `application/json` in UTF-8, or it is encoded (`Content-Encoding`). */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1671,7 +2176,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The `user_id` in the path is not the token's user (`forbidden`), or the change would take the user past a quota (`quota-exceeded`: `MAX_TASKS_PER_USER`, `MAX_TAGS_PER_USER`). */
+            /** @description The `user_id` in the path is not the token's user (`forbidden`), or the change would take the user past a quota (`quota-exceeded`: `MAX_TASKS_PER_USER`, `MAX_TAGS_PER_USER`, `MAX_LISTS_PER_USER`). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1680,7 +2185,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such task for this user (or the task belongs to someone else). */
+            /** @description No such task or list for this user (or it belongs to someone else). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1698,7 +2203,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `If-Match` names a version the task no longer has: reload it and retry. */
+            /** @description `If-Match` names a version the task (or list) no longer has: reload it and retry. */
             412: {
                 headers: {
                     [name: string]: unknown;
@@ -1838,7 +2343,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The `user_id` in the path is not the token's user (`forbidden`), or the change would take the user past a quota (`quota-exceeded`: `MAX_TASKS_PER_USER`, `MAX_TAGS_PER_USER`). */
+            /** @description The `user_id` in the path is not the token's user (`forbidden`), or the change would take the user past a quota (`quota-exceeded`: `MAX_TASKS_PER_USER`, `MAX_TAGS_PER_USER`, `MAX_LISTS_PER_USER`). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1962,7 +2467,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The `user_id` in the path is not the token's user (`forbidden`), or the change would take the user past a quota (`quota-exceeded`: `MAX_TASKS_PER_USER`, `MAX_TAGS_PER_USER`). */
+            /** @description The `user_id` in the path is not the token's user (`forbidden`), or the change would take the user past a quota (`quota-exceeded`: `MAX_TASKS_PER_USER`, `MAX_TAGS_PER_USER`, `MAX_LISTS_PER_USER`). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1982,6 +2487,928 @@ export interface operations {
             };
             /** @description The URL (path and query) is longer than the server's limit (8 KiB). */
             414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The input is invalid; `errors` names each bad field or parameter (a query parameter the operation does not take, or takes once, included). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this user; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The header section is larger than 16 KiB or has more than 100 fields. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; details are logged on the server, never sent. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database or the sign-in provider's keys (JWKS) are unavailable, or the request took longer than the server's time limit; retry after the `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listLists: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The user's id: must equal the token's `sub`. */
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every list of the user, in the user's order (by `position`). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["List"][];
+                };
+            };
+            /** @description The request cannot be read: its body is not valid JSON (`malformed-json`), or its path is not UTF-8 or a header naming one thing is given twice (`bad-request`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The bearer token is missing, malformed, badly signed, expired, for another issuer or audience, or signed with a key the server does not trust. */
+            401: {
+                headers: {
+                    /** @description The `Bearer` challenge (RFC 6750). */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The `user_id` in the path is not the token's user (`forbidden`), or the change would take the user past a quota (`quota-exceeded`: `MAX_TASKS_PER_USER`, `MAX_TAGS_PER_USER`, `MAX_LISTS_PER_USER`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the server's limit (`MAX_BODY_BYTES`, 64 KiB by default). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The URL (path and query) is longer than the server's limit (8 KiB). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The input is invalid; `errors` names each bad field or parameter (a query parameter the operation does not take, or takes once, included). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this user; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The header section is larger than 16 KiB or has more than 100 fields. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; details are logged on the server, never sent. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database or the sign-in provider's keys (JWKS) are unavailable, or the request took longer than the server's time limit; retry after the `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createList: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The user's id: must equal the token's `sub`. */
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateList"];
+            };
+        };
+        responses: {
+            /** @description The list was created, after the others. */
+            201: {
+                headers: {
+                    /** @description The new list's URL. */
+                    LOCATION: string;
+                    /** @description The list's version, for `If-Match`. */
+                    ETAG: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["List"];
+                };
+            };
+            /** @description The request cannot be read: its body is not valid JSON (`malformed-json`), or its path is not UTF-8 or a header naming one thing is given twice (`bad-request`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The bearer token is missing, malformed, badly signed, expired, for another issuer or audience, or signed with a key the server does not trust. */
+            401: {
+                headers: {
+                    /** @description The `Bearer` challenge (RFC 6750). */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The `user_id` in the path is not the token's user (`forbidden`), or the change would take the user past a quota (`quota-exceeded`: `MAX_TASKS_PER_USER`, `MAX_TAGS_PER_USER`, `MAX_LISTS_PER_USER`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body did not arrive within the server's limit (`BODY_READ_TIMEOUT`). */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The change conflicts with the current state (`conflict`): a list name already in use (ignoring case), or a list that still has tasks deleted without `tasks`. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the server's limit (`MAX_BODY_BYTES`, 64 KiB by default). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The URL (path and query) is longer than the server's limit (8 KiB). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not `application/json` in UTF-8, or it is encoded (`Content-Encoding`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The input is invalid; `errors` names each bad field or parameter (a query parameter the operation does not take, or takes once, included). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this user; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The header section is larger than 16 KiB or has more than 100 fields. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; details are logged on the server, never sent. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database or the sign-in provider's keys (JWKS) are unavailable, or the request took longer than the server's time limit; retry after the `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getList: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description `ETag`s from earlier answers (or `*`): 304 if the list is still at one of those
+                 *     versions.
+                 */
+                "If-None-Match"?: string;
+            };
+            path: {
+                /** @description The user's id: must equal the token's `sub`. */
+                user_id: string;
+                /** @description The list's id. */
+                list_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The list. */
+            200: {
+                headers: {
+                    /** @description The list's version, for `If-Match` and `If-None-Match`. */
+                    ETAG: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["List"];
+                };
+            };
+            /** @description The list has not changed since the `If-None-Match` version. */
+            304: {
+                headers: {
+                    /** @description The list's version. */
+                    ETAG: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request cannot be read: its body is not valid JSON (`malformed-json`), or its path is not UTF-8 or a header naming one thing is given twice (`bad-request`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The bearer token is missing, malformed, badly signed, expired, for another issuer or audience, or signed with a key the server does not trust. */
+            401: {
+                headers: {
+                    /** @description The `Bearer` challenge (RFC 6750). */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The `user_id` in the path is not the token's user (`forbidden`), or the change would take the user past a quota (`quota-exceeded`: `MAX_TASKS_PER_USER`, `MAX_TAGS_PER_USER`, `MAX_LISTS_PER_USER`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such task or list for this user (or it belongs to someone else). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the server's limit (`MAX_BODY_BYTES`, 64 KiB by default). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The URL (path and query) is longer than the server's limit (8 KiB). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The input is invalid; `errors` names each bad field or parameter (a query parameter the operation does not take, or takes once, included). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this user; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The header section is larger than 16 KiB or has more than 100 fields. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; details are logged on the server, never sent. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database or the sign-in provider's keys (JWKS) are unavailable, or the request took longer than the server's time limit; retry after the `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateList: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The `ETag` the list must still have (or `*`): any other entity tag is a 412. */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description The user's id: must equal the token's `sub`. */
+                user_id: string;
+                /** @description The list's id. */
+                list_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateList"];
+            };
+        };
+        responses: {
+            /** @description The list after the change. */
+            200: {
+                headers: {
+                    /** @description The list's new version, for `If-Match`. */
+                    ETAG: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["List"];
+                };
+            };
+            /** @description The request cannot be read: its body is not valid JSON (`malformed-json`), or its path is not UTF-8 or a header naming one thing is given twice (`bad-request`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The bearer token is missing, malformed, badly signed, expired, for another issuer or audience, or signed with a key the server does not trust. */
+            401: {
+                headers: {
+                    /** @description The `Bearer` challenge (RFC 6750). */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The `user_id` in the path is not the token's user (`forbidden`), or the change would take the user past a quota (`quota-exceeded`: `MAX_TASKS_PER_USER`, `MAX_TAGS_PER_USER`, `MAX_LISTS_PER_USER`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such task or list for this user (or it belongs to someone else). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body did not arrive within the server's limit (`BODY_READ_TIMEOUT`). */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The change conflicts with the current state (`conflict`): a list name already in use (ignoring case), or a list that still has tasks deleted without `tasks`. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `If-Match` names a version the task (or list) no longer has: reload it and retry. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the server's limit (`MAX_BODY_BYTES`, 64 KiB by default). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The URL (path and query) is longer than the server's limit (8 KiB). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not `application/json` in UTF-8, or it is encoded (`Content-Encoding`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The input is invalid; `errors` names each bad field or parameter (a query parameter the operation does not take, or takes once, included). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this user; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The header section is larger than 16 KiB or has more than 100 fields. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; details are logged on the server, never sent. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database or the sign-in provider's keys (JWKS) are unavailable, or the request took longer than the server's time limit; retry after the `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteList: {
+        parameters: {
+            query?: {
+                /** @description What happens to the list's tasks: `inbox` or `delete` (required when it has some). */
+                tasks?: components["schemas"]["ListTasksOnDelete"];
+            };
+            header?: {
+                /** @description The `ETag` the list must still have (or `*`): any other entity tag is a 412. */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description The user's id: must equal the token's `sub`. */
+                user_id: string;
+                /** @description The list's id. */
+                list_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The list was deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request cannot be read: its body is not valid JSON (`malformed-json`), or its path is not UTF-8 or a header naming one thing is given twice (`bad-request`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The bearer token is missing, malformed, badly signed, expired, for another issuer or audience, or signed with a key the server does not trust. */
+            401: {
+                headers: {
+                    /** @description The `Bearer` challenge (RFC 6750). */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The `user_id` in the path is not the token's user (`forbidden`), or the change would take the user past a quota (`quota-exceeded`: `MAX_TASKS_PER_USER`, `MAX_TAGS_PER_USER`, `MAX_LISTS_PER_USER`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such task or list for this user (or it belongs to someone else). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The change conflicts with the current state (`conflict`): a list name already in use (ignoring case), or a list that still has tasks deleted without `tasks`. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `If-Match` names a version the task (or list) no longer has: reload it and retry. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the server's limit (`MAX_BODY_BYTES`, 64 KiB by default). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The URL (path and query) is longer than the server's limit (8 KiB). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The input is invalid; `errors` names each bad field or parameter (a query parameter the operation does not take, or takes once, included). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this user; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The header section is larger than 16 KiB or has more than 100 fields. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; details are logged on the server, never sent. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database or the sign-in provider's keys (JWKS) are unavailable, or the request took longer than the server's time limit; retry after the `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    moveList: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The `ETag` the list must still have (or `*`): any other entity tag is a 412. */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description The user's id: must equal the token's `sub`. */
+                user_id: string;
+                /** @description The list's id. */
+                list_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MoveList"];
+            };
+        };
+        responses: {
+            /** @description The list after the change. */
+            200: {
+                headers: {
+                    /** @description The list's new version, for `If-Match`. */
+                    ETAG: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["List"];
+                };
+            };
+            /** @description The request cannot be read: its body is not valid JSON (`malformed-json`), or its path is not UTF-8 or a header naming one thing is given twice (`bad-request`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The bearer token is missing, malformed, badly signed, expired, for another issuer or audience, or signed with a key the server does not trust. */
+            401: {
+                headers: {
+                    /** @description The `Bearer` challenge (RFC 6750). */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The `user_id` in the path is not the token's user (`forbidden`), or the change would take the user past a quota (`quota-exceeded`: `MAX_TASKS_PER_USER`, `MAX_TAGS_PER_USER`, `MAX_LISTS_PER_USER`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such task or list for this user (or it belongs to someone else). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body did not arrive within the server's limit (`BODY_READ_TIMEOUT`). */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The change conflicts with the current state (`conflict`): a list name already in use (ignoring case), or a list that still has tasks deleted without `tasks`. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `If-Match` names a version the task (or list) no longer has: reload it and retry. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the server's limit (`MAX_BODY_BYTES`, 64 KiB by default). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The URL (path and query) is longer than the server's limit (8 KiB). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not `application/json` in UTF-8, or it is encoded (`Content-Encoding`). */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2077,7 +3504,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The `user_id` in the path is not the token's user (`forbidden`), or the change would take the user past a quota (`quota-exceeded`: `MAX_TASKS_PER_USER`, `MAX_TAGS_PER_USER`). */
+            /** @description The `user_id` in the path is not the token's user (`forbidden`), or the change would take the user past a quota (`quota-exceeded`: `MAX_TASKS_PER_USER`, `MAX_TAGS_PER_USER`, `MAX_LISTS_PER_USER`). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2178,7 +3605,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The `user_id` in the path is not the token's user (`forbidden`), or the change would take the user past a quota (`quota-exceeded`: `MAX_TASKS_PER_USER`, `MAX_TAGS_PER_USER`). */
+            /** @description The `user_id` in the path is not the token's user (`forbidden`), or the change would take the user past a quota (`quota-exceeded`: `MAX_TASKS_PER_USER`, `MAX_TAGS_PER_USER`, `MAX_LISTS_PER_USER`). */
             403: {
                 headers: {
                     [name: string]: unknown;

@@ -2,7 +2,15 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
-import type { Problem } from "@todo-api/client";
+import {
+  errorMessage,
+  fieldErrors,
+  isProblem,
+  isProblemOf,
+  problemKind,
+  problemStatuses,
+  type Problem,
+} from "@todo-api/client";
 
 import { alice, bob, clientWith, uniqueTitle } from "./live.js";
 
@@ -110,5 +118,36 @@ describe("problems", () => {
     });
     const body = problem(result, 422, "validation");
     assert.deepEqual(body.errors?.map((e) => e.field), ["body"]);
+  });
+
+  test("the helpers branch on the kind and map field errors, for real answers", async () => {
+    const invalid = await alice.client.POST("/api/{user_id}/tasks", {
+      params: { path: { user_id: alice.id } },
+      body: { title: "x".repeat(201), tags: ["ok", "y".repeat(40)] },
+    });
+    const error = invalid.error;
+    assert.ok(isProblem(error));
+    assert.equal(problemKind(error), "validation");
+    assert.ok(isProblemOf(invalid.error, "validation"));
+    assert.ok(!isProblemOf(invalid.error, "not-found"));
+    assert.equal(problemStatuses.validation, invalid.response.status);
+    const fields = fieldErrors(error);
+    assert.deepEqual(Object.keys(fields).sort(), ["tags", "title"]);
+    assert.equal(fields.title, error.errors?.find((e) => e.field === "title")?.detail);
+    assert.equal(errorMessage(error), error.detail);
+
+    const missing = await alice.client.GET("/api/{user_id}/tasks/{id}", {
+      params: { path: { user_id: alice.id, id: 9_007_199_254_740_000 } },
+    });
+    assert.ok(isProblemOf(missing.error, "not-found"));
+    assert.equal(problemStatuses["not-found"], missing.response.status);
+    assert.deepEqual(fieldErrors(missing.error), {});
+
+    // Not problems: a network error, another server's JSON, nothing.
+    const network = new TypeError("fetch failed");
+    assert.equal(problemKind(network), undefined);
+    assert.equal(errorMessage(network), "fetch failed");
+    assert.equal(problemKind({ type: "https://example.com/x", title: "t", status: 400, detail: "d" }), undefined);
+    assert.ok(!isProblem(undefined));
   });
 });

@@ -150,22 +150,6 @@ describe("tasks", () => {
     assert.ok(!ids(await list()).includes(task.id));
   });
 
-  test("the token getter is awaited for every request", async () => {
-    let calls = 0;
-    const client = clientWith(async () => {
-      calls += 1;
-      await new Promise((resolve) => setTimeout(resolve, 1));
-      return alice.token;
-    });
-    for (const expected of [1, 2]) {
-      const { error } = await client.GET("/api/{user_id}/tasks", {
-        params: { path: { user_id } },
-      });
-      assert.equal(error, undefined);
-      assert.equal(calls, expected);
-    }
-  });
-
   test("an explicit Authorization header wins over the getter", async () => {
     const client = clientWith(() => "not-a-jwt");
     const { error, response } = await client.GET("/api/{user_id}/tasks", {

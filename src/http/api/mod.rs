@@ -2,6 +2,7 @@
 
 pub(crate) mod feed;
 pub(crate) mod health;
+pub(crate) mod lists;
 pub(crate) mod tasks;
 
 use poem_openapi::Tags;
@@ -9,8 +10,10 @@ use poem_openapi::Tags;
 /// The spec's tags.
 #[derive(Tags)]
 pub(crate) enum ApiTags {
-    /// Create, read, update, complete and delete the caller's tasks.
+    /// Create, read, update, complete, move and delete the caller's tasks.
     Tasks,
+    /// The caller's lists (projects): create, rename, recolor, reorder and delete them.
+    Lists,
     /// Keep a copy of the caller's tasks up to date: pages of changes after a cursor, and a
     /// stream of them as they happen.
     Sync,

@@ -19,7 +19,7 @@ use crate::http::listing::{
     ListParams, MAX_LIMIT, decode_tag_cursor, encode_component, encode_tag_cursor,
 };
 use crate::http::schemas::{
-    ClearStatus, CompleteTask, CreateTask, DeletedCount, TagCount, TaskView, UpdateTask,
+    ClearStatus, CompleteTask, CreateTask, DeletedCount, MoveTask, TagCount, TaskView, UpdateTask,
 };
 use crate::http::security::BearerAuth;
 use crate::store::{Created, IdempotencyKey, Outcome};
@@ -136,11 +136,16 @@ pub(crate) enum Cleared {
 const NO_SUCH_TASK: ApiError = ApiError::NotFound("no task with this id exists for this user");
 
 fn etag(task: &Task) -> String {
-    format!("\"{}\"", task.version)
+    version_tag(task.version)
+}
+
+/// The `ETag` of a version.
+pub(super) fn version_tag(version: i64) -> String {
+    format!("\"{version}\"")
 }
 
 /// The versions an `If-Match` / `If-None-Match` header names; `None` for `*` (any).
-fn entity_tags(header: &str) -> Option<Vec<String>> {
+pub(super) fn entity_tags(header: &str) -> Option<Vec<String>> {
     let header = header.trim();
     if header == "*" {
         return None;
@@ -155,7 +160,7 @@ fn entity_tags(header: &str) -> Option<Vec<String>> {
 
 /// The version `If-Match` requires, if any. A tag this server never issues can match nothing.
 /// Of a list of tags, the first counts.
-fn expected_version(if_match: Option<&str>) -> Option<i64> {
+pub(super) fn expected_version(if_match: Option<&str>) -> Option<i64> {
     let tags = entity_tags(if_match?)?;
     Some(
         tags.first()
@@ -165,17 +170,27 @@ fn expected_version(if_match: Option<&str>) -> Option<i64> {
 }
 
 fn outcome<T>(outcome: Outcome<T>) -> Result<T, ApiError> {
+    outcome_or(outcome, NO_SUCH_TASK)
+}
+
+/// The value of a store outcome, or its error (`not_found` when there is no such item).
+pub(super) fn outcome_or<T>(outcome: Outcome<T>, not_found: ApiError) -> Result<T, ApiError> {
     match outcome {
         Outcome::Done(value) => Ok(value),
-        Outcome::NotFound => Err(NO_SUCH_TASK),
+        Outcome::NotFound => Err(not_found),
         Outcome::Stale => Err(ApiError::PreconditionFailed),
-        Outcome::Invalid(issues) => Err(ApiError::Validation(
-            issues
-                .into_iter()
-                .map(|i| FieldError::new(i.field, i.message))
-                .collect(),
-        )),
+        Outcome::Invalid(issues) => Err(invalid(issues)),
+        Outcome::Conflict(why) => Err(ApiError::Conflict(why)),
     }
+}
+
+fn invalid(issues: Vec<crate::domain::FieldIssue>) -> ApiError {
+    ApiError::Validation(
+        issues
+            .into_iter()
+            .map(|i| FieldError::new(i.field, i.message))
+            .collect(),
+    )
 }
 
 /// The `limit` a next-page URL repeats: none for the default page size.
@@ -193,7 +208,8 @@ impl TasksApi {
     /// List tasks
     ///
     /// The user's tasks that match every filter given, newest first unless `sort`/`order` say
-    /// otherwise. The body is always a JSON array; when more tasks follow, the `Link` header
+    /// otherwise (`sort=position` with `list_id` and `parent_id`: the manual order of one
+    /// list's tasks under one parent). The body is always a JSON array; when more tasks follow, the `Link` header
     /// carries the next page's URL (`rel="next"`), and `X-Total-Count` is the number of tasks
     /// matching the filters across all pages.
     #[allow(clippy::too_many_arguments)]
@@ -229,7 +245,14 @@ impl TasksApi {
         /// `true`: only pending tasks whose due time has passed.
         #[oai(default)]
         overdue: Query<bool>,
-        /// What to sort by (default `created`).
+        /// Only the tasks of this list (its id), or `inbox` for the tasks in no list.
+        #[oai(validator(pattern = "^(inbox|[1-9][0-9]{0,15})$"))]
+        list_id: Query<Option<String>>,
+        /// Only the subtasks of this task (its id, direct children), or `none` for top-level
+        /// tasks only.
+        #[oai(validator(pattern = "^(none|[1-9][0-9]{0,15})$"))]
+        parent_id: Query<Option<String>>,
+        /// What to sort by (default `created`; `position`: the manual order).
         sort: Query<Option<SortKey>>,
         /// Sort direction (default: `desc` for created, updated and priority; `asc` for title
         /// and due_date).
@@ -252,6 +275,8 @@ impl TasksApi {
             due_before: due_before.0,
             due_after: due_after.0,
             overdue: overdue.0,
+            list_id: list_id.0,
+            parent_id: parent_id.0,
             sort: sort.0,
             order: order.0,
             limit: limit.0.map(|l| l.min(MAX_LIMIT)),
@@ -303,6 +328,7 @@ impl TasksApi {
                 )
                 .into());
             }
+            Created::Invalid(issues) => return Err(invalid(issues).into()),
         };
         let location = format!("/api/{}/tasks/{}", encode_component(&user_id), task.id.0);
         let tag = etag(&task);
@@ -387,8 +413,8 @@ impl TasksApi {
 
     /// Delete a task
     ///
-    /// Deletes one of the user's tasks for good; its id is never reused. Deleting it again is a
-    /// 404.
+    /// Deletes one of the user's tasks for good, with its subtasks (at every level); ids are
+    /// never reused. Deleting it again is a 404.
     ///
     /// With `If-Match`, deletes only if the task is still at that version (else 412).
     #[oai(
@@ -415,12 +441,52 @@ impl TasksApi {
         Ok(Deleted::NoContent)
     }
 
+    /// Move a task
+    ///
+    /// Moves a task to another list (`list_id`, `null` for the inbox), under another parent
+    /// (`parent_id`, `null` for the top level), and to a place among its new siblings:
+    /// `after` a sibling's id (right after it), `null` (first) or omitted (last). Its
+    /// subtasks go with it. The answer's `position` is its new place; only the task (and its
+    /// subtasks' `list_id`) changes, but when keys between two neighbours grow too long the
+    /// siblings are renumbered (each sent in the change feed). A list, parent or `after` task
+    /// that the user does not have is a 422 on that field. With `If-Match`, moves only if the
+    /// task is still at that version (else 412).
+    #[oai(
+        path = "/api/:user_id/tasks/:id/move",
+        method = "post",
+        transform = "time_limited",
+        operation_id = "moveTask"
+    )]
+    async fn move_task(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        /// The user's id: must equal the token's `sub`.
+        user_id: Path<String>,
+        /// The task's id.
+        id: Path<i64>,
+        /// The `ETag` the task must still have (or `*`): any other entity tag is a 412.
+        #[oai(name = "If-Match")]
+        if_match: Header<Option<String>>,
+        body: JsonBody<MoveTask>,
+    ) -> Result<TaskChanged, Failure<ChangeErrors>> {
+        let owner = auth.owner(&user_id)?;
+        let expected = expected_version(if_match.0.as_deref());
+        let result = state
+            .store
+            .move_task(owner, TaskId(id.0), &body.value, expected)
+            .await?;
+        Ok(changed(outcome(result)?))
+    }
+
     /// Toggle or set completion
     ///
     /// Without a body, flips `completed`. With `{"completed": true|false}`, sets it instead,
     /// which is safe to retry; setting the value a task already has changes nothing.
-    /// Completing a recurring task creates its next occurrence in the same transaction; the
-    /// answer's `next_occurrence_id` names it. Reopening does not delete it.
+    /// Completing a task completes its pending subtasks (every level) in the same transaction;
+    /// reopening reopens the task alone. Completing a recurring task creates its next
+    /// occurrence (right after it, with copies of its subtasks, reopened) in the same
+    /// transaction; the answer's `next_occurrence_id` names it. Reopening does not delete it.
     #[oai(
         path = "/api/:user_id/tasks/:id/complete",
         method = "patch",
@@ -451,8 +517,9 @@ impl TasksApi {
 
     /// Clear completed tasks
     ///
-    /// Deletes every completed task of the user. `status=completed` is required, so that a
-    /// bare `DELETE` of the collection never deletes anything.
+    /// Deletes every completed task of the user, with its subtasks (completed or not), and
+    /// completed subtasks of pending tasks. `status=completed` is required, so that a bare
+    /// `DELETE` of the collection never deletes anything.
     #[oai(
         path = "/api/:user_id/tasks",
         method = "delete",

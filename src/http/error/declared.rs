@@ -62,17 +62,21 @@ fn problem_response(status: u16) -> MetaResponse {
         403 => {
             "The `user_id` in the path is not the token's user (`forbidden`), or the change would \
              take the user past a quota (`quota-exceeded`: `MAX_TASKS_PER_USER`, \
-             `MAX_TAGS_PER_USER`)."
+             `MAX_TAGS_PER_USER`, `MAX_LISTS_PER_USER`)."
         }
         408 => "The body did not arrive within the server's limit (`BODY_READ_TIMEOUT`).",
-        404 => "No such task for this user (or the task belongs to someone else).",
+        404 => "No such task or list for this user (or it belongs to someone else).",
+        409 => {
+            "The change conflicts with the current state (`conflict`): a list name already in \
+             use (ignoring case), or a list that still has tasks deleted without `tasks`."
+        }
         405 => "The method is not allowed on this path.",
         410 => {
             "The cursor is older than the change feed's retention window (`CHANGES_RETENTION`), \
              or not from this database (problem type `urn:todo-api:problem:cursor-expired`): \
              read the whole state again without `since` and continue from its cursor."
         }
-        412 => "`If-Match` names a version the task no longer has: reload it and retry.",
+        412 => "`If-Match` names a version the task (or list) no longer has: reload it and retry.",
         413 => "The body is larger than the server's limit (`MAX_BODY_BYTES`, 64 KiB by default).",
         414 => "The URL (path and query) is longer than the server's limit (8 KiB).",
         415 => {
@@ -153,6 +157,30 @@ pub(crate) struct ChangeErrors;
 impl ErrorSet for ChangeErrors {
     const STATUSES: &'static [u16] = &[
         400, 401, 403, 404, 408, 412, 413, 414, 415, 422, 429, 431, 500, 503,
+    ];
+}
+
+/// Errors of creating a list (a name in use is a 409).
+pub(crate) struct ConflictingCreateErrors;
+impl ErrorSet for ConflictingCreateErrors {
+    const STATUSES: &'static [u16] = &[
+        400, 401, 403, 408, 409, 413, 414, 415, 422, 429, 431, 500, 503,
+    ];
+}
+
+/// Errors of changing a list (a name in use is a 409).
+pub(crate) struct ConflictingChangeErrors;
+impl ErrorSet for ConflictingChangeErrors {
+    const STATUSES: &'static [u16] = &[
+        400, 401, 403, 404, 408, 409, 412, 413, 414, 415, 422, 429, 431, 500, 503,
+    ];
+}
+
+/// Errors of deleting a list (one with tasks, without saying where they go, is a 409).
+pub(crate) struct ConflictingDeleteErrors;
+impl ErrorSet for ConflictingDeleteErrors {
+    const STATUSES: &'static [u16] = &[
+        400, 401, 403, 404, 409, 412, 413, 414, 422, 429, 431, 500, 503,
     ];
 }
 

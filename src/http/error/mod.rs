@@ -13,8 +13,9 @@ mod declared;
 mod problem;
 
 pub(crate) use declared::{
-    ChangeErrors, CreateErrors, DeleteErrors, Failure, FeedErrors, HealthErrors, ListErrors,
-    ReadErrors, ReadyErrors,
+    ChangeErrors, ConflictingChangeErrors, ConflictingCreateErrors, ConflictingDeleteErrors,
+    CreateErrors, DeleteErrors, Failure, FeedErrors, HealthErrors, ListErrors, ReadErrors,
+    ReadyErrors,
 };
 pub(crate) use problem::{FieldError, Problem, ProblemJson, json_response};
 
@@ -48,7 +49,7 @@ pub(crate) enum ApiError {
     /// 403: the write would take the user past a per-user quota.
     #[error("{0}")]
     QuotaExceeded(Quota),
-    /// 404: no such task for this user, or no such route.
+    /// 404: no such task (or list) for this user, or no such route.
     #[error("{0}")]
     NotFound(&'static str),
     /// 405: the route exists, the method does not.
@@ -60,14 +61,18 @@ pub(crate) enum ApiError {
     /// 408: the body did not arrive within the server's time limit.
     #[error("the request body did not arrive within {0:?}: send it at once")]
     RequestTimeout(std::time::Duration),
+    /// 409: the change conflicts with the current state (a list name in use, a list that still
+    /// has tasks).
+    #[error("{0}")]
+    Conflict(String),
     /// 410: a change feed cursor older than the retention window: start over without one.
     #[error(
         "the cursor is older than the change feed keeps deletions (CHANGES_RETENTION), or not \
          from this database: read the whole state again, without `since`, and continue from its cursor"
     )]
     CursorExpired,
-    /// 412: `If-Match` names a version the task no longer has.
-    #[error("the task has changed since the version in If-Match")]
+    /// 412: `If-Match` names a version the task (or list) no longer has.
+    #[error("the task or list has changed since the version in If-Match")]
     PreconditionFailed,
     /// 413: the body is larger than the limit.
     #[error("the request body is larger than {limit} bytes")]
@@ -134,6 +139,7 @@ impl ApiError {
             Self::Forbidden => ("forbidden", "Forbidden"),
             Self::NotFound(_) => ("not-found", "Not Found"),
             Self::MethodNotAllowed { .. } => ("method-not-allowed", "Method Not Allowed"),
+            Self::Conflict(_) => ("conflict", "Conflict"),
             Self::CursorExpired => ("cursor-expired", "Gone"),
             Self::PreconditionFailed => ("precondition-failed", "Precondition Failed"),
             Self::PayloadTooLarge { .. } => ("payload-too-large", "Payload Too Large"),
@@ -211,6 +217,7 @@ impl ResponseError for ApiError {
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Conflict(_) => StatusCode::CONFLICT,
             Self::CursorExpired => StatusCode::GONE,
             Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
@@ -289,6 +296,14 @@ impl From<StoreError> for ApiError {
                 "tasks_description_length" => Self::invalid(
                     "description",
                     format!("must be at most {} characters", TaskDescription::MAX_CHARS),
+                ),
+                // Checked under the user's lock before writing: only a race the lock does not
+                // cover (none is known) would meet these.
+                "lists_user_name_key" => Self::Conflict(
+                    "another list already has this name (names are unique, ignoring case)".into(),
+                ),
+                "tasks_sibling_position_key" | "lists_user_position_key" => Self::Conflict(
+                    "another change to the order was made at the same time: retry".into(),
                 ),
                 _ => Self::Internal(err.into()),
             },

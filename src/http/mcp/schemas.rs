@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize};
 
+use crate::domain::list::List;
 use crate::domain::{Frequency, Priority, Recurrence, Task};
 use crate::http::listing::MAX_LIMIT;
 
@@ -139,6 +140,13 @@ pub(crate) struct AddTaskArgs {
     /// How the task repeats (needs `due_at`).
     #[serde(default)]
     pub recurrence: Option<RecurrenceArgs>,
+    /// The list to put it in (`id` in `list_lists`); omitted: the parent's list, or the
+    /// inbox.
+    #[serde(default)]
+    pub list_id: Option<i64>,
+    /// The task to make it a subtask of (at most 4 levels deep); omitted: a top-level task.
+    #[serde(default)]
+    pub parent_id: Option<i64>,
 }
 
 /// `update_task`'s arguments: only the fields given change; `null` clears a field that can be
@@ -171,6 +179,77 @@ pub(crate) struct UpdateTaskArgs {
     /// A new repetition rule, or `null` to stop repeating.
     #[serde(default, deserialize_with = "present")]
     pub recurrence: Option<Option<RecurrenceArgs>>,
+    /// Another list (`null`: the inbox), with the task's subtasks; it goes last there.
+    #[serde(default, deserialize_with = "present")]
+    pub list_id: Option<Option<i64>>,
+    /// Another parent task (`null`: top level); it goes last among that task's subtasks.
+    #[serde(default, deserialize_with = "present")]
+    pub parent_id: Option<Option<i64>>,
+}
+
+/// `move_task`'s arguments: where the task goes. Omitted fields keep the task where it is.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct MoveTaskArgs {
+    /// The task's id.
+    pub task_id: i64,
+    /// Another list (`null`: the inbox), with the task's subtasks.
+    #[serde(default, deserialize_with = "present")]
+    pub list_id: Option<Option<i64>>,
+    /// Another parent task (`null`: top level).
+    #[serde(default, deserialize_with = "present")]
+    pub parent_id: Option<Option<i64>>,
+    /// The id of the sibling (same list, same parent) to put it right after; `null`: first;
+    /// omitted: last.
+    #[serde(default, deserialize_with = "present")]
+    pub after: Option<Option<i64>>,
+}
+
+/// `create_list`'s arguments.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CreateListArgs {
+    /// The name: 1 to 100 characters, unique among the user's lists ignoring case.
+    pub name: String,
+    /// A color, `#rrggbb`.
+    #[serde(default)]
+    pub color: Option<String>,
+}
+
+/// `update_list`'s arguments: only the fields given change.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct UpdateListArgs {
+    /// The list's id (`id` in `list_lists`).
+    pub list_id: i64,
+    /// A new name.
+    #[serde(default, deserialize_with = "present")]
+    pub name: Option<Option<String>>,
+    /// A new color (`#rrggbb`), or `null` to remove it.
+    #[serde(default, deserialize_with = "present")]
+    pub color: Option<Option<String>>,
+}
+
+/// What happens to the tasks of a deleted list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum TasksName {
+    /// Move them to the inbox.
+    Inbox,
+    /// Delete them too.
+    Delete,
+}
+
+/// `delete_list`'s arguments.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct DeleteListArgs {
+    /// The list's id.
+    pub list_id: i64,
+    /// Required when the list has tasks: `inbox` moves them to the inbox, `delete` deletes
+    /// them (ask the user which).
+    #[serde(default)]
+    pub tasks: Option<TasksName>,
 }
 
 /// The arguments of a tool that acts on one task.
@@ -208,6 +287,8 @@ pub(crate) enum SortName {
     DueDate,
     /// Priority (default: high first).
     Priority,
+    /// The user's manual order among siblings (use with `list_id` and `parent_id`).
+    Position,
 }
 
 /// Sort direction.
@@ -259,6 +340,18 @@ pub(crate) struct ListTasksArgs {
     #[serde(default)]
     #[schemars(range(min = 1, max = MAX_LIMIT))]
     pub limit: Option<u32>,
+    /// Only the tasks of this list (`id` in `list_lists`).
+    #[serde(default)]
+    pub list_id: Option<i64>,
+    /// `true`: only the tasks in no list (the inbox).
+    #[serde(default)]
+    pub inbox: Option<bool>,
+    /// Only the subtasks of this task.
+    #[serde(default)]
+    pub parent_id: Option<i64>,
+    /// `true`: only top-level tasks (no subtasks).
+    #[serde(default)]
+    pub top_level: Option<bool>,
 }
 
 /// `list_reminders`'s arguments.
@@ -322,6 +415,16 @@ pub(crate) struct TaskOut {
     pub recurrence: Option<RecurrenceOut>,
     /// For a completed recurring task: the id of the occurrence its completion created.
     pub next_occurrence_id: Option<i64>,
+    /// The list it is in, or `null` for the inbox.
+    pub list_id: Option<i64>,
+    /// The task it is a subtask of, or `null`.
+    pub parent_id: Option<i64>,
+    /// Its place among its siblings (sort them by it, as strings).
+    pub position: String,
+    /// How many subtasks it has.
+    pub subtask_count: u32,
+    /// How many of them are completed.
+    pub completed_subtask_count: u32,
     /// When it was created (RFC 3339, UTC).
     #[schemars(extend("format" = "date-time"))]
     pub created_at: String,
@@ -349,6 +452,11 @@ impl From<Task> for TaskOut {
             remind_at: task.schedule.remind_at.map(timestamp),
             recurrence: task.schedule.recurrence.map(RecurrenceOut::from),
             next_occurrence_id: task.next_occurrence_id.map(|id| id.0),
+            list_id: task.list_id.map(|id| id.0),
+            parent_id: task.parent_id.map(|id| id.0),
+            position: task.position,
+            subtask_count: task.subtask_count,
+            completed_subtask_count: task.completed_subtask_count,
             created_at: timestamp(task.created_at),
             updated_at: timestamp(task.updated_at),
         }
@@ -380,6 +488,8 @@ pub(crate) enum WriteStatus {
     Reopened,
     /// `delete_task` deleted it.
     Deleted,
+    /// `move_task` moved it.
+    Moved,
 }
 
 /// The result of `add_task`, `update_task` and `reopen_task`.
@@ -487,4 +597,54 @@ pub(crate) struct ReminderList {
 pub(crate) struct Cleared {
     /// How many completed tasks were deleted.
     pub deleted: u64,
+}
+
+/// A list (a project).
+#[derive(Debug, Serialize, JsonSchema)]
+pub(crate) struct ListOut {
+    /// The list's id: what `list_id` arguments take.
+    pub id: i64,
+    /// The name.
+    pub name: String,
+    /// The color (`#rrggbb`), or `null`.
+    pub color: Option<String>,
+    /// Its place among the user's lists (sort them by it, as strings).
+    pub position: String,
+    /// How many tasks it holds.
+    pub task_count: u64,
+    /// How many of them are pending.
+    pub pending_count: u64,
+}
+
+impl From<List> for ListOut {
+    fn from(list: List) -> Self {
+        Self {
+            id: list.id.0,
+            name: list.name,
+            color: list.color,
+            position: list.position,
+            task_count: list.task_count,
+            pending_count: list.pending_count,
+        }
+    }
+}
+
+/// The result of `list_lists`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub(crate) struct ListsOut {
+    /// The user's lists, in the user's order.
+    pub lists: Vec<ListOut>,
+}
+
+/// The result of `create_list`, `update_list` and `delete_list`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub(crate) struct ListWritten {
+    /// The list's id.
+    pub list_id: i64,
+    /// What happened.
+    pub status: WriteStatus,
+    /// The list's name.
+    pub name: String,
+    /// The whole list as it is now (`null` once deleted).
+    pub list: Option<ListOut>,
 }

@@ -9,8 +9,9 @@ use serde_json::{Value, json};
 
 use crate::http::mcp::json_schema::{Contract, schema_of};
 use crate::http::mcp::schemas::{
-    AddTaskArgs, Cleared, ListRemindersArgs, ListTasksArgs, NoArgs, ReminderList, TagList,
-    TaskCompleted, TaskDeleted, TaskFound, TaskIdArgs, TaskPage, TaskWritten, UpdateTaskArgs,
+    AddTaskArgs, Cleared, CreateListArgs, DeleteListArgs, ListRemindersArgs, ListTasksArgs,
+    ListWritten, ListsOut, MoveTaskArgs, NoArgs, ReminderList, TagList, TaskCompleted, TaskDeleted,
+    TaskFound, TaskIdArgs, TaskPage, TaskWritten, UpdateListArgs, UpdateTaskArgs,
 };
 
 /// Every tool.
@@ -36,6 +37,16 @@ pub(crate) enum ToolName {
     ListTags,
     /// `list_reminders`.
     ListReminders,
+    /// `move_task`.
+    MoveTask,
+    /// `list_lists`.
+    ListLists,
+    /// `create_list`.
+    CreateList,
+    /// `update_list`.
+    UpdateList,
+    /// `delete_list`.
+    DeleteList,
 }
 
 /// What a tool does to the user's tasks, as MCP's annotations say it.
@@ -52,7 +63,7 @@ enum Effect {
 
 impl ToolName {
     /// Every tool, in the order they are listed.
-    pub(crate) const ALL: [Self; 10] = [
+    pub(crate) const ALL: [Self; 15] = [
         Self::AddTask,
         Self::ListTasks,
         Self::GetTask,
@@ -63,6 +74,11 @@ impl ToolName {
         Self::ClearCompletedTasks,
         Self::ListTags,
         Self::ListReminders,
+        Self::MoveTask,
+        Self::ListLists,
+        Self::CreateList,
+        Self::UpdateList,
+        Self::DeleteList,
     ];
 
     /// The tool's name.
@@ -78,6 +94,11 @@ impl ToolName {
             Self::ClearCompletedTasks => "clear_completed_tasks",
             Self::ListTags => "list_tags",
             Self::ListReminders => "list_reminders",
+            Self::MoveTask => "move_task",
+            Self::ListLists => "list_lists",
+            Self::CreateList => "create_list",
+            Self::UpdateList => "update_list",
+            Self::DeleteList => "delete_list",
         }
     }
 
@@ -98,6 +119,11 @@ impl ToolName {
             Self::ClearCompletedTasks => "Clear completed tasks",
             Self::ListTags => "List tags",
             Self::ListReminders => "List due reminders",
+            Self::MoveTask => "Move a task",
+            Self::ListLists => "List lists",
+            Self::CreateList => "Create a list",
+            Self::UpdateList => "Rename or recolor a list",
+            Self::DeleteList => "Delete a list",
         }
     }
 
@@ -150,15 +176,43 @@ impl ToolName {
                 "Pending tasks whose reminder time has come (at or before `before`, default \
                  now), soonest first: what to remind the user about. Returns {tasks, before}."
             }
+            Self::MoveTask => {
+                "Move a task (with its subtasks) to another list (`list_id`, null: the inbox), \
+                 under another task (`parent_id`, null: top level; at most 4 levels), and/or to \
+                 another place among its siblings (`after`: a sibling's id to go right after, \
+                 null: first, omitted: last). Returns {task_id, status: \"moved\", title, \
+                 task}."
+            }
+            Self::ListLists => {
+                "The signed-in user's lists (projects), in their order, with how many tasks \
+                 each holds. Tasks in no list are in the inbox. Returns {lists}."
+            }
+            Self::CreateList => {
+                "Create a list (a project) after the user's others. The name is unique ignoring \
+                 case. Returns {list_id, status: \"created\", name, list}."
+            }
+            Self::UpdateList => {
+                "Rename a list or change its color (`null` removes it). Returns {list_id, \
+                 status: \"updated\", name, list}."
+            }
+            Self::DeleteList => {
+                "Delete a list for good. If it has tasks, `tasks` says what happens to them: \
+                 `inbox` (moved to the inbox) or `delete` (deleted too; ask the user first). \
+                 Returns {list_id, status: \"deleted\", name}."
+            }
         }
     }
 
     fn effect(self) -> Effect {
         match self {
-            Self::ListTasks | Self::GetTask | Self::ListTags | Self::ListReminders => {
-                Effect::ReadOnly
-            }
-            Self::AddTask => Effect::Additive { idempotent: false },
+            Self::ListTasks
+            | Self::GetTask
+            | Self::ListTags
+            | Self::ListReminders
+            | Self::ListLists => Effect::ReadOnly,
+            Self::AddTask | Self::CreateList => Effect::Additive { idempotent: false },
+            Self::MoveTask => Effect::Additive { idempotent: false },
+            Self::UpdateList | Self::DeleteList => Effect::Destructive { idempotent: true },
             Self::CompleteTask | Self::ReopenTask => Effect::Additive { idempotent: true },
             Self::UpdateTask | Self::DeleteTask | Self::ClearCompletedTasks => {
                 Effect::Destructive { idempotent: true }
@@ -174,8 +228,14 @@ impl ToolName {
             Self::GetTask | Self::CompleteTask | Self::ReopenTask | Self::DeleteTask => {
                 schema_of::<TaskIdArgs>(Contract::Input)
             }
-            Self::ClearCompletedTasks | Self::ListTags => schema_of::<NoArgs>(Contract::Input),
+            Self::ClearCompletedTasks | Self::ListTags | Self::ListLists => {
+                schema_of::<NoArgs>(Contract::Input)
+            }
             Self::ListReminders => schema_of::<ListRemindersArgs>(Contract::Input),
+            Self::MoveTask => schema_of::<MoveTaskArgs>(Contract::Input),
+            Self::CreateList => schema_of::<CreateListArgs>(Contract::Input),
+            Self::UpdateList => schema_of::<UpdateListArgs>(Contract::Input),
+            Self::DeleteList => schema_of::<DeleteListArgs>(Contract::Input),
         };
         let properties = schema
             .entry("properties")
@@ -188,8 +248,12 @@ impl ToolName {
 
     fn output_schema(self) -> Arc<JsonObject> {
         Arc::new(match self {
-            Self::AddTask | Self::UpdateTask | Self::ReopenTask => {
+            Self::AddTask | Self::UpdateTask | Self::ReopenTask | Self::MoveTask => {
                 schema_of::<TaskWritten>(Contract::Output)
+            }
+            Self::ListLists => schema_of::<ListsOut>(Contract::Output),
+            Self::CreateList | Self::UpdateList | Self::DeleteList => {
+                schema_of::<ListWritten>(Contract::Output)
             }
             Self::CompleteTask => schema_of::<TaskCompleted>(Contract::Output),
             Self::DeleteTask => schema_of::<TaskDeleted>(Contract::Output),

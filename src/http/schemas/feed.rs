@@ -1,16 +1,16 @@
-//! What the change feed and the event stream hold: `Change` (an `UpsertChange` or a
-//! `DeleteChange`), `ChangePage`, and the frames of the stream (`StreamEvent`), each event's
+//! What the change feed and the event stream hold: `Change` (an `UpsertChange`, a
+//! `DeleteChange`, a `ListUpsertChange` or a `ListDeleteChange`), `ChangePage`, and the frames of the stream (`StreamEvent`), each event's
 //! `data` spelled as a schema so that the TypeScript client gets its type.
 
 use poem_openapi::{Object, Union};
 use serde::Serialize;
 
-use super::TaskView;
+use super::{ListView, TaskView};
 use crate::domain::changes::Change;
 
-/// One change to apply, in order, to a local copy of the user's tasks: `upsert` (the task as it
-/// is now: insert it or replace the copy) or `delete` (remove the task with this id; nothing to
-/// do if there is none).
+/// One change to apply, in order, to a local copy of the user's tasks and lists: `upsert` (the
+/// task as it is now: insert it or replace the copy), `delete` (remove the task with this id;
+/// nothing to do if there is none), `list_upsert` and `list_delete` (the same for a list).
 #[derive(Debug, Union, Serialize)]
 #[oai(rename = "Change", discriminator_name = "type", one_of)]
 #[serde(tag = "type")]
@@ -24,6 +24,32 @@ pub(crate) enum ChangeView {
     #[oai(mapping = "delete")]
     #[serde(rename = "delete")]
     Delete(DeleteChange),
+    /// A list was created or changed.
+    #[oai(mapping = "list_upsert")]
+    #[serde(rename = "list_upsert")]
+    ListUpsert(ListUpsertChange),
+    /// A list was deleted.
+    #[oai(mapping = "list_delete")]
+    #[serde(rename = "list_delete")]
+    ListDelete(ListDeleteChange),
+}
+
+/// A list created or changed (renamed, recolored, moved): its latest state. Its counts are
+/// those of when the change was read; the feed sends a list again when the list itself
+/// changes, not when its tasks do (count the tasks of the copy instead).
+#[derive(Debug, Object, Serialize)]
+#[oai(rename = "ListUpsertChange")]
+pub(crate) struct ListUpsertChange {
+    /// The list as it is now.
+    pub(crate) list: ListView,
+}
+
+/// A list deleted (its tasks were moved to the inbox or deleted: their own changes say which).
+#[derive(Debug, Object, Serialize)]
+#[oai(rename = "ListDeleteChange")]
+pub(crate) struct ListDeleteChange {
+    /// The id of the deleted list.
+    pub(crate) id: i64,
 }
 
 /// A task created or changed: its latest state.
@@ -47,6 +73,8 @@ impl From<Change> for ChangeView {
         match change {
             Change::Upsert(task) => Self::Upsert(UpsertChange { task: task.into() }),
             Change::Delete(id) => Self::Delete(DeleteChange { id: id.0 }),
+            Change::ListUpsert(list) => Self::ListUpsert(ListUpsertChange { list: list.into() }),
+            Change::ListDelete(id) => Self::ListDelete(ListDeleteChange { id: id.0 }),
         }
     }
 }
@@ -79,6 +107,7 @@ pub(crate) struct StreamCursor {
 /// server sends comment lines (`:`) as heartbeats.
 #[derive(Debug, Union)]
 #[oai(rename = "StreamEvent", discriminator_name = "event", one_of)]
+#[allow(clippy::large_enum_variant)] // mostly changes, built once and sent at once
 pub(crate) enum StreamEvent {
     /// The first event.
     #[oai(mapping = "ready")]

@@ -15,5 +15,7 @@ pub(crate) mod requests;
 pub(crate) mod views;
 
 pub(crate) use query::ClearStatus;
-pub(crate) use requests::{CompleteTask, CreateTask, UpdateTask};
-pub(crate) use views::{DeletedCount, TagCount, TaskView};
+pub(crate) use requests::{
+    CompleteTask, CreateList, CreateTask, MoveList, MoveTask, UpdateList, UpdateTask,
+};
+pub(crate) use views::{DeletedCount, ListView, TagCount, TaskView};

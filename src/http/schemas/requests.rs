@@ -12,8 +12,11 @@ use poem_openapi::registry::{MetaSchema, MetaSchemaRef, Registry};
 use poem_openapi::types::Type;
 
 use super::views::RecurrenceView;
+use crate::domain::list::{Color, ListChanges, ListId, ListName, NewList};
+use crate::domain::order::Slot;
 use crate::domain::{
-    NewTask, Priority, Recurrence, Schedule, Tag, TaskChanges, TaskDescription, TaskTitle,
+    NewTask, Priority, Recurrence, Schedule, Tag, TaskChanges, TaskDescription, TaskId, TaskMove,
+    TaskTitle,
 };
 use crate::http::body::{Field, Fields, RequestSchema};
 
@@ -43,6 +46,14 @@ pub(crate) struct CreateTask {
     /// How the task repeats (needs `due_at`).
     #[oai(nullable)]
     pub(crate) recurrence: Option<RecurrenceView>,
+    /// The list to put it in; `null` for the inbox. Omitted: the parent's list (with
+    /// `parent_id`), else the inbox. Another user's list, or one that does not exist, is a 422.
+    #[oai(nullable, validator(minimum(value = "1")))]
+    pub(crate) list_id: Option<i64>,
+    /// The task to make it a subtask of (it goes into that task's list; at most 4 levels
+    /// deep); `null` or omitted for a top-level task.
+    #[oai(nullable, validator(minimum(value = "1")))]
+    pub(crate) parent_id: Option<i64>,
 }
 
 /// What every body field of a task parses to; `None` where the field was invalid.
@@ -54,6 +65,8 @@ struct TaskFields {
     due_at: Option<Field<DateTime<FixedOffset>>>,
     remind_at: Option<Field<DateTime<Utc>>>,
     recurrence: Option<Field<Recurrence>>,
+    list_id: Option<Field<ListId>>,
+    parent_id: Option<Field<TaskId>>,
 }
 
 fn map_field<T, U>(field: Field<T>, f: impl FnOnce(T) -> Option<U>) -> Option<Field<U>> {
@@ -93,6 +106,12 @@ impl TaskFields {
             .timestamp("remind_at")
             .and_then(|f| map_field(f, |at| Some(at.to_utc())));
         let recurrence = fields.object::<RecurrenceView, _>("recurrence", parse_recurrence);
+        let list_id = fields
+            .id("list_id")
+            .and_then(|f| map_field(f, |id| Some(ListId(id))));
+        let parent_id = fields
+            .id("parent_id")
+            .and_then(|f| map_field(f, |id| Some(TaskId(id))));
         Self {
             title,
             description,
@@ -101,6 +120,8 @@ impl TaskFields {
             due_at,
             remind_at,
             recurrence,
+            list_id,
+            parent_id,
         }
     }
 }
@@ -186,6 +207,8 @@ impl RequestSchema for CreateTask {
             remind_at: value(read.remind_at?),
             recurrence: value(read.recurrence?),
         };
+        let list_id = change(read.list_id?);
+        let parent_id = value(read.parent_id?);
         let created = NewTask::new(
             title?,
             value(read.description?),
@@ -193,7 +216,10 @@ impl RequestSchema for CreateTask {
             value(read.tags?).unwrap_or_default(),
             schedule,
         );
-        created.map_err(|issues| fields.issues(issues)).ok()
+        let mut created = created.map_err(|issues| fields.issues(issues)).ok()?;
+        created.list_id = list_id;
+        created.parent_id = parent_id;
+        Some(created)
     }
 }
 
@@ -222,6 +248,14 @@ pub(crate) struct UpdateTask {
     /// A new rule, or `null` to stop repeating.
     #[oai(nullable)]
     pub(crate) recurrence: Option<RecurrenceView>,
+    /// Another list (`null`: the inbox), with the task's subtasks; the task goes last there.
+    /// Without `parent_id`, a subtask moved to another list leaves its parent.
+    #[oai(nullable, validator(minimum(value = "1")))]
+    pub(crate) list_id: Option<i64>,
+    /// Another parent (`null`: the top level), into that task's list; the task goes last
+    /// among its subtasks. Not the task itself nor one of its subtasks; at most 4 levels deep.
+    #[oai(nullable, validator(minimum(value = "1")))]
+    pub(crate) parent_id: Option<i64>,
 }
 
 impl RequestSchema for UpdateTask {
@@ -265,12 +299,189 @@ impl RequestSchema for UpdateTask {
             due_at: change(read.due_at?),
             remind_at: change(read.remind_at?),
             recurrence: change(read.recurrence?),
+            list_id: change(read.list_id?),
+            parent_id: change(read.parent_id?),
         };
         if changes.is_empty() {
             fields.error("body", "changes nothing: send at least one field to change");
             return None;
         }
         Some(changes)
+    }
+}
+
+/// Where to move a task: its list, its parent and its place among its new siblings (the tasks
+/// of the same list under the same parent). Every field is optional: `{}` moves it last among
+/// its siblings.
+#[derive(Debug, Object)]
+#[oai(rename = "MoveTask")]
+pub(crate) struct MoveTask {
+    /// Another list (`null`: the inbox), with the task's subtasks. Without `parent_id`, a
+    /// subtask moved to another list leaves its parent.
+    #[oai(nullable, validator(minimum(value = "1")))]
+    pub(crate) list_id: Option<i64>,
+    /// Another parent (`null`: the top level), into that task's list. Not the task itself nor
+    /// one of its subtasks; at most 4 levels deep.
+    #[oai(nullable, validator(minimum(value = "1")))]
+    pub(crate) parent_id: Option<i64>,
+    /// The sibling to put it right after; `null` puts it first; omitted, last.
+    #[oai(nullable, validator(minimum(value = "1")))]
+    pub(crate) after: Option<i64>,
+}
+
+/// `after`: absent → last, `null` → first, an id → right after it.
+fn slot(fields: &mut Fields<'_>) -> Option<Slot> {
+    Some(match fields.id("after")? {
+        Field::Absent => Slot::Last,
+        Field::Null => Slot::First,
+        Field::Value(id) => Slot::After(id),
+    })
+}
+
+impl RequestSchema for MoveTask {
+    type Output = TaskMove;
+
+    fn parse(fields: &mut Fields<'_>) -> Option<TaskMove> {
+        let list_id = fields
+            .id("list_id")
+            .and_then(|f| map_field(f, |id| Some(ListId(id))));
+        let parent_id = fields
+            .id("parent_id")
+            .and_then(|f| map_field(f, |id| Some(TaskId(id))));
+        let slot = slot(fields);
+        Some(TaskMove {
+            list_id: change(list_id?),
+            parent_id: change(parent_id?),
+            slot: slot?,
+        })
+    }
+}
+
+/// A new list.
+#[derive(Debug, Object)]
+#[oai(rename = "CreateList")]
+pub(crate) struct CreateList {
+    /// 1–100 characters after trimming surrounding white space; no NUL character; unique
+    /// among the user's lists, ignoring case (a name in use is a 409).
+    pub(crate) name: String,
+    /// `#rrggbb` (hex digits), or `null`/omitted for none.
+    #[oai(nullable)]
+    pub(crate) color: Option<String>,
+}
+
+fn list_name(fields: &mut Fields<'_>) -> Option<Field<ListName>> {
+    fields.string("name").and_then(|f| {
+        map_field(f, |raw| {
+            ListName::parse(raw)
+                .map_err(|why| fields.error("name", why))
+                .ok()
+        })
+    })
+}
+
+fn color(fields: &mut Fields<'_>) -> Option<Field<Color>> {
+    fields.string("color").and_then(|f| {
+        map_field(f, |raw| {
+            Color::parse(raw)
+                .map_err(|why| fields.error("color", why))
+                .ok()
+        })
+    })
+}
+
+/// States the list rules in the spec (`name`, `color`).
+fn list_rules<T: Type>(registry: &mut Registry, more: impl FnOnce(&mut MetaSchema)) {
+    if let Some(schema) = registry.schemas.get_mut(T::name().as_ref()) {
+        if let Some(name) = property(schema, "name") {
+            name.min_length = Some(1);
+            name.pattern = Some(ListName::PATTERN.to_owned());
+        }
+        if let Some(color) = property(schema, "color") {
+            color.pattern = Some(Color::PATTERN.to_owned());
+        }
+        more(schema);
+    }
+}
+
+impl RequestSchema for CreateList {
+    type Output = NewList;
+
+    fn constrain(registry: &mut Registry) {
+        list_rules::<Self>(registry, |_| ());
+    }
+
+    fn parse(fields: &mut Fields<'_>) -> Option<NewList> {
+        let name = match list_name(fields) {
+            Some(Field::Value(name)) => Some(name),
+            Some(Field::Absent | Field::Null) => {
+                fields.error("name", "is required");
+                None
+            }
+            None => None,
+        };
+        let color = color(fields);
+        Some(NewList {
+            name: name?,
+            color: value(color?),
+        })
+    }
+}
+
+/// Changes to a list: an omitted field stays as it is; `null` clears the color. At least one
+/// field is required.
+#[derive(Debug, Object)]
+#[oai(rename = "UpdateList")]
+pub(crate) struct UpdateList {
+    /// A new name: 1–100 characters after trimming; unique among the user's lists, ignoring
+    /// case (a name in use is a 409).
+    pub(crate) name: Option<String>,
+    /// A new color (`#rrggbb`), or `null` to clear it.
+    #[oai(nullable)]
+    pub(crate) color: Option<String>,
+}
+
+impl RequestSchema for UpdateList {
+    type Output = ListChanges;
+
+    fn constrain(registry: &mut Registry) {
+        list_rules::<Self>(registry, |schema| schema.min_properties = Some(1));
+    }
+
+    fn parse(fields: &mut Fields<'_>) -> Option<ListChanges> {
+        let name = match list_name(fields) {
+            Some(Field::Null) => {
+                fields.error("name", "cannot be null: omit it to keep the current value");
+                None
+            }
+            other => other,
+        };
+        let color = color(fields);
+        let changes = ListChanges {
+            name: change(name?).flatten(),
+            color: change(color?),
+        };
+        if changes.is_empty() {
+            fields.error("body", "changes nothing: send at least one field to change");
+            return None;
+        }
+        Some(changes)
+    }
+}
+
+/// Where to move a list among the user's lists.
+#[derive(Debug, Object)]
+#[oai(rename = "MoveList")]
+pub(crate) struct MoveList {
+    /// The list to put it right after; `null` puts it first; omitted, last.
+    #[oai(nullable, validator(minimum(value = "1")))]
+    pub(crate) after: Option<i64>,
+}
+
+impl RequestSchema for MoveList {
+    type Output = Slot;
+
+    fn parse(fields: &mut Fields<'_>) -> Option<Slot> {
+        slot(fields)
     }
 }
 

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use poem_openapi::Object;
 use serde::Serialize;
 
+use crate::domain::list::List;
 use crate::domain::{Frequency, Priority, Recurrence, Task};
 use crate::http::json::rfc3339;
 use crate::http::nullable::Nullable;
@@ -89,6 +90,20 @@ pub(crate) struct TaskView {
     /// For a completed recurring task: the id of the occurrence its completion created.
     #[oai(nullable)]
     pub(crate) next_occurrence_id: Nullable<i64>,
+    /// The list the task is in, or `null` for the inbox.
+    #[oai(nullable)]
+    pub(crate) list_id: Nullable<i64>,
+    /// The task this one is a subtask of, or `null` for a top-level task.
+    #[oai(nullable)]
+    pub(crate) parent_id: Nullable<i64>,
+    /// Its place among its siblings (the tasks of the same list under the same parent):
+    /// sort siblings by comparing positions as strings, byte by byte (ASCII; not
+    /// locale-aware). Assigned by the server; changes when the task moves.
+    pub(crate) position: String,
+    /// How many subtasks it has (direct children only).
+    pub(crate) subtask_count: u32,
+    /// How many of its subtasks are completed.
+    pub(crate) completed_subtask_count: u32,
     /// When the task was created (RFC 3339, UTC). Never changes.
     #[serde(serialize_with = "rfc3339::serialize")]
     pub(crate) created_at: DateTime<Utc>,
@@ -112,8 +127,55 @@ impl From<Task> for TaskView {
             remind_at: Nullable(task.schedule.remind_at),
             recurrence: Nullable(task.schedule.recurrence.map(RecurrenceView::from)),
             next_occurrence_id: Nullable(task.next_occurrence_id.map(|id| id.0)),
+            list_id: Nullable(task.list_id.map(|id| id.0)),
+            parent_id: Nullable(task.parent_id.map(|id| id.0)),
+            position: task.position,
+            subtask_count: task.subtask_count,
+            completed_subtask_count: task.completed_subtask_count,
             created_at: task.created_at,
             updated_at: task.updated_at,
+        }
+    }
+}
+
+/// A list (a project): a named group of the user's tasks.
+#[derive(Debug, Object, Serialize)]
+#[oai(rename = "List")]
+pub(crate) struct ListView {
+    /// Assigned by the server; never reused.
+    pub(crate) id: i64,
+    /// 1–100 characters, without surrounding white space; unique among the user's lists,
+    /// ignoring case.
+    pub(crate) name: String,
+    /// `#rrggbb` (lower-case hex digits), or `null`.
+    #[oai(nullable)]
+    pub(crate) color: Nullable<String>,
+    /// Its place among the user's lists: sort lists by comparing positions as strings, byte
+    /// by byte. Assigned by the server.
+    pub(crate) position: String,
+    /// How many tasks the list holds (subtasks included), when it was read.
+    pub(crate) task_count: u64,
+    /// How many of them are pending, when it was read.
+    pub(crate) pending_count: u64,
+    /// When the list was created (RFC 3339, UTC).
+    #[serde(serialize_with = "rfc3339::serialize")]
+    pub(crate) created_at: DateTime<Utc>,
+    /// When the list last changed (RFC 3339, UTC).
+    #[serde(serialize_with = "rfc3339::serialize")]
+    pub(crate) updated_at: DateTime<Utc>,
+}
+
+impl From<List> for ListView {
+    fn from(list: List) -> Self {
+        Self {
+            id: list.id.0,
+            name: list.name,
+            color: Nullable(list.color),
+            position: list.position,
+            task_count: list.task_count,
+            pending_count: list.pending_count,
+            created_at: list.created_at,
+            updated_at: list.updated_at,
         }
     }
 }

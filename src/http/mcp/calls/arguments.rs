@@ -3,9 +3,10 @@
 use chrono::{DateTime, FixedOffset};
 
 use super::ToolError;
+use crate::domain::list::ListId;
 use crate::domain::listing::SortKey;
 use crate::domain::{
-    FieldIssue, Recurrence, Tag, TaskChanges, TaskDescription, TaskTitle, Timestamp,
+    FieldIssue, Recurrence, Tag, TaskChanges, TaskDescription, TaskId, TaskTitle, Timestamp,
 };
 use crate::http::listing::MAX_LIMIT;
 use crate::http::mcp::schemas::{RecurrenceArgs, SortName, UpdateTaskArgs};
@@ -134,6 +135,8 @@ pub(super) fn changes(args: UpdateTaskArgs) -> Result<TaskChanges, ToolError> {
             Some(rule) => recurrence_arg(rule, &mut issues).map(Some),
         };
     }
+    changes.list_id = args.list_id.map(|list| list.map(ListId));
+    changes.parent_id = args.parent_id.map(|parent| parent.map(TaskId));
     issues.finish(tool)?;
     if changes.is_empty() {
         return Err(ToolError::invalid(
@@ -141,7 +144,7 @@ pub(super) fn changes(args: UpdateTaskArgs) -> Result<TaskChanges, ToolError> {
             [(
                 String::new(),
                 "they change nothing: give at least one of title, description, priority, tags, \
-                 due_at, remind_at, recurrence"
+                 due_at, remind_at, recurrence, list_id, parent_id"
                     .to_owned(),
             )],
         ));
@@ -168,5 +171,6 @@ pub(super) fn sort_key(sort: SortName) -> SortKey {
         SortName::Title => SortKey::Title,
         SortName::DueDate => SortKey::DueDate,
         SortName::Priority => SortKey::Priority,
+        SortName::Position => SortKey::Position,
     }
 }

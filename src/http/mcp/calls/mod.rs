@@ -52,6 +52,13 @@ impl ToolError {
         ))
     }
 
+    fn no_such_list(id: crate::domain::list::ListId) -> Self {
+        Self::refused(format!(
+            "No list with id {} exists for this user. Call list_lists to find the list's id.",
+            id.0
+        ))
+    }
+
     fn no_such_task(id: TaskId) -> Self {
         Self::refused(format!(
             "No task with id {} exists for this user. Call list_tasks to find the task's id.",
@@ -137,6 +144,22 @@ pub(crate) async fn call(
         }
         ToolName::ListReminders => {
             output(reads::list_reminders(store, owner, parse(tool, arguments)?).await)
+        }
+        ToolName::MoveTask => {
+            output(writes::move_task(store, owner, parse(tool, arguments)?).await)
+        }
+        ToolName::ListLists => {
+            let NoArgs {} = parse(tool, arguments)?;
+            output(reads::list_lists(store, owner).await)
+        }
+        ToolName::CreateList => {
+            output(writes::create_list(store, owner, parse(tool, arguments)?).await)
+        }
+        ToolName::UpdateList => {
+            output(writes::update_list(store, owner, parse(tool, arguments)?).await)
+        }
+        ToolName::DeleteList => {
+            output(writes::delete_list(store, owner, parse(tool, arguments)?).await)
         }
     }
 }

@@ -7,8 +7,8 @@ use super::arguments::{Issues, limit_arg, sort_key, timestamp_arg};
 use crate::domain::listing::{Keyword, ListQuery, MAX_FILTER_VALUES, Order};
 use crate::domain::{StatusFilter, Tag, TaskId, UserId};
 use crate::http::mcp::schemas::{
-    ListRemindersArgs, ListTasksArgs, OrderName, ReminderList, StatusName, TaskFound, TaskIdArgs,
-    TaskOut, TaskPage, timestamp,
+    ListOut, ListRemindersArgs, ListTasksArgs, ListsOut, OrderName, ReminderList, StatusName,
+    TaskFound, TaskIdArgs, TaskOut, TaskPage, timestamp,
 };
 use crate::http::mcp::tools::ToolName;
 use crate::store::TaskStore;
@@ -67,6 +67,30 @@ pub(super) async fn list_tasks(
     let due_before = instant("due_before", args.due_before);
     let due_after = instant("due_after", args.due_after);
     let limit = limit_arg(args.limit, DEFAULT_LIST_LIMIT, &mut issues);
+    let list = match (args.list_id, args.inbox.unwrap_or(false)) {
+        (Some(_), true) => {
+            issues.add(
+                "inbox",
+                "cannot be true with a list_id: give one or the other",
+            );
+            None
+        }
+        (Some(id), false) => Some(Some(id)),
+        (None, true) => Some(None),
+        (None, false) => None,
+    };
+    let parent = match (args.parent_id, args.top_level.unwrap_or(false)) {
+        (Some(_), true) => {
+            issues.add(
+                "top_level",
+                "cannot be true with a parent_id: give one or the other",
+            );
+            None
+        }
+        (Some(id), false) => Some(Some(id)),
+        (None, true) => Some(None),
+        (None, false) => None,
+    };
     issues.finish(ToolName::ListTasks)?;
     let now = crate::domain::now();
     let query = ListQuery {
@@ -86,6 +110,8 @@ pub(super) async fn list_tasks(
         due_before,
         due_after,
         overdue: args.overdue.unwrap_or(false),
+        list,
+        parent,
         now,
         sort: args.sort.map(sort_key).unwrap_or_default(),
         order: args.order.map(|order| match order {
@@ -121,5 +147,15 @@ pub(super) async fn list_reminders(
     Ok(ReminderList {
         tasks: tasks.into_iter().map(TaskOut::from).collect(),
         before: timestamp(before),
+    })
+}
+
+pub(super) async fn list_lists(
+    store: &dyn TaskStore,
+    owner: &UserId,
+) -> Result<ListsOut, ToolError> {
+    let lists = store.lists(owner).await?;
+    Ok(ListsOut {
+        lists: lists.into_iter().map(ListOut::from).collect(),
     })
 }
