@@ -138,8 +138,8 @@ pub(crate) fn events(opening: Opening) -> EventBody {
     EventBody(
         stream::unfold(feed, |mut feed| async move {
             let bytes = match feed.next().await? {
-                Sent::Event(event) => frame(event, &feed.closing.metrics),
-                Sent::Heartbeat => Bytes::from_static(HEARTBEAT),
+                Some(event) => frame(event, &feed.closing.metrics),
+                None => Bytes::from_static(HEARTBEAT),
             };
             feed.quiet_until = Instant::now() + feed.heartbeat;
             Some((bytes, feed))
@@ -203,13 +203,6 @@ enum Stage {
     Streaming,
     /// The stream ends.
     Ended,
-}
-
-/// What the stream sends next.
-enum Sent {
-    Event(StreamEvent),
-    /// Nothing was sent for `EVENTS_HEARTBEAT`.
-    Heartbeat,
 }
 
 /// The state of one stream between two events.
@@ -289,17 +282,9 @@ impl Feed {
         self.page_end = Some((page.end, page.has_more));
     }
 
-    /// The next event or heartbeat, or `None` when the stream ends.
-    async fn next(&mut self) -> Option<Sent> {
-        Some(match self.next_event().await? {
-            Some(event) => Sent::Event(event),
-            None => Sent::Heartbeat,
-        })
-    }
-
-    /// The next event (`Some(None)`: a heartbeat is due first), or `None` when the stream
-    /// ends.
-    async fn next_event(&mut self) -> Option<Option<StreamEvent>> {
+    /// The next event (`Some(None)`: nothing was sent for `EVENTS_HEARTBEAT`, a heartbeat is
+    /// due), or `None` when the stream ends.
+    async fn next(&mut self) -> Option<Option<StreamEvent>> {
         match self.stage {
             Stage::Ended => return None,
             Stage::Opening => {
