@@ -256,6 +256,32 @@ describe("moving a task in a TanStack QueryClient", () => {
     }
   });
 
+  test("when the server renumbers the siblings (keys grown too long), the listings are fetched again", async () => {
+    const s = await session();
+    try {
+      for (const title of ["start", "end", "left", "right"]) await s.create({ title });
+      await s.watch(ORDERED);
+      const [start, , left, right] = s.cached(INBOX) as [Task, Task, Task, Task];
+      // Two tasks moved in turn right after the first: each lands in a gap half the size of
+      // the last, so the keys grow until the server gives the sibling set fresh short keys.
+      let longest = 0;
+      let renumbered = false;
+      for (let i = 0; i < 400 && !renumbered; i += 1) {
+        const mover = i % 2 === 0 ? left : right;
+        const { data, error } = await s.move({ id: mover.id, after: start.id }).done;
+        assert.equal(error, undefined);
+        const key = (data as Task).position;
+        renumbered = key.length < longest - 8;
+        longest = Math.max(longest, key.length);
+      }
+      assert.ok(renumbered, `the server renumbered the siblings (longest key: ${longest} characters)`);
+      await s.idle();
+      await sameAsServer(s, ORDERED);
+    } finally {
+      s.close();
+    }
+  });
+
   test("a move refused for a stale If-Match (412) is shown, then rolled back", async () => {
     const s = await session();
     try {

@@ -25,7 +25,7 @@ import {
   useUpdateTask,
 } from "@todo-api/client/react";
 import { useRouter } from "next/navigation";
-import { useMemo, useState, type DragEvent, type FormEvent } from "react";
+import { useMemo, useState, type DragEvent, type FormEvent, type LiHTMLAttributes } from "react";
 
 import { authClient } from "@/lib/auth-client";
 import { boardQuery } from "@/lib/board";
@@ -101,7 +101,14 @@ function Board({ email, initialTasks }: { email: string; initialTasks: Task[] | 
     move.mutate({ id, after: others[to - 1]?.id ?? null });
   }
 
-  const drag = (task: Task, index: number) => ({
+  /** How a row looks while dragging: the dragged one, or where the drop on it would put the task. */
+  const dragState = (task: Task, index: number) => {
+    if (dragging === task.id) return "dragging" as const;
+    if (over !== task.id) return undefined;
+    return shown.findIndex((t) => t.id === dragging) < index ? ("below" as const) : ("above" as const);
+  };
+
+  const drag = (task: Task, index: number): LiHTMLAttributes<HTMLLIElement> => ({
     draggable: true,
     onDragStart: (e: DragEvent) => {
       e.dataTransfer.effectAllowed = "move";
@@ -185,7 +192,7 @@ function Board({ email, initialTasks }: { email: string; initialTasks: Task[] | 
             key={task.id}
             task={task}
             drag={drag(task, index)}
-            dragState={dragging === task.id ? "dragging" : over === task.id ? (shown.findIndex((t) => t.id === dragging) < index ? "below" : "above") : undefined}
+            dragState={dragState(task, index)}
             onMoveUp={index > 0 ? () => moveTo(task.id, index - 1) : undefined}
             onMoveDown={index < shown.length - 1 ? () => moveTo(task.id, index + 1) : undefined}
           />
@@ -304,7 +311,7 @@ function NewTaskForm({ list }: { list: number | null }) {
 interface TaskItemProps {
   task: Task;
   /** The row's drag-and-drop handlers (HTML5). */
-  drag: Record<string, unknown> & { draggable: boolean };
+  drag: LiHTMLAttributes<HTMLLIElement>;
   /** While dragging: this row is dragged, or the drop goes above or below it. */
   dragState: "dragging" | "above" | "below" | undefined;
   /** Moves it one place up or down (the keyboard's way to reorder); absent at the ends. */
