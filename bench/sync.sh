@@ -12,8 +12,10 @@
 #     client's upper bound.
 # For comparison it also prints the RSS of as many idle keep-alive connections without a stream
 # (one `GET /health` each): what the HTTP server holds per connection on its own.
-# Each measurement runs on fresh server processes. The load client is bench/sync_load.py
-# (python3 with aiohttp: installed with pip when missing).
+# Each measurement runs on fresh server processes. The load client is bench/sync_load.rs, the
+# `sync-load` binary built beside the server (Rust, one thread: it leaves the CPU to the server
+# and the database being measured). Each delay measurement also prints the CPU time the server
+# process(es) and the client used during it.
 #
 # Usage: bench/sync.sh
 # Settings (environment):
@@ -42,7 +44,7 @@ die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 command -v cargo >/dev/null 2>&1 || die "cargo is needed (https://rustup.rs)"
 command -v psql >/dev/null 2>&1 || die "psql is needed"
 command -v curl >/dev/null 2>&1 || die "curl is needed"
-python3 -c 'import aiohttp' 2>/dev/null || { say "pip install aiohttp"; pip install -q aiohttp; }
+command -v python3 >/dev/null 2>&1 || die "python3 is needed"
 
 # Every stream is a file descriptor, in the server and in the client.
 needed=$(( streams_rss + 1000 ))
@@ -53,7 +55,9 @@ fi
 say "cargo build --release"
 cargo build --release --locked --quiet
 bin=${CARGO_TARGET_DIR:-$root/target}/release/todo-api
+load=${CARGO_TARGET_DIR:-$root/target}/release/sync-load
 [[ -x $bin ]] || die "no binary at $bin"
+[[ -x $load ]] || die "no binary at $load"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/todo-sync-bench.XXXXXX")
 pg_db=todo_sync_bench_$$
@@ -98,6 +102,11 @@ stop_servers() {
 
 field() { python3 -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"; }
 
+# CPU seconds (user + system) a process has used so far.
+cpu_seconds() {
+  python3 -c 'import os,sys; f=open(f"/proc/{sys.argv[1]}/stat").read().rsplit(")",1)[1].split(); print((int(f[11])+int(f[12]))/os.sysconf("SC_CLK_TCK"))' "$1"
+}
+
 # How busy the machine was over the last minute (the measurements share it with everything else).
 busy() {
   local load pressure=""
@@ -108,7 +117,7 @@ busy() {
 
 say "memory: $streams_rss streams on one process"
 start_server rss
-rss=$(python3 bench/sync_load.py rss --base "$server_base" --secret "$secret" \
+rss=$("$load" rss --base "$server_base" --secret "$secret" \
   --pid "$server_pid" --streams "$streams_rss")
 echo "$rss" >"$work/rss.json"
 rss_busy=$(busy)
@@ -116,28 +125,33 @@ stop_servers
 
 say "memory, for comparison: $streams_rss idle keep-alive connections (no stream) on one process"
 start_server idle
-idle=$(python3 bench/sync_load.py idle --base "$server_base" --pid "$server_pid" \
+idle=$("$load" idle --base "$server_base" --pid "$server_pid" \
   --connections "$streams_rss")
 echo "$idle" >"$work/idle.json"
 stop_servers
 
 say "delay: $streams streams, $rate writes/s for ${seconds}s, one process"
 start_server one
-one=$(python3 bench/sync_load.py latency --streams-base "$server_base" --writes-base "$server_base" \
+one_cpu_before=$(cpu_seconds "$server_pid")
+one=$("$load" latency --streams-base "$server_base" --writes-base "$server_base" \
   --secret "$secret" --streams "$streams" --rate "$rate" --seconds "$seconds")
+one_cpu=$(python3 -c "print(round($(cpu_seconds "$server_pid") - $one_cpu_before, 1))")
 echo "$one" >"$work/one.json"
-one_server=$(python3 bench/sync_load.py delays --base "$server_base")
+one_server=$("$load" delays --base "$server_base")
 one_busy=$(busy)
 stop_servers
 
 say "delay: $streams streams, $rate writes/s for ${seconds}s, written through a second process"
 start_server streams
 streams_base=$server_base
+streams_pid=$server_pid
 start_server writes
-two=$(python3 bench/sync_load.py latency --streams-base "$streams_base" --writes-base "$server_base" \
+two_cpu_before=$(python3 -c "print($(cpu_seconds "$streams_pid") + $(cpu_seconds "$server_pid"))")
+two=$("$load" latency --streams-base "$streams_base" --writes-base "$server_base" \
   --secret "$secret" --streams "$streams" --rate "$rate" --seconds "$seconds")
+two_cpu=$(python3 -c "print(round($(cpu_seconds "$streams_pid") + $(cpu_seconds "$server_pid") - $two_cpu_before, 1))")
 echo "$two" >"$work/two.json"
-two_server=$(python3 bench/sync_load.py delays --base "$streams_base")
+two_server=$("$load" delays --base "$streams_base")
 two_busy=$(busy)
 stop_servers
 
@@ -156,7 +170,9 @@ cat <<EOF
 | write → event, across two processes: p50 / p90 / p99 / max | $(field "$two" p50_ms) / $(field "$two" p90_ms) / $(field "$two" p99_ms) / $(field "$two" max_ms) ms (after the 201: p50 $(field "$two" after_ack_p50_ms), p99 $(field "$two" after_ack_p99_ms) ms; server side: p50 ≤ $(field "$two_server" p50_le_ms), p99 ≤ $(field "$two_server" p99_le_ms) ms) | p99 < 250 ms | $(verdict "$(field "$two" p99_ms)" 250) |
 
 Machine (1-minute averages after each measurement): memory: $rss_busy; one process: $one_busy;
-two processes: $two_busy.
+two processes: $two_busy. CPU time during the delay measurements (each about ${seconds}s of writes, plus
+opening the streams): one process: server ${one_cpu}s, client $(field "$one" client_cpu_seconds)s; two processes: servers
+${two_cpu}s, client $(field "$two" client_cpu_seconds)s.
 
 Writes: one process $(field "$one" writes) at $(field "$one" writes_per_second)/s ($(field "$one" write_errors) errors, $(field "$one" missing_events) events missing); two processes $(field "$two" writes) at $(field "$two" writes_per_second)/s ($(field "$two" write_errors) errors, $(field "$two" missing_events) events missing). Raw: rss=$rss one=$one two=$two
 EOF

@@ -97,7 +97,7 @@ pub struct Environment {
     db_pool_max: u32,
     /// More database connections per process, to read the change feed (event streams and
     /// `/changes`) without waiting behind writes.
-    #[arg(long, env = "DB_FEED_POOL_MAX", value_name = "DB_FEED_POOL_MAX", default_value = "2", value_parser = number::<u32>(1, 100))]
+    #[arg(long, env = "DB_FEED_POOL_MAX", value_name = "DB_FEED_POOL_MAX", default_value = "8", value_parser = number::<u32>(1, 100))]
     db_feed_pool_max: u32,
     /// How long a request waits for a connection, connecting included, before a 503.
     #[arg(long, env = "DB_ACQUIRE_TIMEOUT", value_name = "DB_ACQUIRE_TIMEOUT", default_value = "3s", value_parser = duration)]

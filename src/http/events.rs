@@ -8,14 +8,24 @@
 //! where it is (the connection's buffers fill and the server stops asking for events); once it
 //! reads again, a stream more than `EVENTS_MAX_LAG` revisions behind is sent `resync` and closed.
 //!
+//! The body is written here ([`EventBody`]): each event is framed straight into the bytes the
+//! connection sends, and the one timer a stream waits on serves both the token's expiry and
+//! the heartbeat. (poem's `SSE` reads its events through a 4 KiB buffer per stream and keeps a
+//! second timer for the heartbeat: with streams by the ten thousand, that is most of what a
+//! stream costs beyond its connection.)
+//!
 //! [`ChangeHub`]: crate::sync::ChangeHub
 
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use bytes::Bytes;
 use futures_util::stream::{self, BoxStream, StreamExt as _};
-use poem::web::sse::Event;
+use poem::{Body, IntoResponse, Response};
+use poem_openapi::payload::Payload;
+use poem_openapi::registry::{MetaSchema, MetaSchemaRef, Registry};
+use poem_openapi::types::Type;
 use tokio::time::Instant;
 
 use crate::domain::UserId;
@@ -50,12 +60,43 @@ pub(crate) struct Opening {
     pub(crate) expires_at: u64,
     /// `EVENTS_MAX_LAG`.
     pub(crate) max_lag: u64,
+    /// `EVENTS_HEARTBEAT`: the longest the stream stays silent.
+    pub(crate) heartbeat: Duration,
     /// Where streams are counted.
     pub(crate) metrics: Arc<Metrics>,
 }
 
-/// The events of the stream.
-pub(crate) fn events(opening: Opening) -> BoxStream<'static, StreamEvent> {
+/// The body of an event stream (`text/event-stream`, each event a [`StreamEvent`]).
+pub(crate) struct EventBody(BoxStream<'static, Bytes>);
+
+impl Payload for EventBody {
+    const CONTENT_TYPE: &'static str = "text/event-stream";
+
+    // As poem-openapi spells an `EventStream` of `StreamEvent`s.
+    fn schema_ref() -> MetaSchemaRef {
+        MetaSchemaRef::Inline(Box::new(MetaSchema {
+            items: Some(Box::new(StreamEvent::schema_ref())),
+            ..MetaSchema::new_with_format("array", "event-stream")
+        }))
+    }
+
+    fn register(registry: &mut Registry) {
+        StreamEvent::register(registry);
+    }
+}
+
+impl IntoResponse for EventBody {
+    fn into_response(self) -> Response {
+        Response::builder()
+            .content_type(Self::CONTENT_TYPE)
+            .header("X-Accel-Buffering", "no")
+            .header("Cache-Control", "no-cache")
+            .body(Body::from_bytes_stream(self.0.map(Ok::<_, std::io::Error>)))
+    }
+}
+
+/// The stream's body: its events, framed, and heartbeats between them.
+pub(crate) fn events(opening: Opening) -> EventBody {
     let Opening {
         store,
         owner,
@@ -64,6 +105,7 @@ pub(crate) fn events(opening: Opening) -> BoxStream<'static, StreamEvent> {
         first_page,
         expires_at,
         max_lag,
+        heartbeat,
         metrics,
     } = opening;
     metrics.observe_stream_opened();
@@ -77,6 +119,8 @@ pub(crate) fn events(opening: Opening) -> BoxStream<'static, StreamEvent> {
         read_needed: false,
         resync_due: false,
         expires: expiry(expires_at),
+        heartbeat,
+        quiet_until: Instant::now() + heartbeat,
         max_lag,
         stage: Stage::Opening,
         closing: Closing {
@@ -91,35 +135,54 @@ pub(crate) fn events(opening: Opening) -> BoxStream<'static, StreamEvent> {
             feed.take(page);
         }
     }
-    stream::unfold(feed, |mut feed| async move {
-        let event = feed.next().await?;
-        Some((event, feed))
-    })
-    .boxed()
+    EventBody(
+        stream::unfold(feed, |mut feed| async move {
+            let bytes = match feed.next().await? {
+                Some(event) => frame(event, &feed.closing.metrics),
+                None => Bytes::from_static(HEARTBEAT),
+            };
+            feed.quiet_until = Instant::now() + feed.heartbeat;
+            Some((bytes, feed))
+        })
+        .boxed(),
+    )
 }
 
-/// The SSE frame of an event: `event:`, `id:` and the data as one line of JSON.
-pub(crate) fn frame(event: StreamEvent, metrics: &Metrics) -> Event {
-    let (name, id, data) = match event {
-        StreamEvent::Ready(event) => ("ready", event.id, json(&event.data)),
+/// A heartbeat: an SSE comment.
+const HEARTBEAT: &[u8] = b":\n\n";
+
+/// The SSE frame of an event: `id:`, `event:` and the data as one line of JSON.
+fn frame(event: StreamEvent, metrics: &Metrics) -> Bytes {
+    let (name, bytes) = match event {
+        StreamEvent::Ready(event) => ("ready", encode("ready", &event.id, &event.data)),
         StreamEvent::Change(event) => {
             if let ChangeView::Upsert(upsert) = &event.data
                 && let Ok(delay) = (chrono::Utc::now() - upsert.task.updated_at).to_std()
             {
                 metrics.observe_event_delay(delay);
             }
-            ("change", event.id, json(&event.data))
+            ("change", encode("change", &event.id, &event.data))
         }
-        StreamEvent::Reauth(event) => ("reauth", event.id, json(&event.data)),
-        StreamEvent::Resync(event) => ("resync", event.id, json(&event.data)),
+        StreamEvent::Reauth(event) => ("reauth", encode("reauth", &event.id, &event.data)),
+        StreamEvent::Resync(event) => ("resync", encode("resync", &event.id, &event.data)),
     };
     metrics.observe_event_sent(name);
-    Event::message(data).event_type(name).id(id)
+    bytes
 }
 
-fn json<T: serde::Serialize>(data: &T) -> String {
-    // Views of strings and numbers: encoding them cannot fail.
-    serde_json::to_string(data).unwrap_or_default()
+/// `id: <id>\nevent: <name>\ndata: <data as one line of JSON>\n\n`, in one allocation.
+fn encode<T: serde::Serialize>(name: &str, id: &str, data: &T) -> Bytes {
+    let mut frame = Vec::with_capacity(512);
+    frame.extend_from_slice(b"id: ");
+    frame.extend_from_slice(id.as_bytes());
+    frame.extend_from_slice(b"\nevent: ");
+    frame.extend_from_slice(name.as_bytes());
+    frame.extend_from_slice(b"\ndata: ");
+    // Views of strings and numbers: encoding them cannot fail. JSON escapes line breaks in
+    // strings, so the data is one line.
+    let _ = serde_json::to_writer(&mut frame, data);
+    frame.extend_from_slice(b"\n\n");
+    Bytes::from(frame)
 }
 
 /// When the token expires, as an instant of this process's clock.
@@ -158,6 +221,9 @@ struct Feed {
     /// Whether the client was too far behind from the start.
     resync_due: bool,
     expires: Instant,
+    heartbeat: Duration,
+    /// When a heartbeat is due if nothing else is sent.
+    quiet_until: Instant,
     max_lag: u64,
     stage: Stage,
     closing: Closing,
@@ -216,35 +282,36 @@ impl Feed {
         self.page_end = Some((page.end, page.has_more));
     }
 
-    /// The next event, or `None` when the stream ends.
-    async fn next(&mut self) -> Option<StreamEvent> {
+    /// The next event (`Some(None)`: nothing was sent for `EVENTS_HEARTBEAT`, a heartbeat is
+    /// due), or `None` when the stream ends.
+    async fn next(&mut self) -> Option<Option<StreamEvent>> {
         match self.stage {
             Stage::Ended => return None,
             Stage::Opening => {
                 self.stage = Stage::Streaming;
                 let data = self.cursor();
-                return Some(StreamEvent::Ready(ReadyEvent {
+                return Some(Some(StreamEvent::Ready(ReadyEvent {
                     id: data.cursor.clone(),
                     data,
-                }));
+                })));
             }
-            Stage::Streaming if self.resync_due => return Some(self.resync()),
+            Stage::Streaming if self.resync_due => return Some(Some(self.resync())),
             Stage::Streaming => {}
         }
         loop {
             if let Some(revised) = self.pending.pop_front() {
                 self.position = self.position.past(revised.revision);
-                return Some(StreamEvent::Change(ChangeEvent {
+                return Some(Some(StreamEvent::Change(ChangeEvent {
                     id: FeedCursor::encode(&self.owner, self.position),
                     data: revised.change.into(),
-                }));
+                })));
             }
             if let Some((end, has_more)) = self.page_end.take() {
                 self.position = end;
                 self.read_needed |= has_more;
             }
             if Instant::now() >= self.expires {
-                return Some(self.reauth());
+                return Some(Some(self.reauth()));
             }
             if self.subscription.is_closing() {
                 self.end("shutdown");
@@ -258,10 +325,10 @@ impl Feed {
                     .await
                 {
                     Ok(FeedRead::Page(page)) if self.behind(page.revision) => {
-                        return Some(self.resync());
+                        return Some(Some(self.resync()));
                     }
                     Ok(FeedRead::Page(page)) => self.take(page),
-                    Ok(FeedRead::Expired) => return Some(self.resync()),
+                    Ok(FeedRead::Expired) => return Some(Some(self.resync())),
                     Err(err) => {
                         tracing::warn!(error = %err, "an event stream could not read the feed");
                         self.end("error");
@@ -271,15 +338,22 @@ impl Feed {
                 continue;
             }
             let closed = self.subscription.closed();
+            // One timer: the token's expiry or the heartbeat, whichever comes first.
+            let wake = self.expires.min(self.quiet_until);
             tokio::select! {
                 () = self.subscription.changed() => {
                     let latest = self.subscription.latest();
                     if self.behind(latest) {
-                        return Some(self.resync());
+                        return Some(Some(self.resync()));
                     }
                     self.read_needed = latest > self.position.after;
                 }
-                () = tokio::time::sleep_until(self.expires) => return Some(self.reauth()),
+                () = tokio::time::sleep_until(wake) => {
+                    if Instant::now() >= self.expires {
+                        return Some(Some(self.reauth()));
+                    }
+                    return Some(None);
+                }
                 () = closed => {
                     self.end("shutdown");
                     return None;

@@ -66,7 +66,7 @@ impl Default for DatabaseSettings {
     fn default() -> Self {
         Self {
             pool_max: 10,
-            feed_pool_max: 2,
+            feed_pool_max: 8,
             acquire_timeout: Duration::from_secs(3),
             statement_timeout: Some(Duration::from_secs(10)),
             idle_timeout: Duration::from_secs(60),

@@ -1,10 +1,8 @@
 //! `/api/{user_id}/changes` and `/api/{user_id}/events`: keeping a copy of the caller's tasks
 //! up to date, by pages of changes after a cursor, and by a stream of them as they happen.
 
-use futures_util::stream::BoxStream;
 use poem::web::Data;
 use poem_openapi::param::{Header, Path, Query};
-use poem_openapi::payload::EventStream;
 use poem_openapi::{ApiResponse, OpenApi};
 
 use super::ApiTags;
@@ -13,10 +11,10 @@ use crate::domain::changes::{ChangePage, FeedPosition, FeedRead};
 use crate::http::AppState;
 use crate::http::cursor::FeedCursor;
 use crate::http::error::{ApiError, Failure, FeedErrors};
-use crate::http::events::{self, Opening, PAGE};
+use crate::http::events::{self, EventBody, Opening, PAGE};
 use crate::http::json::Json;
 use crate::http::limits::time_limited;
-use crate::http::schemas::feed::{ChangePageView, StreamEvent};
+use crate::http::schemas::feed::ChangePageView;
 use crate::http::security::BearerAuth;
 
 /// The change feed operations.
@@ -35,7 +33,7 @@ pub(crate) enum ChangesRead {
 pub(crate) enum EventsOpened {
     /// A `text/event-stream` of `StreamEvent`s; it stays open.
     #[oai(status = 200)]
-    Ok(EventStream<BoxStream<'static, StreamEvent>>),
+    Ok(EventBody),
 }
 
 /// The default page size of `/changes`.
@@ -165,8 +163,7 @@ impl FeedApi {
                 (FeedPosition::at(page.revision), None)
             }
         };
-        let metrics = state.metrics.clone();
-        let stream = events::events(Opening {
+        let body = events::events(Opening {
             store: state.store.clone(),
             owner: owner.clone(),
             subscription,
@@ -174,12 +171,9 @@ impl FeedApi {
             first_page,
             expires_at: auth.0.expires_at,
             max_lag: state.sync.max_lag,
+            heartbeat: state.sync.heartbeat,
             metrics: state.metrics.clone(),
         });
-        Ok(EventsOpened::Ok(
-            EventStream::new(stream)
-                .keep_alive(state.sync.heartbeat)
-                .to_event(move |event| events::frame(event, &metrics)),
-        ))
+        Ok(EventsOpened::Ok(body))
     }
 }
