@@ -54,6 +54,30 @@ impl From<sqlx::Error> for StoreError {
     }
 }
 
+impl StoreError {
+    /// The same kind of error as `err` would be, for one of several callers who share it (the
+    /// members of a failed group commit): sqlx errors are not `Clone`.
+    pub(super) fn shared(err: &sqlx::Error) -> Self {
+        let transient = match err {
+            sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::WorkerCrashed => true,
+            sqlx::Error::Database(db) => is_transient(db.code().as_deref()),
+            _ => false,
+        };
+        let copy = sqlx::Error::Io(std::io::Error::other(format!(
+            "the group commit failed: {err}"
+        )));
+        if transient {
+            Self::Unavailable(copy)
+        } else {
+            Self::Other(copy)
+        }
+    }
+}
+
 /// SQLSTATEs (PostgreSQL) and result codes (SQLite) meaning "try again later".
 fn is_transient(code: Option<&str>) -> bool {
     matches!(

@@ -11,6 +11,7 @@ use sqlx::{
 
 use super::StoreError;
 use super::dialect::{Dialect, RowsAffected};
+use super::nodelay::NoDelayRelay;
 use super::postgres_url::{self, CHANNEL_BINDING_HINT};
 use super::settings::{DatabaseSettings, PoolerMode};
 use super::sql::SqlStore;
@@ -47,6 +48,8 @@ pub(crate) struct PostgresDialect {
     begin: SqlStr,
     /// Whether a TLS failure gets [`CHANNEL_BINDING_HINT`].
     tls_hint: bool,
+    /// Where the pools connect through, for `TCP_NODELAY` (kept as long as they are).
+    _relay: Option<NoDelayRelay>,
 }
 
 /// The production store.
@@ -114,10 +117,12 @@ pub(crate) fn connect_lazy(
         }
         pool
     };
+    let (options, relay) = NoDelayRelay::wrap(options);
     let dialect = PostgresDialect {
         pooled,
         begin,
         tls_hint: target.upgraded_for_channel_binding,
+        _relay: relay,
     };
     let requests = pool_options(settings.pool_max).connect_lazy_with(options.clone());
     let feed = pool_options(settings.feed_pool_max)

@@ -10,6 +10,8 @@ use chrono::{DateTime, Utc};
 use sqlx::pool::PoolConnection;
 use sqlx::{AssertSqlSafe, Database, Encode, Executor, Pool, Transaction, Type};
 
+use super::group::{GroupWriter, WriteTx};
+
 use super::dialect::{Dialect, RowsAffected as _};
 use super::row::{ListRow, RevisedListRow, RevisedRow, TaggedRow, TaskRow};
 use super::statements::{Bind, Conn, Read, SET_COMPLETED, SET_NEXT_TASK, Texts, list_columns};
@@ -33,6 +35,10 @@ pub(crate) struct SqlStore<D: Dialect> {
     /// change never waits behind the writes queued for `pool`; `None`: `pool` (an in-memory
     /// SQLite database, which lives in its one connection).
     feed: Option<Pool<D::Db>>,
+    /// The writer that commits the writes together (SQLite); `None`: each write is a
+    /// transaction of its own on `pool` (PostgreSQL, or an in-memory SQLite database, which
+    /// lives in its one connection).
+    writer: Option<GroupWriter<D::Db>>,
     dialect: D,
     pub(super) texts: Texts,
     /// What one user may store.
@@ -77,6 +83,7 @@ impl<D: Dialect> SqlStore<D> {
         Self {
             pool,
             feed,
+            writer: None,
             dialect,
             texts: Texts::new::<D>(),
             quotas,
@@ -84,10 +91,21 @@ impl<D: Dialect> SqlStore<D> {
         }
     }
 
-    /// Commits `tx`, which took `owner`'s revisions up to `revision`, and tells the hub.
+    /// Commits the writes in groups through the one connection of `pool` (SQLite: one writer
+    /// at a time), instead of a transaction each on the request pool.
+    pub(super) fn with_group_commit(mut self, pool: Pool<D::Db>) -> Self
+    where
+        for<'c> &'c mut Conn<D>: Executor<'c, Database = D::Db>,
+    {
+        self.writer = Some(GroupWriter::new(pool, self.dialect.begin()));
+        self
+    }
+
+    /// Commits `tx`, which took `owner`'s revisions up to `revision`, and tells the hub (once
+    /// the commit is durable).
     async fn commit_changes(
         &self,
-        tx: Transaction<'static, D::Db>,
+        tx: WriteTx<D::Db>,
         owner: &UserId,
         revision: i64,
     ) -> Result<(), StoreError> {
@@ -120,9 +138,18 @@ impl<D: Dialect> SqlStore<D> {
         })
     }
 
-    /// A transaction, begun as the dialect begins them.
-    async fn begin(&self) -> Result<Transaction<'static, D::Db>, StoreError> {
-        Ok(self.pool.begin_with(self.dialect.begin()).await?)
+    /// A write transaction: every write begins here. With a group writer (SQLite), a turn in
+    /// its next group; otherwise a transaction of its own, begun as the dialect begins them.
+    async fn begin(&self) -> Result<WriteTx<D::Db>, StoreError>
+    where
+        for<'c> &'c mut Conn<D>: Executor<'c, Database = D::Db>,
+    {
+        match &self.writer {
+            Some(writer) => writer.join().await,
+            None => Ok(WriteTx::Own(
+                self.pool.begin_with(self.dialect.begin()).await?,
+            )),
+        }
     }
 }
 
@@ -1017,6 +1044,9 @@ where
     async fn close(&self) {
         if let Some(feed) = &self.feed {
             feed.close().await;
+        }
+        if let Some(writer) = &self.writer {
+            writer.close().await;
         }
         self.pool.close().await;
     }

@@ -1,5 +1,6 @@
-//! SQLite, the embedded default: its [`Dialect`] and the pool on one database file (WAL mode),
-//! created if missing.
+//! SQLite, the embedded default: its [`Dialect`] and the pools on one database file (WAL mode),
+//! created if missing: connections that read, and one that writes, committing the writes in
+//! groups (`super::group`).
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -54,16 +55,25 @@ pub(crate) fn connect_lazy(
         .test_before_acquire(false)
     };
     let requests = pool_options(8).connect_lazy_with(options.clone());
-    // An in-memory database lives in its one connection: the feed reads it there too.
-    let feed =
-        (!in_memory).then(|| pool_options(settings.feed_pool_max).connect_lazy_with(options));
-    Ok(SqlStore::new(
-        requests,
-        feed,
-        SqliteDialect,
-        settings.quotas,
-        hub,
-    ))
+    // An in-memory database lives in its one connection: the feed reads it there too, and
+    // the writes run there, each in a transaction of its own.
+    if in_memory {
+        return Ok(SqlStore::new(
+            requests,
+            None,
+            SqliteDialect,
+            settings.quotas,
+            hub,
+        ));
+    }
+    let feed = pool_options(settings.feed_pool_max).connect_lazy_with(options.clone());
+    // One writer at a time: the writes are committed in groups on a connection of their own
+    // (see `group`), the pool's connections only read.
+    let writer = pool_options(1).connect_lazy_with(options);
+    Ok(
+        SqlStore::new(requests, Some(feed), SqliteDialect, settings.quotas, hub)
+            .with_group_commit(writer),
+    )
 }
 
 impl Dialect for SqliteDialect {
