@@ -2,7 +2,9 @@
 // build (`next build` first) and the real todo API verifying Better Auth's JWKS:
 //   sign up a new user; create, edit, complete, filter and delete tasks through the UI; a 422's
 //   field error shown next to its field (and the optimistic edit rolled back); a second page of
-//   the same user shows the first page's changes live, within a second, without reloading; sign
+//   the same user shows the first page's changes live, within a second, without reloading; drag
+//   tasks into another order (and move one with the keyboard): the order survives a reload and
+//   reaches the second page live; lists: create one, add a task to it, switch between lists; sign
 //   in again in a fresh browser; the task page rendered on the server with the plain client.
 // Every UI claim is also checked against the API itself with the user's Better Auth token.
 //
@@ -101,6 +103,29 @@ async function titles(page) {
   return page.getByTestId("task-list").getByTestId("title").allInnerTexts();
 }
 
+/** Waits until the page shows exactly these titles, in this order. */
+async function waitForOrder(page, expected, timeout = TIMEOUT) {
+  await page
+    .waitForFunction(
+      (want) =>
+        JSON.stringify(
+          [...document.querySelectorAll('[data-testid="task-list"] [data-testid="title"]')].map((e) => e.textContent),
+        ) === want,
+      JSON.stringify(expected),
+      { timeout },
+    )
+    .catch(() => {});
+  assert.deepEqual(await titles(page), expected);
+}
+
+/** The inbox's top-level tasks in the user's order, as the API has them. */
+async function serverOrder(context) {
+  const id = await userId(context);
+  const { status, body } = await api(context, "GET", `/api/${id}/tasks?list_id=inbox&parent_id=none&sort=position`);
+  assert.equal(status, 200);
+  return body.map((t) => t.title);
+}
+
 async function addTask(page, title, tags = "", priority = "medium") {
   const form = page.getByTestId("new-task");
   await form.locator('input[name="title"]').fill(title);
@@ -145,7 +170,7 @@ describe("the example app in Chromium", () => {
     await taskRow(page, "Buy milk").waitFor();
     await addTask(page, "Call mom", "family");
     await taskRow(page, "Call mom").waitFor();
-    assert.deepEqual(await titles(page), ["Call mom", "Buy milk"], "newest first");
+    assert.deepEqual(await titles(page), ["Buy milk", "Call mom"], "in the user's order: a new task goes last");
     assert.deepEqual(await taskRow(page, "Buy milk").getByTestId("tag").allInnerTexts(), ["home", "errands"]);
 
     // The API refuses a 201-character title and a 40-character tag: 422, one error per field.
@@ -185,7 +210,7 @@ describe("the example app in Chromium", () => {
     await shot(page, "03-edit-error");
     await edited.getByRole("button", { name: "Cancel" }).click();
     await taskRow(page, "Buy oat milk").getByTestId("title").waitFor();
-    assert.deepEqual(await titles(page), ["Call mom", "Buy oat milk"], "rolled back to the saved title");
+    assert.deepEqual(await titles(page), ["Buy oat milk", "Call mom"], "rolled back to the saved title");
 
     const id = await userId(context);
     const { body } = await api(context, "GET", `/api/${id}/tasks`);
@@ -268,6 +293,77 @@ describe("the example app in Chromium", () => {
     await shot(page, "07-first-page-live");
     console.log(`live: the second page showed the first page's task ${latency} ms after it was shown in the first`);
     await second.close();
+  });
+
+  test("drag tasks into another order: shown at once, kept after a reload, live in a second page", async () => {
+    for (const title of ["Pay rent", "Book dentist", "Walk the dog"]) {
+      await addTask(page, title);
+      await taskRow(page, title).waitFor();
+    }
+    const start = ["Buy oat milk", "Added by an assistant", "Pay rent", "Book dentist", "Walk the dog"];
+    await waitForOrder(page, start);
+    assert.deepEqual(await serverOrder(context), start);
+
+    const second = await newPage(context);
+    await second.goto(`${stack.appUrl}/tasks`);
+    await second.locator('[data-testid="live"][data-state="open"]').waitFor();
+    await waitForOrder(second, start);
+    let loads = 0;
+    second.on("load", () => (loads += 1));
+
+    // The last task dragged onto the first: it takes the first place.
+    await taskRow(page, "Walk the dog").getByTestId("drag-handle").dragTo(taskRow(page, "Buy oat milk"));
+    const dragged = ["Walk the dog", "Buy oat milk", "Added by an assistant", "Pay rent", "Book dentist"];
+    await waitForOrder(page, dragged);
+    await waitForOrder(second, dragged, 2000);
+
+    // Dragged down: "Buy oat milk" onto "Pay rent" goes right below it.
+    await taskRow(page, "Buy oat milk").getByTestId("drag-handle").dragTo(taskRow(page, "Pay rent"));
+    const down = ["Walk the dog", "Added by an assistant", "Pay rent", "Buy oat milk", "Book dentist"];
+    await waitForOrder(page, down);
+    await waitForOrder(second, down, 2000);
+    await shot(page, "08-reordered-by-drag");
+
+    // The keyboard's way: "move up" on the last task, pressed with Enter.
+    await taskRow(page, "Book dentist").getByTestId("move-up").focus();
+    await page.keyboard.press("Enter");
+    const keyed = ["Walk the dog", "Added by an assistant", "Pay rent", "Book dentist", "Buy oat milk"];
+    await waitForOrder(page, keyed);
+    await waitForOrder(second, keyed, 2000);
+    assert.equal(await taskRow(page, "Walk the dog").getByTestId("move-up").isDisabled(), true, "the first cannot go up");
+    await shot(second, "09-second-page-reordered-live");
+
+    // The server has the same order, and a reload shows it.
+    assert.deepEqual(await serverOrder(context), keyed);
+    await page.reload();
+    await page.locator('[data-testid="live"][data-state="open"]').waitFor();
+    assert.deepEqual(await titles(page), keyed, "the order survives a reload");
+    assert.equal(loads, 0, "the second page never reloaded");
+    assert.deepEqual(second.errors, []);
+    assert.deepEqual(page.errors, []);
+    await second.close();
+  });
+
+  test("lists: create one, add a task to it, switch back to the inbox", async () => {
+    const inbox = await titles(page);
+    const form = page.getByTestId("new-list");
+    await form.locator('input[name="list-name"]').fill("Errands");
+    await form.getByRole("button", { name: "Add list" }).click();
+    await page.locator('[data-testid="list-tab"][aria-pressed="true"]').filter({ hasText: "Errands" }).waitFor();
+    await waitForOrder(page, []);
+    await addTask(page, "Post a parcel");
+    await taskRow(page, "Post a parcel").waitFor();
+    await shot(page, "10-list");
+
+    const id = await userId(context);
+    const { body: lists } = await api(context, "GET", `/api/${id}/lists`);
+    assert.deepEqual(lists.map((l) => [l.name, l.task_count]), [["Errands", 1]]);
+    const { body: inList } = await api(context, "GET", `/api/${id}/tasks?list_id=${lists[0].id}`);
+    assert.deepEqual(inList.map((t) => t.title), ["Post a parcel"]);
+
+    await page.getByTestId("list-tab").filter({ hasText: "Inbox" }).click();
+    await waitForOrder(page, inbox);
+    assert.deepEqual(page.errors, []);
   });
 
   test("the task page is rendered on the server with the user's tasks", async () => {

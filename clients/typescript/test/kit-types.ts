@@ -15,8 +15,10 @@ import {
 import {
   completeTaskMutation,
   deleteTaskMutation,
+  moveTaskMutation,
   updateTaskMutation,
   type CompleteTaskVariables,
+  type MoveTaskVariables,
   type TaskMutationContext,
   type UpdateTaskVariables,
 } from "@todo-api/client/react";
@@ -74,4 +76,9 @@ const toggle: CompleteTaskVariables = { id: 1 };
 const rename: UpdateTaskVariables = { id: 1, changes: { title: "t" } };
 // @ts-expect-error not a field of UpdateTask
 const wrong: UpdateTaskVariables = { id: 1, changes: { titel: "t" } };
-void [complete, toggle, rename, wrong, completeTaskMutation(ctx), deleteTaskMutation(ctx), updateTaskMutation(ctx)];
+const first: MoveTaskVariables = { id: 1, after: null };
+const intoList: MoveTaskVariables = { id: 1, list_id: 2, parent_id: null, after: 3, ifMatch: '"v1"' };
+// @ts-expect-error `after` is a task id, not a position
+const byKey: MoveTaskVariables = { id: 1, after: "a0" };
+void [complete, toggle, rename, wrong, first, intoList, byKey];
+void [completeTaskMutation(ctx), deleteTaskMutation(ctx), updateTaskMutation(ctx), moveTaskMutation(ctx)];

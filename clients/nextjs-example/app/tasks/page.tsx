@@ -1,5 +1,5 @@
 /**
- * The task page, a server component: it checks the session, loads the first list on the server
+ * The task page, a server component: it checks the session, loads the inbox on the server
  * with the plain client (a token from Better Auth for this request's session), and hands it to
  * the client component, which takes over with the React hooks and live updates.
  */
@@ -8,6 +8,7 @@ import { headers } from "next/headers";
 import { redirect } from "next/navigation";
 
 import { auth } from "@/lib/auth";
+import { boardQuery } from "@/lib/board";
 
 import { TaskBoard } from "./task-board";
 
@@ -26,7 +27,7 @@ export default async function TasksPage() {
     getToken: async () => (await auth.api.getToken({ headers: requestHeaders })).token,
   });
   const { data: initialTasks } = await todo.GET("/api/{user_id}/tasks", {
-    params: { path: { user_id: session.user.id }, query: { status: "all" } },
+    params: { path: { user_id: session.user.id }, query: boardQuery(null) },
   });
 
   return (

@@ -133,6 +133,52 @@ export function compareForListQuery(query: Partial<ListQuery>): (a: Task, b: Tas
   };
 }
 
+/** Orders tasks by `position` as the server does (byte-wise; ties, which never happen, by id). */
+export function compareByPosition(a: Task, b: Task): number {
+  if (a.position !== b.position) return a.position < b.position ? -1 : 1;
+  return a.id - b.id;
+}
+
+/** The characters of a key made here: printable ASCII, a superset of the server's `0-9A-Za-z`. */
+const KEY_MIN = 0x21;
+const KEY_MAX = 0x7e;
+
+/**
+ * A position that sorts strictly between `lo` and `hi` (byte-wise; `null`: no bound), for an
+ * optimistic move until the server's answer brings the real one. `lo` must sort before `hi`.
+ * The result may use characters the server never does: it only has to sort right.
+ */
+export function positionBetween(lo: string | null, hi: string | null): string {
+  const low = lo ?? "";
+  let prefix = "";
+  let tight = hi !== null; // whether the result so far equals `hi`'s prefix
+  for (let i = 0; ; i += 1) {
+    // An exhausted `lo` counts as just below the smallest character: any character follows it.
+    const dl = i < low.length ? low.charCodeAt(i) : KEY_MIN - 1;
+    const dh = tight && hi !== null ? (i < hi.length ? hi.charCodeAt(i) : KEY_MIN - 1) : KEY_MAX + 1;
+    if (dh - dl >= 2) return prefix + String.fromCharCode(Math.floor((dl + dh) / 2));
+    if (dl < KEY_MIN || i > 64) {
+      // `hi` is `lo` followed by almost nothing (never a server key): give up on between.
+      return prefix + String.fromCharCode(Math.max(dl, KEY_MIN));
+    }
+    prefix += String.fromCharCode(dl);
+    if (dh !== dl) tight = false;
+  }
+}
+
+/** Every task of `userId` the cache holds (each in its newest copy, by `updated_at`), by id. */
+export function cachedTasks(queryClient: QueryClient, userId: string): Map<number, Task> {
+  const found = new Map<number, Task>();
+  for (const query of queryClient.getQueryCache().findAll({ predicate: isTaskQuery(userId) })) {
+    const data = query.state.data as Task | Task[] | undefined;
+    for (const task of Array.isArray(data) ? data : data ? [data] : []) {
+      const seen = found.get(task.id);
+      if (!seen || Date.parse(task.updated_at) > Date.parse(seen.updated_at)) found.set(task.id, task);
+    }
+  }
+  return found;
+}
+
 /** `list` with `change` applied, or `undefined` when it cannot be evaluated here. */
 export function applyToList(list: readonly Task[], query: Partial<ListQuery>, change: TaskChange): Task[] | undefined {
   const id = change.type === "upsert" ? change.task.id : change.id;

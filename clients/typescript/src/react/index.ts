@@ -7,8 +7,8 @@
  *   `useSuspenseQuery`, `useInfiniteQuery` and `queryOptions` for every operation, typed from
  *   the spec;
  * - {@link useTasks}, {@link useTask} and {@link useTags} read, and {@link useCreateTask},
- *   {@link useUpdateTask}, {@link useCompleteTask} and {@link useDeleteTask} write with
- *   optimistic updates that roll back on error;
+ *   {@link useUpdateTask}, {@link useCompleteTask}, {@link useDeleteTask} and
+ *   {@link useMoveTask} write with optimistic updates that roll back on error;
  * - {@link useLiveTasks} applies the user's event stream to the cache as changes happen.
  *
  * Peer dependencies: `react` 18 or 19, `@tanstack/react-query` 5, `openapi-react-query` 0.5.
@@ -31,9 +31,11 @@ import {
   completeTaskMutation,
   createTaskMutation,
   deleteTaskMutation,
+  moveTaskMutation,
   updateTaskMutation,
   type CompleteTaskVariables,
   type DeleteTaskVariables,
+  type MoveTaskVariables,
   type MutationError,
   type TaskMutationContext,
   type UpdateTaskVariables,
@@ -44,10 +46,12 @@ export {
   TASK_PATH,
   applyTaskChange,
   applyToList,
+  compareByPosition,
   compareForListQuery,
   findCachedTask,
   isTaskQuery,
   matchesListQuery,
+  positionBetween,
   type ApplyOptions,
   type TaskChange,
 } from "./cache.js";
@@ -56,9 +60,11 @@ export {
   completeTaskMutation,
   createTaskMutation,
   deleteTaskMutation,
+  moveTaskMutation,
   updateTaskMutation,
   type CompleteTaskVariables,
   type DeleteTaskVariables,
+  type MoveTaskVariables,
   type MutationError,
   type TaskMutationContext,
   type UpdateTaskVariables,
@@ -186,6 +192,21 @@ export function useDeleteTask(): UseMutationResult<void, MutationError, DeleteTa
     void,
     MutationError,
     DeleteTaskVariables,
+    unknown
+  >;
+}
+
+/**
+ * Moves a task, shown at once, rolled back on error: `mutate({ id, after: 7 })` (right after task
+ * 7), `{ id, after: null }` (first), `{ id }` (last), with `list_id` / `parent_id` to move it to
+ * another list or under another parent. Listings sorted by `position` show the new order at once.
+ */
+export function useMoveTask(): UseMutationResult<Task, MutationError, MoveTaskVariables, unknown> {
+  const ctx = useMutationContext();
+  return useMutation(useMemo(() => moveTaskMutation(ctx), [ctx])) as UseMutationResult<
+    Task,
+    MutationError,
+    MoveTaskVariables,
     unknown
   >;
 }

@@ -12,7 +12,17 @@ import type { MutationOptions, QueryClient } from "@tanstack/react-query";
 import type { TodoClient } from "../index.js";
 import { isProblemOf } from "../problems.js";
 import type { components } from "../schema.js";
-import { TASKS_PATH, TASK_PATH, applyTaskChange, findCachedTask, isTaskQuery, type TaskChange } from "./cache.js";
+import {
+  TASKS_PATH,
+  TASK_PATH,
+  applyTaskChange,
+  cachedTasks,
+  compareByPosition,
+  findCachedTask,
+  isTaskQuery,
+  positionBetween,
+  type TaskChange,
+} from "./cache.js";
 
 type Schemas = components["schemas"];
 type Task = Schemas["Task"];
@@ -47,6 +57,25 @@ export interface DeleteTaskVariables {
   id: number;
 }
 
+/**
+ * Variables of {@link moveTaskMutation}: the task and where it goes (the body of
+ * `POST /api/{user_id}/tasks/{id}/move`). `{ id }` alone moves it last among its siblings.
+ */
+export interface MoveTaskVariables {
+  id: number;
+  /** Another list (`null`: the inbox), with its subtasks; without `parent_id`, a subtask leaves its parent. */
+  list_id?: number | null;
+  /** Another parent (`null`: the top level), into that task's list. */
+  parent_id?: number | null;
+  /** Right after this sibling (a task id); `null`: first; omitted: last. */
+  after?: number | null;
+  /** The `ETag` the task must still have (else 412). */
+  ifMatch?: string;
+}
+
+/** The path of a task's move. */
+const MOVE_PATH = "/api/{user_id}/tasks/{id}/move" as const;
+
 /** What an optimistic mutation remembers to undo itself. */
 interface Undo {
   /** The task before the change (`undefined`: it was not cached, nothing to undo). */
@@ -71,12 +100,16 @@ function apply(ctx: TaskMutationContext, change: TaskChange): void {
   applyTaskChange(ctx.queryClient, ctx.userId, change);
 }
 
-/** Puts `undo.before` back, if the cache still shows what this mutation wrote. */
-function rollback(ctx: TaskMutationContext, undo: Undo | undefined): void {
-  if (!undo?.before) return;
+/**
+ * Puts `undo.before` back, if the cache still shows what this mutation wrote. Returns `false`
+ * when something else changed the task meanwhile (then it is left as it is).
+ */
+function rollback(ctx: TaskMutationContext, undo: Undo | undefined): boolean {
+  if (!undo?.before) return true;
   const current = findCachedTask(ctx.queryClient, ctx.userId, undo.before.id);
   const untouched = undo.shown === undefined ? current === undefined : sameValue(current, undo.shown);
   if (untouched) apply(ctx, { type: "upsert", task: undo.before });
+  return untouched;
 }
 
 /** Deep equality of JSON values (the cache copies what it is given, so identity is lost). */
@@ -196,5 +229,150 @@ export function deleteTaskMutation(ctx: TaskMutationContext): MutationOptions<vo
     onMutate: ({ id }) => optimistic(ctx, id, "delete"),
     onError: (_error, _vars, undo) => rollback(ctx, undo),
     onSuccess: (_data, { id }) => apply(ctx, { type: "delete", id }),
+  };
+}
+
+/** Where a move puts `task`: its list and parent, decided as the server does, from the cache. */
+function destination(
+  task: Task,
+  where: MoveTaskVariables,
+  known: ReadonlyMap<number, Task>,
+): { list_id: number | null; parent_id: number | null } {
+  if (where.parent_id !== undefined && where.parent_id !== null) {
+    // A subtask is always in its parent's list.
+    const list = known.get(where.parent_id)?.list_id ?? (where.list_id !== undefined ? where.list_id : task.list_id);
+    return { list_id: list, parent_id: where.parent_id };
+  }
+  const list = where.list_id !== undefined ? where.list_id : task.list_id;
+  if (where.parent_id === null) return { list_id: list, parent_id: null };
+  // Another list without a parent: it leaves its parent. Otherwise both stay.
+  return list !== task.list_id ? { list_id: list, parent_id: null } : { list_id: task.list_id, parent_id: task.parent_id };
+}
+
+/** The cached tasks of one sibling set (same list, same parent), in order, without `exclude`. */
+function siblingsOf(
+  known: ReadonlyMap<number, Task>,
+  at: { list_id: number | null; parent_id: number | null },
+  exclude: number,
+): Task[] {
+  return [...known.values()]
+    .filter((t) => t.id !== exclude && t.list_id === at.list_id && t.parent_id === at.parent_id)
+    .sort(compareByPosition);
+}
+
+/** Where `after` puts a task among `siblings` (an index), or `undefined` when `after` is not cached there. */
+function slot(siblings: readonly Task[], after: number | null | undefined): number | undefined {
+  if (after === undefined) return siblings.length;
+  if (after === null) return 0;
+  const index = siblings.findIndex((t) => t.id === after);
+  return index === -1 ? undefined : index + 1;
+}
+
+/** The cached tasks under `id`, at any depth. */
+function descendants(known: ReadonlyMap<number, Task>, id: number): Task[] {
+  const found: Task[] = [];
+  const queue = [id];
+  for (let parent = queue.shift(); parent !== undefined; parent = queue.shift()) {
+    for (const t of known.values()) {
+      if (t.parent_id === parent && !found.includes(t)) {
+        found.push(t);
+        queue.push(t.id);
+      }
+    }
+  }
+  return found;
+}
+
+/** A parent's subtask counts after it lost (`-1`) or gained (`+1`) `child`. */
+function recount(parent: Task, child: Task, delta: 1 | -1): Task {
+  return {
+    ...parent,
+    subtask_count: Math.max(0, parent.subtask_count + delta),
+    completed_subtask_count: Math.max(0, parent.completed_subtask_count + (child.completed ? delta : 0)),
+  };
+}
+
+/** What a move remembers: every cached task it changed (the task, its subtasks, the parents' counts). */
+interface MoveUndo {
+  steps: Undo[];
+}
+
+/**
+ * Moves a task (another place among its siblings, another list, another parent), shown at once:
+ * every cached listing sorted by `position` gets it at its new place (with a position computed
+ * between its new neighbours), listings filtered by list or parent gain or lose it, its cached
+ * subtasks follow it to another list and the parents' subtask counts change. The server's answer
+ * (the real `position`) replaces the guess; an error (a 412 from `ifMatch`, a 422 for a missing
+ * list, parent or `after`) puts everything back. Moves of a user run one after another, in the
+ * order they were made (a TanStack mutation `scope`), so quick successive moves land in order.
+ */
+export function moveTaskMutation(
+  ctx: TaskMutationContext,
+): MutationOptions<Task, MutationError, MoveTaskVariables, MoveUndo> {
+  const { queryClient, userId } = ctx;
+  return {
+    mutationKey: ["post", MOVE_PATH, userId],
+    scope: { id: `todo-api:move:${userId}` },
+    mutationFn: async ({ id, ifMatch, ...where }) =>
+      throwIfError(
+        await ctx.client.POST(MOVE_PATH, {
+          params: { path: { user_id: userId, id }, ...(ifMatch ? { header: { "If-Match": ifMatch } } : {}) },
+          body: where,
+        }),
+      ),
+    onMutate: async (vars) => {
+      await settle(ctx);
+      const known = cachedTasks(queryClient, userId);
+      const task = known.get(vars.id);
+      if (!task) return { steps: [] };
+      const steps: Undo[] = [];
+      const write = (before: Task, shown: Task): void => {
+        steps.push({ before, shown });
+        apply(ctx, { type: "upsert", task: shown });
+      };
+
+      const to = destination(task, vars, known);
+      const siblings = siblingsOf(known, to, task.id);
+      const index = slot(siblings, vars.after);
+      const position =
+        index === undefined
+          ? task.position // `after` is not in the cache: only the server knows the place
+          : positionBetween(siblings[index - 1]?.position ?? null, siblings[index]?.position ?? null);
+      // `updated_at` stays: the server's answer (and any later event) is newer and wins.
+      write(task, { ...task, ...to, position });
+
+      if (to.list_id !== task.list_id) {
+        for (const sub of descendants(known, task.id)) write(sub, { ...sub, list_id: to.list_id });
+      }
+      if (to.parent_id !== task.parent_id) {
+        const old = task.parent_id === null ? undefined : known.get(task.parent_id);
+        if (old) write(old, recount(old, task, -1));
+        const next = to.parent_id === null ? undefined : known.get(to.parent_id);
+        if (next) write(next, recount(next, task, 1));
+      }
+      return { steps };
+    },
+    onError: (_error, _vars, undo) => {
+      const clean = [...(undo?.steps ?? [])].reverse().map((step) => rollback(ctx, step));
+      // Something else changed these tasks meanwhile (another move, an event): ask the server.
+      if (!clean.every(Boolean)) void queryClient.invalidateQueries({ predicate: isTaskQuery(userId) });
+    },
+    onSuccess: (task, vars, undo) => {
+      const moved = undo?.steps[0]?.before;
+      apply(ctx, { type: "upsert", task });
+      // The answer must sort where it was put among the cached siblings. It does not when the
+      // server renumbered them (keys that grew too long: each sibling got a new position) or the
+      // cache missed a change; nor do cached listings hold subtasks it never saw move to another
+      // list. Then the listings are fetched again.
+      const known = cachedTasks(queryClient, userId);
+      const siblings = siblingsOf(known, task, task.id);
+      const index = slot(siblings, vars.after);
+      const before = index === undefined ? undefined : siblings[index - 1];
+      const after = index === undefined ? undefined : siblings[index];
+      const inPlace =
+        (before === undefined || before.position < task.position) && (after === undefined || task.position < after.position);
+      const subtasksMoved = task.subtask_count > 0 && (moved === undefined || moved.list_id !== task.list_id);
+      if (!inPlace || subtasksMoved) void queryClient.invalidateQueries({ predicate: isTaskQuery(userId) });
+    },
   };
 }
