@@ -273,7 +273,7 @@ mod sync {
         assert_eq!(s.sync.retention, Duration::from_secs(30 * 24 * 3600));
         assert_eq!(s.sync.heartbeat, Duration::from_secs(15));
         assert_eq!(s.sync.max_lag, 1000);
-        assert_eq!(s.database.feed_pool_max, 2);
+        assert_eq!(s.database.feed_pool_max, 8);
         assert_eq!(s.database.listen, ListenSetting::Auto);
     }
 
