@@ -2,7 +2,7 @@
 //! database ceiling means something only if they do.
 
 use super::listing::{Param, page_sql};
-use super::postgres::PostgresDialect;
+use super::postgres::{PostgresDialect, lock_user};
 use super::statements::{INSERT_TASK, Texts};
 use super::tree::{Siblings, extreme_sql};
 use crate::domain::UserId;
@@ -97,6 +97,10 @@ fn the_create_script_runs_the_create_transaction() {
         statements(include_str!("../../bench/sql/create.sql")),
         [
             "BEGIN".to_owned(),
+            // The user's lock: the server sends it with `BEGIN` (one simple query, the key in
+            // hexadecimal), pgbench in the same pipeline (the key a parameter).
+            lock_user(&UserId::parse("20001").expect("a valid user id"))
+                .replace("'3230303031'", "$1"),
             squash(Texts::new::<PostgresDialect>().take_revisions.as_str()),
             // The position after the inbox's last top-level task.
             squash(&extreme_sql(
@@ -108,7 +112,9 @@ fn the_create_script_runs_the_create_transaction() {
             )),
             // pgbench cannot bind NULL: the script writes the list and parent the server binds
             // for a task in the inbox at the top level.
-            squash(INSERT_TASK).replace("$15, $16, $17)", "NULL, NULL, $15)"),
+            squash(INSERT_TASK)
+                .replace("$15, $16, $17, $18 WHERE", "NULL, NULL, $15, $16 WHERE")
+                .replace("< $19", "< $17"),
             "COMMIT".to_owned()
         ]
     );

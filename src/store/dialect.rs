@@ -7,6 +7,7 @@ use sqlx::database::HasStatementCache;
 use sqlx::{Database, IntoArguments, Pool, SqlStr};
 
 use super::StoreError;
+use crate::domain::UserId;
 
 /// One database's SQL and sessions: everything the shared statements leave to the backend.
 pub(crate) trait Dialect: Send + Sync + 'static {
@@ -18,18 +19,10 @@ pub(crate) trait Dialect: Send + Sync + 'static {
     /// transaction (` FOR UPDATE`), or nothing where a write transaction already excludes others.
     const LOCK: &'static str;
 
-    /// An expression for the tags of the task in `tasks`, as a JSON array of strings (text) in
-    /// their order: `NULL` or `[]` when there are none.
-    const TAGS: &'static str;
-
     /// A condition on `task_tags.tag_key`: it is one of the strings of the JSON array bound at
     /// `{keys}` (a placeholder such as `$3`); served by the `(user_id, tag_key, …)` index.
     const TAG_KEY_IN: &'static str;
 
-    /// A statement that, inside a write transaction, makes the other writes of the user bound
-    /// at `$1` wait until it ends (so that a per-user quota holds under concurrency); `None`
-    /// where a write transaction already excludes every other writer.
-    const LOCK_OWNER: Option<&'static str>;
     /// A `FROM` item that notifies the other processes, on commit, that user `$1` is at
     /// `revision` (a column of the item before it); `None` where no other process can be told
     /// (SQLite).
@@ -47,6 +40,17 @@ pub(crate) trait Dialect: Send + Sync + 'static {
 
     /// The statement that opens a transaction.
     fn begin(&self) -> SqlStr;
+
+    /// The statement that opens a write transaction of user `owner` (`None`: of no user in
+    /// particular, e.g. a compaction). Where writers of one database run concurrently
+    /// (PostgreSQL), it also makes the user's other writes wait until this one ends, before
+    /// any statement of it runs: so a per-user quota holds under concurrency, every statement
+    /// of the transaction sees the user's writes committed before it, and two writes of one
+    /// user never hold row locks the other waits for (no deadlock). By default [`Self::begin`].
+    fn begin_write(&self, owner: Option<&UserId>) -> SqlStr {
+        let _ = owner;
+        self.begin()
+    }
 
     /// Whether the server is reached through a pooler in transaction mode, where no session
     /// state outlives a transaction: each operation then runs in a transaction of its own, and

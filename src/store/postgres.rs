@@ -16,6 +16,7 @@ use super::postgres_url::{self, CHANNEL_BINDING_HINT};
 use super::settings::{DatabaseSettings, PoolerMode};
 use super::sql::SqlStore;
 use super::statements::shared;
+use crate::domain::UserId;
 use crate::sync::ChangeHub;
 
 /// The channel commits are notified on (`NOTIFY`), and the change feed listens to.
@@ -136,23 +137,29 @@ pub(crate) fn connect_lazy(
     ))
 }
 
+/// The statement that takes user `owner`'s lock until the transaction ends (see
+/// [`Dialect::begin_write`]). It goes in a simple query, which takes no parameters: the lock's
+/// key is the hash of the id's bytes written in hexadecimal, which no setting can make into
+/// anything but a string.
+pub(super) fn lock_user(owner: &UserId) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut hex = String::with_capacity(owner.as_str().len() * 2);
+    for byte in owner.as_str().bytes() {
+        hex.push(char::from(DIGITS[usize::from(byte >> 4)]));
+        hex.push(char::from(DIGITS[usize::from(byte & 0xf)]));
+    }
+    format!("SELECT pg_advisory_xact_lock(1953459311, hashtext('{hex}'))")
+}
+
 impl Dialect for PostgresDialect {
     type Db = sqlx::Postgres;
 
     const LOCK: &'static str = " FOR UPDATE";
 
-    // One index probe per task (task_tags' primary key starts with task_id).
-    const TAGS: &'static str =
-        "(SELECT json_agg(tag ORDER BY position)::text FROM task_tags WHERE task_id = tasks.id)";
-
     // `= ANY(array)` is an index condition; the array is built once per statement.
     const TAG_KEY_IN: &'static str =
         "tag_key = ANY(ARRAY(SELECT json_array_elements_text(CAST({keys} AS json))))";
 
-    // A transaction-level advisory lock (it also works through a transaction-mode pooler), in
-    // the two-key space: never the migrations' one-key lock.
-    const LOCK_OWNER: Option<&'static str> =
-        Some("SELECT pg_advisory_xact_lock(1953459311, hashtext($1))");
     const NOTIFY: Option<&'static str> = Some(concat!(
         "pg_notify('",
         feed_channel!(),
@@ -165,6 +172,16 @@ impl Dialect for PostgresDialect {
 
     fn begin(&self) -> SqlStr {
         self.begin.clone()
+    }
+
+    /// The transaction's first statement takes a transaction-level advisory lock of the user
+    /// ([`lock_user`]; it also works through a transaction-mode pooler; in the two-key space,
+    /// never the migrations' one-key lock), in the round trip of `BEGIN`.
+    fn begin_write(&self, owner: Option<&UserId>) -> SqlStr {
+        match owner {
+            None => self.begin(),
+            Some(owner) => shared(format!("{}; {}", self.begin.as_str(), lock_user(owner))),
+        }
     }
 
     fn pooled(&self) -> bool {

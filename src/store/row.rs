@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, FixedOffset, Utc};
 
+use super::StoreError;
 use crate::domain::list::{List, ListId};
 use crate::domain::{NewTask, Priority, Recurrence, Schedule, Tag, Task, TaskId, UserId};
 
@@ -75,7 +76,8 @@ pub(super) struct RevisedListRow {
 }
 
 /// A `tasks` row followed by the task's tags as a JSON array of strings, in their order (`tags`:
-/// `NULL` or `[]` when there are none), so that a task and its tags come in one statement.
+/// `NULL` or `[]` when there are none; the column written from [`tags_json`]), so that a task
+/// and its tags come in one statement.
 #[derive(sqlx::FromRow)]
 pub(super) struct TaggedRow {
     #[sqlx(flatten)]
@@ -92,6 +94,12 @@ pub(super) struct RevisedRow {
     pub(super) row: TaggedRow,
 }
 
+/// The tags of a task as its `tags` column holds them: a JSON array of strings, in their order.
+pub(super) fn tags_json(tags: &[Tag]) -> Result<String, StoreError> {
+    let tags: Vec<&str> = tags.iter().map(Tag::as_str).collect();
+    serde_json::to_string(&tags).map_err(|err| StoreError::Encode(err.to_string()))
+}
+
 impl TaggedRow {
     /// The row as a domain task.
     pub(super) fn into_task(self) -> Task {
@@ -103,7 +111,7 @@ impl TaggedRow {
             None => Vec::new(),
             Some(Ok(tags)) => tags.into_iter().map(Tag::from_stored).collect(),
             Some(Err(err)) => {
-                // The database built this array itself; this cannot happen short of a bug.
+                // The server wrote this array itself; this cannot happen short of a bug.
                 tracing::error!(task = self.row.id, %err, "unreadable tags array");
                 Vec::new()
             }

@@ -138,16 +138,20 @@ impl<D: Dialect> SqlStore<D> {
         })
     }
 
-    /// A write transaction: every write begins here. With a group writer (SQLite), a turn in
-    /// its next group; otherwise a transaction of its own, begun as the dialect begins them.
-    async fn begin(&self) -> Result<WriteTx<D::Db>, StoreError>
+    /// A write transaction of `owner`: every write begins here. With a group writer (SQLite),
+    /// a turn in its next group; otherwise a transaction of its own, begun as the dialect
+    /// begins a write of that user ([`Dialect::begin_write`]: on PostgreSQL, with the user's
+    /// lock).
+    async fn begin(&self, owner: Option<&UserId>) -> Result<WriteTx<D::Db>, StoreError>
     where
         for<'c> &'c mut Conn<D>: Executor<'c, Database = D::Db>,
     {
         match &self.writer {
             Some(writer) => writer.join().await,
             None => Ok(WriteTx::Own(
-                self.pool.begin_with(self.dialect.begin()).await?,
+                self.pool
+                    .begin_with(self.dialect.begin_write(owner))
+                    .await?,
             )),
         }
     }
@@ -228,7 +232,7 @@ where
         task: NewTask,
         key: Option<IdempotencyKey>,
     ) -> Result<Created, StoreError> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin(Some(owner)).await?;
         if let Some(key) = &key
             && let Some(earlier) = self.replay(&mut tx, owner, key).await?
         {
@@ -295,7 +299,7 @@ where
         changes: &TaskChanges,
         expected_version: Option<i64>,
     ) -> Result<Outcome<Task>, StoreError> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin(Some(owner)).await?;
         let Some(mut task) = self.load_for_update(&mut tx, owner, id).await? else {
             return Ok(Outcome::NotFound);
         };
@@ -352,7 +356,7 @@ where
         to: &TaskMove,
         expected_version: Option<i64>,
     ) -> Result<Outcome<Task>, StoreError> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin(Some(owner)).await?;
         let Some(task) = self.load_for_update(&mut tx, owner, id).await? else {
             return Ok(Outcome::NotFound);
         };
@@ -387,7 +391,7 @@ where
         expected_version: Option<i64>,
     ) -> Result<Outcome<Completion>, StoreError> {
         let p = self.persistent();
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin(Some(owner)).await?;
         let Some(task) = self.load_for_update(&mut tx, owner, id).await? else {
             return Ok(Outcome::NotFound);
         };
@@ -501,7 +505,7 @@ where
         id: TaskId,
         expected_version: Option<i64>,
     ) -> Result<Outcome<()>, StoreError> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin(Some(owner)).await?;
         let Some(task) = self.load_for_update(&mut tx, owner, id).await? else {
             return Ok(Outcome::NotFound);
         };
@@ -538,7 +542,7 @@ where
     }
 
     async fn delete_completed(&self, owner: &UserId) -> Result<u64, StoreError> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin(Some(owner)).await?;
         let (doomed, parents) = self.completed_trees(&mut tx, owner).await?;
         if doomed.is_empty() {
             tx.rollback().await?;
@@ -597,7 +601,7 @@ where
         list: &NewList,
     ) -> Result<Outcome<List>, StoreError> {
         let p = self.persistent();
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin(Some(owner)).await?;
         // The user's lock first: the quota, the name and the position are then this
         // transaction's to check.
         let mut revisions = Revisions::ending(self.take_revisions(&mut tx, owner, 1).await?, 1);
@@ -650,7 +654,7 @@ where
         changes: &ListChanges,
         expected_version: Option<i64>,
     ) -> Result<Outcome<List>, StoreError> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin(Some(owner)).await?;
         let Some(current) = self.list_for_update(&mut tx, owner, id).await? else {
             return Ok(Outcome::NotFound);
         };
@@ -698,7 +702,7 @@ where
         slot: Slot,
         expected_version: Option<i64>,
     ) -> Result<Outcome<List>, StoreError> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin(Some(owner)).await?;
         let Some(current) = self.list_for_update(&mut tx, owner, id).await? else {
             return Ok(Outcome::NotFound);
         };
@@ -742,7 +746,7 @@ where
         expected_version: Option<i64>,
     ) -> Result<Outcome<()>, StoreError> {
         let p = self.persistent();
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin(Some(owner)).await?;
         let Some(current) = self.list_for_update(&mut tx, owner, id).await? else {
             return Ok(Outcome::NotFound);
         };
@@ -984,7 +988,7 @@ where
 
     async fn compact(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
         let p = self.persistent();
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin(None).await?;
         // First what readers are told (`410` below this), then the tombstones, in one commit.
         sqlx::query(
             "UPDATE user_revisions SET compacted_through = purged.revision \

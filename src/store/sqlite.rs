@@ -82,14 +82,8 @@ impl Dialect for SqliteDialect {
     // A write transaction excludes every other writer from its start (`begin`).
     const LOCK: &'static str = "";
 
-    // Aggregate ORDER BY: SQLite 3.44 and later (the bundled one is newer).
-    const TAGS: &'static str =
-        "(SELECT json_group_array(tag ORDER BY position) FROM task_tags WHERE task_id = tasks.id)";
-
     const TAG_KEY_IN: &'static str = "tag_key IN (SELECT value FROM json_each({keys}))";
 
-    // `BEGIN IMMEDIATE` (see `begin`) already serialises writers.
-    const LOCK_OWNER: Option<&'static str> = None;
     // One process owns the database: its writers tell its streams directly.
     const NOTIFY: Option<&'static str> = None;
 

@@ -10,21 +10,19 @@ use sqlx::{AssertSqlSafe, Database, Encode, Executor, FromRow, SqlSafeStr, SqlSt
 
 use super::dialect::{Dialect, RowsAffected as _};
 use super::listing::Param;
-use super::row::{ListRow, RevisedListRow, RevisedRow, TaggedRow, TaskRow, TaskValues};
+use super::row::{ListRow, RevisedListRow, RevisedRow, TaggedRow, TaskRow, TaskValues, tags_json};
 use super::sql::SqlStore;
 use super::tree::Target;
 use super::{Created, IDEMPOTENCY_WINDOW, IdempotencyKey, Quota, StoreError};
 use crate::domain::{NewTask, Tag, Task, TaskId, UserId, now};
 
 /// The task columns, in [`TaskRow`]'s order (a macro, so that statements stay `&'static str`).
+/// The subtask counts are columns, kept by triggers (the migration `tags_and_counts_on_task`).
 macro_rules! columns {
     () => {
         "id, user_id, title, description, completed, completed_at, priority, due_at, due_offset, \
          remind_at, recurrence, occurrence, anchor_day, next_task_id, version, created_at, \
-         updated_at, list_id, parent_id, position, \
-         (SELECT count(*) FROM tasks AS c WHERE c.parent_id = tasks.id) AS subtask_count, \
-         (SELECT count(*) FROM tasks AS c WHERE c.parent_id = tasks.id AND c.completed = TRUE) \
-         AS completed_subtask_count"
+         updated_at, list_id, parent_id, position, subtask_count, completed_subtask_count"
     };
 }
 
@@ -39,26 +37,29 @@ macro_rules! list_columns {
 }
 pub(super) use list_columns;
 
-/// Inserts a new task and returns its row. Binds the user id, then the [`TaskValues`] (`$13`,
-/// the time of the write, is also the update time), then the revision (`$14`), the list
-/// (`$15`), the parent (`$16`) and the position (`$17`).
+/// Inserts a new task and returns its row, unless the user has `$19` tasks already (then no
+/// row: `MAX_TASKS_PER_USER`, checked in the same statement). Binds the user id, then the
+/// [`TaskValues`] (`$13`, the time of the write, is also the update time), then the revision
+/// (`$14`), the list (`$15`), the parent (`$16`), the position (`$17`), the tags as a JSON
+/// array (`$18`) and the quota (`$19`).
 pub(super) const INSERT_TASK: &str = concat!(
     "INSERT INTO tasks (user_id, title, description, completed, priority, due_at, \
      due_offset, remind_at, recurrence, occurrence, anchor_day, version, title_key, \
-     search_text, created_at, updated_at, revision, list_id, parent_id, position) \
-     VALUES ($1, $2, $3, FALSE, $4, $5, $6, $7, $8, $9, $10, 1, $11, $12, $13, $13, $14, \
-     $15, $16, $17) \
+     search_text, created_at, updated_at, revision, list_id, parent_id, position, tags) \
+     SELECT $1, $2, $3, FALSE, $4, $5, $6, $7, $8, $9, $10, 1, $11, $12, $13, $13, $14, \
+     $15, $16, $17, $18 \
+     WHERE (SELECT count(*) FROM tasks WHERE user_id = $1) < $19 \
      RETURNING ",
     columns!()
 );
 
 /// Rewrites a task and returns its row. Binds the task id and the user id, then the
-/// [`TaskValues`], then the revision (`$15`).
+/// [`TaskValues`], then the revision (`$15`) and the tags as a JSON array (`$16`).
 const UPDATE_TASK: &str = concat!(
     "UPDATE tasks SET title = $3, description = $4, priority = $5, due_at = $6, \
      due_offset = $7, remind_at = $8, recurrence = $9, occurrence = $10, \
      anchor_day = $11, title_key = $12, search_text = $13, \
-     version = version + 1, updated_at = $14, revision = $15 \
+     version = version + 1, updated_at = $14, revision = $15, tags = $16 \
      WHERE id = $1 AND user_id = $2 RETURNING ",
     columns!()
 );
@@ -164,7 +165,7 @@ pub(super) struct Texts {
 
 impl Texts {
     pub(super) fn new<D: Dialect>() -> Self {
-        let select = format!("SELECT {}, {} AS tags FROM tasks", columns!(), D::TAGS);
+        let select = format!("SELECT {}, tags FROM tasks", columns!());
         let get = format!("{select} WHERE id = $1 AND user_id = $2");
         Self {
             get_for_update: shared(format!("{get}{}", D::LOCK)),
@@ -180,11 +181,10 @@ impl Texts {
                 None => TAKE_REVISIONS.to_owned(),
             }),
             changed: shared(format!(
-                "SELECT revision AS change_revision, {}, {} AS tags FROM tasks \
+                "SELECT revision AS change_revision, {}, tags FROM tasks \
                  WHERE user_id = $1 AND revision > $2 AND revision <= $3 \
                  ORDER BY revision LIMIT $4",
-                columns!(),
-                D::TAGS
+                columns!()
             )),
             deleted: shared(
                 "SELECT revision, task_id, kind FROM (SELECT revision, task_id, kind \
@@ -398,33 +398,6 @@ where
             .bind(v.at)
     }
 
-    /// Makes the user's other writes wait for the end of this transaction (see
-    /// [`Dialect::LOCK_OWNER`]), so that the quotas it checks still hold when it commits.
-    async fn lock_owner(&self, tx: &mut Conn<D>, owner: &UserId) -> Result<(), StoreError> {
-        if let Some(lock) = D::LOCK_OWNER {
-            sqlx::query(lock)
-                .bind(owner.as_str())
-                .persistent(self.persistent())
-                .execute(&mut *tx)
-                .await?;
-        }
-        Ok(())
-    }
-
-    /// Refuses a task beyond `MAX_TASKS_PER_USER` (before it is inserted).
-    async fn check_task_quota(&self, tx: &mut Conn<D>, owner: &UserId) -> Result<(), StoreError> {
-        let (count,): (i64,) = sqlx::query_as("SELECT count(*) FROM tasks WHERE user_id = $1")
-            .bind(owner.as_str())
-            .persistent(self.persistent())
-            .fetch_one(&mut *tx)
-            .await?;
-        let max = self.quotas.max_tasks_per_user;
-        if u64::try_from(count).unwrap_or(u64::MAX) >= max {
-            return Err(StoreError::QuotaExceeded(Quota::Tasks(max)));
-        }
-        Ok(())
-    }
-
     /// Refuses tags beyond `MAX_TAGS_PER_USER` (after they are written: the transaction is
     /// then rolled back).
     async fn check_tag_quota(&self, tx: &mut Conn<D>, owner: &UserId) -> Result<(), StoreError> {
@@ -452,18 +425,21 @@ where
         target: Target,
         position: &str,
     ) -> Result<Task, StoreError> {
-        self.lock_owner(tx, owner).await?;
-        self.check_task_quota(tx, owner).await?;
         let values = TaskValues::of_new(task, now());
-        let row: TaskRow =
+        let max = self.quotas.max_tasks_per_user;
+        let tags = tags_json(&task.tags)?;
+        let row: Option<TaskRow> =
             Self::bind_values(sqlx::query_as(INSERT_TASK).bind(owner.as_str()), &values)
                 .bind(revision)
                 .bind(target.list)
                 .bind(target.parent)
                 .bind(position)
+                .bind(tags.as_str())
+                .bind(i64::try_from(max).unwrap_or(i64::MAX))
                 .persistent(self.persistent())
-                .fetch_one(&mut *tx)
+                .fetch_optional(&mut *tx)
                 .await?;
+        let row = row.ok_or(StoreError::QuotaExceeded(Quota::Tasks(max)))?;
         self.insert_tags(tx, owner, row.id(), &task.tags).await?;
         if !task.tags.is_empty() {
             self.check_tag_quota(tx, owner).await?;
@@ -483,16 +459,17 @@ where
     ) -> Result<TaskRow, StoreError> {
         let p = self.persistent();
         let values = TaskValues::of_task(task, now());
+        let tags = tags_json(&task.tags)?;
         let query = sqlx::query_as(UPDATE_TASK)
             .bind(task.id.0)
             .bind(owner.as_str());
         let row = Self::bind_values(query, &values)
             .bind(revision)
+            .bind(tags.as_str())
             .persistent(p)
             .fetch_one(&mut *tx)
             .await?;
         if tags_changed {
-            self.lock_owner(tx, owner).await?;
             sqlx::query("DELETE FROM task_tags WHERE task_id = $1")
                 .bind(task.id.0)
                 .persistent(p)
@@ -533,9 +510,8 @@ where
 
     /// Takes the next `count` revisions of `owner` for the changes of this transaction and
     /// returns the last one: the changes get `last - count + 1` to `last`, in the order they are
-    /// made. Called once per transaction, after the task rows it changes are locked (always in
-    /// that order: task rows, then the user's revision row, so writers never deadlock), and
-    /// before those changes are written. On PostgreSQL the same statement notifies the other
+    /// made. Called once per transaction, before those changes are written (the user's other
+    /// writes already wait for this one: [`Dialect::begin_write`]). On PostgreSQL the same statement notifies the other
     /// processes (`<revision> <user id>`, see [`parse_feed_payload`]), on commit.
     pub(super) async fn take_revisions(
         &self,

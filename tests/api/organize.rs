@@ -31,6 +31,7 @@ on_both_backends!(
     moves_honour_if_match_and_refuse_bad_places,
     random_moves_give_the_order_a_model_gives,
     concurrent_moves_never_tie,
+    concurrent_tree_writes_all_succeed_and_keep_the_counts,
     renumbering_keeps_keys_short_and_the_order,
     sort_by_position_pages_through_the_order,
 );
@@ -981,6 +982,108 @@ async fn concurrent_moves_never_tie(app: TestApp) {
     );
 }
 
+/// Every task's subtask counts, as the server sends them, are its direct subtasks in the
+/// listing (the counts are stored on the parent row: nothing may leave them behind).
+fn assert_counts_match(tasks: &[Task]) {
+    for task in tasks {
+        let children: Vec<&Task> = tasks
+            .iter()
+            .filter(|t| t.parent_id == Some(task.id))
+            .collect();
+        let done = children.iter().filter(|t| t.completed).count();
+        assert_eq!(
+            (
+                task.subtask_count as usize,
+                task.completed_subtask_count as usize
+            ),
+            (children.len(), done),
+            "counts of task {} ({})",
+            task.id,
+            task.title
+        );
+    }
+}
+
+/// One user's writers at once on one tree: cascading completions, reopenings, subtasks
+/// created and moved between parents, deletions and clear-completed. Each of them takes rows
+/// another one holds; none may fail for it (a deadlock would be a 503), and at the end every
+/// stored count is what the tree says.
+async fn concurrent_tree_writes_all_succeed_and_keep_the_counts(app: TestApp) {
+    let mut parents = Vec::new();
+    for p in 0..3 {
+        let parent = app.create_titled("alice", &format!("p{p}")).await;
+        for c in 0..3 {
+            let child = app
+                .create_task(
+                    "alice",
+                    json!({ "title": format!("p{p}c{c}"), "parent_id": parent.id }),
+                )
+                .await;
+            app.create_task(
+                "alice",
+                json!({ "title": format!("p{p}c{c}g"), "parent_id": child.id }),
+            )
+            .await;
+        }
+        parents.push(parent.id);
+    }
+    let writers = (0..6).map(|writer| {
+        let app = &app;
+        let parents = &parents;
+        async move {
+            for round in 0..8 {
+                let parent = parents[(writer + round) % parents.len()];
+                let other = parents[(writer + round + 1) % parents.len()];
+                let tasks = app.list_tasks("alice", "?limit=1000").await;
+                let children: Vec<i64> = tasks
+                    .iter()
+                    .filter(|t| t.parent_id == Some(parent))
+                    .map(|t| t.id)
+                    .collect();
+                let child = children.get(round % children.len().max(1)).copied();
+                let response = match ((writer + round) % 6, child) {
+                    (0, _) => app.try_complete_task("alice", parent, None).await,
+                    (1, Some(child)) => app.try_complete_task("alice", child, None).await,
+                    (2, Some(child)) => {
+                        app.try_move_task("alice", child, json!({ "parent_id": other }))
+                            .await
+                    }
+                    (3, _) => app.try_clear_completed("alice", "?status=completed").await,
+                    (4, Some(child)) => app.try_delete_task("alice", child).await,
+                    _ => {
+                        app.try_create_task(
+                            "alice",
+                            json!({ "title": format!("w{writer}r{round}"), "parent_id": parent }),
+                        )
+                        .await
+                    }
+                };
+                let status = response.status().as_u16();
+                // 404/422: another writer deleted or cleared the task (or its parent) first.
+                assert!(
+                    matches!(status, 200 | 201 | 204 | 404 | 422),
+                    "writer {writer} round {round}: {status} {}",
+                    response.text().await.unwrap_or_default()
+                );
+            }
+        }
+    });
+    futures_util::future::join_all(writers).await;
+    assert_counts_match(&app.list_tasks("alice", "?limit=1000").await);
+    // The change feed sent every changed count: a replica ends with the listing.
+    let mut replica = crate::support::Replica::default();
+    app.sync_changes("alice", None, 50, &mut replica).await;
+    assert_counts_match(&replica.sorted());
+    let by_id = |mut tasks: Vec<Task>| {
+        tasks.sort_by_key(|t| t.id);
+        tasks
+    };
+    assert_eq!(
+        by_id(replica.sorted()),
+        by_id(app.list_tasks("alice", "?limit=1000").await)
+    );
+}
+
 async fn renumbering_keeps_keys_short_and_the_order(app: TestApp) {
     // Always into the same gap: keys would grow a character every few moves; the server
     // renumbers the siblings instead.
@@ -1139,4 +1242,68 @@ async fn existing_tasks_go_to_the_inbox_in_creation_order_sqlite() {
 #[tokio::test]
 async fn existing_tasks_go_to_the_inbox_in_creation_order_postgres() {
     existing_tasks_go_to_the_inbox_in_creation_order(Backend::Postgres).await;
+}
+
+/// Upgrading to the schema that keeps tags and subtask counts on the task row fills them in
+/// from what was there (`task_tags`, the subtasks).
+async fn tags_and_counts_move_onto_the_task_row(backend: Backend) {
+    let Some(db) = TestDb::create(backend).await else {
+        return;
+    };
+    let url = db.url().to_owned();
+    db.migrate_before("tags_and_counts_on_task").await;
+    let parent = "(SELECT id FROM tasks WHERE title = 'parent')";
+    for (title, completed, parent_id, position) in [
+        ("parent", "FALSE", "NULL", "a0"),
+        ("other", "FALSE", "NULL", "a1"),
+        ("done child", "TRUE", parent, "a0"),
+        ("open child", "FALSE", parent, "a1"),
+    ] {
+        db.execute(&format!(
+            "INSERT INTO tasks (user_id, title, completed, parent_id, position, created_at, \
+             updated_at, title_key, search_text) VALUES ('alice', '{title}', {completed}, \
+             {parent_id}, '{position}', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z', \
+             '{title}', '{title}')"
+        ))
+        .await;
+    }
+    for (tag, position) in [("Work", 1), ("home", 0)] {
+        db.execute(&format!(
+            "INSERT INTO task_tags (task_id, user_id, tag, tag_key, position) \
+             VALUES ({parent}, 'alice', '{tag}', '{}', {position})",
+            tag.to_lowercase()
+        ))
+        .await;
+    }
+    let app = TestApp::spawn_on(&url, ServerConfig::default()).await;
+    let tasks = app.list_tasks("alice", "").await;
+    assert_counts_match(&tasks);
+    let parent = tasks
+        .iter()
+        .find(|t| t.title == "parent")
+        .expect("the parent");
+    assert_eq!(parent.tags, ["home", "Work"]);
+    assert_eq!(
+        (parent.subtask_count, parent.completed_subtask_count),
+        (2, 1)
+    );
+    let other = tasks.iter().find(|t| t.title == "other").expect("a task");
+    assert!(other.tags.is_empty());
+    // Tag filters still find it, and new writes keep the counts.
+    assert_eq!(app.list_tasks("alice", "?tag=work").await.len(), 1);
+    app.create_task("alice", json!({ "title": "new", "parent_id": parent.id }))
+        .await;
+    assert_counts_match(&app.list_tasks("alice", "").await);
+    app.stop().await;
+    drop(db);
+}
+
+#[tokio::test]
+async fn tags_and_counts_move_onto_the_task_row_sqlite() {
+    tags_and_counts_move_onto_the_task_row(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn tags_and_counts_move_onto_the_task_row_postgres() {
+    tags_and_counts_move_onto_the_task_row(Backend::Postgres).await;
 }
