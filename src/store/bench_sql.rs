@@ -3,7 +3,7 @@
 
 use super::listing::{Param, page_sql};
 use super::postgres::{PostgresDialect, lock_user};
-use super::statements::{INSERT_TASK, Texts};
+use super::statements::{INSERT_TASK, TAKE_REVISIONS, Texts};
 use super::tree::{Siblings, extreme_sql};
 use crate::domain::UserId;
 use crate::domain::listing::ListQuery;
@@ -101,7 +101,7 @@ fn the_create_script_runs_the_create_transaction() {
             // hexadecimal), pgbench in the same pipeline (the key a parameter).
             lock_user(&UserId::parse("20001").expect("a valid user id"))
                 .replace("'3230303031'", "$1"),
-            squash(Texts::new::<PostgresDialect>().take_revisions.as_str()),
+            squash(TAKE_REVISIONS),
             // The position after the inbox's last top-level task.
             squash(&extreme_sql(
                 Siblings::Tasks {

@@ -23,11 +23,6 @@ pub(crate) trait Dialect: Send + Sync + 'static {
     /// `{keys}` (a placeholder such as `$3`); served by the `(user_id, tag_key, …)` index.
     const TAG_KEY_IN: &'static str;
 
-    /// A `FROM` item that notifies the other processes, on commit, that user `$1` is at
-    /// `revision` (a column of the item before it); `None` where no other process can be told
-    /// (SQLite).
-    const NOTIFY: Option<&'static str>;
-
     /// A `FROM` item named `a` with the rows `(value, ord)` of the elements of the JSON array
     /// in the parameter `param` (e.g. `$4`): each element as text (`value`) and its position,
     /// from 1 (`ord`).
@@ -56,6 +51,13 @@ pub(crate) trait Dialect: Send + Sync + 'static {
     /// state outlives a transaction: each operation then runs in a transaction of its own, and
     /// statements are not prepared once and cached.
     fn pooled(&self) -> bool;
+
+    /// Told once `owner`'s changes up to `revision` are committed (after this process's hub):
+    /// where other processes share the database (PostgreSQL), it tells them. By default
+    /// nothing.
+    fn committed(&self, owner: &UserId, revision: i64) {
+        let _ = (owner, revision);
+    }
 
     /// Applies the pending migrations.
     fn migrate(&self, pool: &Pool<Self::Db>)

@@ -1,8 +1,8 @@
 //! The commits of other processes (replicas on one PostgreSQL database), brought to this
 //! process's [`ChangeHub`], so that their streams hear of them within a second.
 //!
-//! Every write transaction notifies (`NOTIFY`, delivered on commit) `<revision> <user id>`; one
-//! dedicated connection per process listens (`LISTEN`). A transaction-mode pooler (PgBouncer,
+//! Every process notifies (`NOTIFY`) `<revision> <user id>` after its commits (`notifier.rs`);
+//! one dedicated connection per process listens (`LISTEN`). A transaction-mode pooler (PgBouncer,
 //! Neon's `-pooler` host) does not deliver notifications, so the listening connection goes to
 //! a direct URL: `DATABASE_LISTEN_URL`, else `DATABASE_URL` when it is direct, else, for Neon,
 //! `DATABASE_URL` without `-pooler`. Without one that works, this process polls the revisions

@@ -21,6 +21,7 @@ mod layer;
 mod listener;
 mod listing;
 mod nodelay;
+mod notifier;
 mod postgres;
 mod postgres_url;
 mod row;

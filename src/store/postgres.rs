@@ -12,6 +12,7 @@ use sqlx::{
 use super::StoreError;
 use super::dialect::{Dialect, RowsAffected};
 use super::nodelay::NoDelayRelay;
+use super::notifier::Notifier;
 use super::postgres_url::{self, CHANNEL_BINDING_HINT};
 use super::settings::{DatabaseSettings, PoolerMode};
 use super::sql::SqlStore;
@@ -19,7 +20,8 @@ use super::statements::shared;
 use crate::domain::UserId;
 use crate::sync::ChangeHub;
 
-/// The channel commits are notified on (`NOTIFY`), and the change feed listens to.
+/// The channel commits are notified on (`NOTIFY`, by [`Notifier`]), and the change feed
+/// listens to.
 macro_rules! feed_channel {
     () => {
         "todo_api_changes"
@@ -51,6 +53,8 @@ pub(crate) struct PostgresDialect {
     tls_hint: bool,
     /// Where the pools connect through, for `TCP_NODELAY` (kept as long as they are).
     _relay: Option<NoDelayRelay>,
+    /// Tells the other processes of this one's commits.
+    notifier: Notifier,
 }
 
 /// The production store.
@@ -119,13 +123,14 @@ pub(crate) fn connect_lazy(
         pool
     };
     let (options, relay) = NoDelayRelay::wrap(options);
+    let requests = pool_options(settings.pool_max).connect_lazy_with(options.clone());
     let dialect = PostgresDialect {
         pooled,
         begin,
         tls_hint: target.upgraded_for_channel_binding,
         _relay: relay,
+        notifier: Notifier::new(requests.clone(), !pooled),
     };
-    let requests = pool_options(settings.pool_max).connect_lazy_with(options.clone());
     let feed = pool_options(settings.feed_pool_max)
         .connect_lazy_with(options.application_name("todo-api-feed"));
     Ok(SqlStore::new(
@@ -160,12 +165,6 @@ impl Dialect for PostgresDialect {
     const TAG_KEY_IN: &'static str =
         "tag_key = ANY(ARRAY(SELECT json_array_elements_text(CAST({keys} AS json))))";
 
-    const NOTIFY: Option<&'static str> = Some(concat!(
-        "pg_notify('",
-        feed_channel!(),
-        "', revision || ' ' || $1)"
-    ));
-
     fn json_rows_as(param: &str, alias: &str) -> String {
         format!("jsonb_array_elements_text({param}::jsonb) WITH ORDINALITY AS {alias}(value, ord)")
     }
@@ -186,6 +185,10 @@ impl Dialect for PostgresDialect {
 
     fn pooled(&self) -> bool {
         self.pooled
+    }
+
+    fn committed(&self, owner: &UserId, revision: i64) {
+        self.notifier.notify(owner.as_str(), revision);
     }
 
     async fn migrate(&self, pool: &PgPool) -> Result<(), StoreError> {

@@ -111,6 +111,7 @@ impl<D: Dialect> SqlStore<D> {
     ) -> Result<(), StoreError> {
         tx.commit().await?;
         self.hub.publish(owner.as_str(), revision);
+        self.dialect.committed(owner, revision);
         Ok(())
     }
 

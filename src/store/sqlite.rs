@@ -84,9 +84,6 @@ impl Dialect for SqliteDialect {
 
     const TAG_KEY_IN: &'static str = "tag_key IN (SELECT value FROM json_each({keys}))";
 
-    // One process owns the database: its writers tell its streams directly.
-    const NOTIFY: Option<&'static str> = None;
-
     fn json_rows_as(param: &str, alias: &str) -> String {
         format!("(SELECT value, key + 1 AS ord FROM json_each({param})) AS {alias}")
     }

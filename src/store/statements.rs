@@ -110,9 +110,6 @@ pub(super) struct Texts {
     pub reminders: SqlStr,
     /// The dialect's [`Dialect::TAG_KEY_IN`].
     pub tag_key_in: &'static str,
-    /// [`TAKE_REVISIONS`], and where other processes are told of commits, the notification
-    /// of the last revision taken (one statement, one round trip).
-    pub take_revisions: SqlStr,
     /// A user's tasks changed after revision `$2` and up to `$3`, oldest change first, at most
     /// `$4` (rows of [`RevisedRow`](super::row::RevisedRow)).
     pub changed: SqlStr,
@@ -174,12 +171,6 @@ impl Texts {
                 "{select} WHERE user_id = $1 AND completed = FALSE \
                  AND remind_at IS NOT NULL AND remind_at <= $2 ORDER BY remind_at, id LIMIT $3"
             )),
-            take_revisions: shared(match D::NOTIFY {
-                Some(notify) => {
-                    format!("WITH taken AS ({TAKE_REVISIONS}) SELECT revision FROM taken, {notify}")
-                }
-                None => TAKE_REVISIONS.to_owned(),
-            }),
             changed: shared(format!(
                 "SELECT revision AS change_revision, {}, tags FROM tasks \
                  WHERE user_id = $1 AND revision > $2 AND revision <= $3 \
@@ -301,8 +292,8 @@ impl Texts {
 /// [`MAX_DEPTH`](crate::domain::MAX_DEPTH) levels and free of cycles).
 const RECURSION_LIMIT: u32 = 16;
 
-/// The user and revision a commit's notification names (PostgreSQL `NOTIFY`, written by the
-/// dialect's `NOTIFY`): `<revision> <user id>`.
+/// The user and revision a commit's notification names (PostgreSQL `NOTIFY`, sent by the
+/// `Notifier`): `<revision> <user id>`.
 pub(crate) fn parse_feed_payload(payload: &str) -> Option<(&str, i64)> {
     let (revision, user) = payload.split_once(' ')?;
     Some((user, revision.parse().ok()?))
@@ -511,15 +502,15 @@ where
     /// Takes the next `count` revisions of `owner` for the changes of this transaction and
     /// returns the last one: the changes get `last - count + 1` to `last`, in the order they are
     /// made. Called once per transaction, before those changes are written (the user's other
-    /// writes already wait for this one: [`Dialect::begin_write`]). On PostgreSQL the same statement notifies the other
-    /// processes (`<revision> <user id>`, see [`parse_feed_payload`]), on commit.
+    /// writes already wait for this one: [`Dialect::begin_write`]); `commit_changes` then
+    /// tells this process's hub and the other processes ([`Dialect::committed`]).
     pub(super) async fn take_revisions(
         &self,
         tx: &mut Conn<D>,
         owner: &UserId,
         count: usize,
     ) -> Result<i64, StoreError> {
-        let (last,): (i64,) = sqlx::query_as(self.texts.take_revisions.clone())
+        let (last,): (i64,) = sqlx::query_as(TAKE_REVISIONS)
             .bind(owner.as_str())
             .bind(i64::try_from(count).unwrap_or(i64::MAX))
             .persistent(self.persistent())
