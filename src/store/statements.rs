@@ -38,7 +38,8 @@ macro_rules! list_columns {
 pub(super) use list_columns;
 
 /// Inserts a new task and returns its row, unless the user has `$19` tasks already (then no
-/// row: `MAX_TASKS_PER_USER`, checked in the same statement). Binds the user id, then the
+/// row: `MAX_TASKS_PER_USER`, checked in the same statement, on the count that triggers keep
+/// in the user's `user_revisions` row, written by [`TAKE_REVISIONS`] before). Binds the user id, then the
 /// [`TaskValues`] (`$13`, the time of the write, is also the update time), then the revision
 /// (`$14`), the list (`$15`), the parent (`$16`), the position (`$17`), the tags as a JSON
 /// array (`$18`) and the quota (`$19`).
@@ -48,7 +49,7 @@ pub(super) const INSERT_TASK: &str = concat!(
      search_text, created_at, updated_at, revision, list_id, parent_id, position, tags) \
      SELECT $1, $2, $3, FALSE, $4, $5, $6, $7, $8, $9, $10, 1, $11, $12, $13, $13, $14, \
      $15, $16, $17, $18 \
-     WHERE (SELECT count(*) FROM tasks WHERE user_id = $1) < $19 \
+     WHERE (SELECT task_count FROM user_revisions WHERE user_id = $1) < $19 \
      RETURNING ",
     columns!()
 );

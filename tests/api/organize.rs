@@ -1275,7 +1275,8 @@ async fn tags_and_counts_move_onto_the_task_row(backend: Backend) {
         ))
         .await;
     }
-    let app = TestApp::spawn_on(&url, ServerConfig::default()).await;
+    let config = ServerConfig::default().vars(&[("MAX_TASKS_PER_USER", "6")]);
+    let app = TestApp::spawn_on(&url, config).await;
     let tasks = app.list_tasks("alice", "").await;
     assert_counts_match(&tasks);
     let parent = tasks
@@ -1294,6 +1295,23 @@ async fn tags_and_counts_move_onto_the_task_row(backend: Backend) {
     app.create_task("alice", json!({ "title": "new", "parent_id": parent.id }))
         .await;
     assert_counts_match(&app.list_tasks("alice", "").await);
+    // The quota counts the tasks that were there: 4 + 1 + 1 = 6, then no more.
+    app.create_titled("alice", "sixth").await;
+    let refused = app
+        .try_create_task("alice", json!({ "title": "seventh" }))
+        .await;
+    assert_problem(refused, 403).await;
+    // Deleting a subtree gives its tasks back (the parent, its 2 + 1 subtasks).
+    app.delete_task("alice", parent.id).await;
+    for i in 0..4 {
+        app.create_titled("alice", &format!("again {i}")).await;
+    }
+    assert_eq!(
+        app.try_create_task("alice", json!({ "title": "over" }))
+            .await
+            .status(),
+        403
+    );
     app.stop().await;
     drop(db);
 }
