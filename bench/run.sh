@@ -16,7 +16,19 @@
 #   BENCH_COLD_STARTS  cold starts measured per store, the median is reported (7; quick 3)
 #   BENCH_CONNECTIONS  connection counts ("32 64")
 #   BENCH_STORES       stores ("postgres sqlite")
-#   BENCH_WORKLOADS    workloads ("list_one list_many get toggle create unauthorized")
+#   BENCH_WORKLOADS    workloads ("list_one list_many get toggle create unauthorized lists
+#                      subtasks move feed mcp events"; the last six are issue 18's target 6,
+#                      HS256 only; `events` is not a wrk workload but sync-load's write-to-event
+#                      delay with BENCH_EVENTS_STREAMS streams open, once per store)
+#   BENCH_NEW_RUNS     runs of the target-6 workloads (lists … mcp) per connection count (1;
+#                      they add ~7 minutes to a full run with one run each)
+#   BENCH_EVENTS_STREAMS, BENCH_EVENTS_RATE  the `events` measurement: streams held open (200)
+#                      and writes a second (200), for BENCH_SECONDS, after BENCH_WARMUP
+#   BENCH_SYNC_LOAD    the sync-load binary for `events` (default: beside the server binary;
+#                      `cargo build --release` builds it); without one, `events` is skipped
+#   BENCH_BASELINE_BIN an older release binary: list_one, get and create are also measured on it
+#                      (its own database, seeded alike, HS256, after the rest of each store), and
+#                      the summary prints this binary's throughput as a ratio of the baseline's
 #   BENCH_AUTH         auth modes ("hs256 eddsa"): HS256 tokens minted by the server's `token`
 #                      command; EdDSA (Ed25519) tokens signed with openssl and verified through a
 #                      JWKS served on 127.0.0.1, as Better Auth's JWT plugin does. One server
@@ -53,7 +65,13 @@ else
 fi
 connections=${BENCH_CONNECTIONS:-32 64}
 stores=${BENCH_STORES:-postgres sqlite}
-workloads=${BENCH_WORKLOADS:-list_one list_many get toggle create unauthorized}
+workloads=${BENCH_WORKLOADS:-list_one list_many get toggle create unauthorized lists subtasks move feed mcp events}
+# Issue 18's target 6: the new features' workloads (HS256 only; one run each by default).
+new_workloads="lists subtasks move feed mcp"
+new_runs=${BENCH_NEW_RUNS:-1}
+events_streams=${BENCH_EVENTS_STREAMS:-200}
+events_rate=${BENCH_EVENTS_RATE:-200}
+baseline_workloads="list_one get create"
 auth_modes=${BENCH_AUTH:-hs256 eddsa}
 eddsa_workloads=${BENCH_EDDSA_WORKLOADS:-list_one list_many unauthorized}
 open_workloads=${BENCH_OPEN_WORKLOADS-list_one get create toggle}
@@ -69,6 +87,18 @@ tasks_per_user=50
 # are the users of the create workload (so creates never change what a list returns).
 reader_base=10000
 writer_base=20000
+# Target 6 (lists, subtasks, moves) on users of their own, so that the readers' 50 top-level
+# inbox tasks, and the figures of the older workloads, stay as they were: organizers own
+# $lists_per_org lists, each with $parents_per_list top-level tasks of $subtasks_per_parent
+# subtasks each (only read); movers own $tasks_per_mover inbox tasks (only moved).
+org_base=30000
+orgs=20
+lists_per_org=3
+parents_per_list=2
+subtasks_per_parent=4
+mover_base=40000
+movers=20
+tasks_per_mover=10
 
 # The body of the create workload. Every nullable column gets a value, so that pgbench can bind
 # exactly the parameters the server binds (pgbench cannot bind NULL).
@@ -159,17 +189,30 @@ else
   bin=${CARGO_TARGET_DIR:-$root/target}/release/todo-api
 fi
 [[ -x $bin ]] || die "no binary at $bin"
+baseline_bin=${BENCH_BASELINE_BIN:-}
+[[ -z $baseline_bin || -x $baseline_bin ]] || die "no binary at $baseline_bin (BENCH_BASELINE_BIN)"
+has_workload() { [[ " $workloads " == *" $1 "* ]]; }
+sync_load=${BENCH_SYNC_LOAD:-$(dirname "$bin")/sync-load}
+if has_workload events && [[ ! -x $sync_load ]]; then
+  say "WARNING: no sync-load binary at $sync_load (BENCH_SYNC_LOAD): the events workload is skipped"
+  sync_load=
+fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/todo-bench.XXXXXX")
 results=$work/results.tsv
 facts=$work/facts.tsv
 open=$work/open.tsv
+events=$work/events.tsv
+baseline=$work/baseline.tsv
+: >"$events"
+: >"$baseline"
 : >"$results"
 : >"$facts"
 : >"$open"
 server_pid=
 jwks_pid=
 pg_db=
+base_db=
 cleanup() {
   set +e
   [[ -n $server_pid ]] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
@@ -178,6 +221,7 @@ cleanup() {
     say "kept $work${pg_db:+ and the database $pg_db}"
   else
     [[ -n $pg_db ]] && psql "$pg_url/postgres" -qc "DROP DATABASE IF EXISTS $pg_db" >/dev/null 2>&1
+    [[ -n $base_db ]] && psql "$pg_url/postgres" -qc "DROP DATABASE IF EXISTS $base_db" >/dev/null 2>&1
     rm -rf "$work"
   fi
 }
@@ -335,6 +379,140 @@ seed() {
   done
 }
 
+# One transfer of a curl config (for curl -K): method $1, path $2, token $3, JSON body $4 (or
+# empty), the answer's body to file $5 (default: discarded); the status goes to stdout.
+transfer() {
+  local body=${4//\\/\\\\}
+  body=${body//\"/\\\"}
+  printf 'url = "%s%s"\nrequest = "%s"\nheader = "Authorization: Bearer %s"\n' "$base" "$2" "$1" "$3"
+  [[ -n $4 ]] && printf 'header = "Content-Type: application/json"\ndata = "%s"\n' "$body"
+  printf 'output = "%s"\nwrite-out = "%%{http_code}\\n"\nsilent\nshow-error\nnext\n' "${5:-/dev/null}"
+}
+
+# Runs the transfers of curl config $1, one after another on one connection, and dies unless
+# every one answered status $2 ($3 says what they were doing).
+run_batch() {
+  local out
+  sed -i '$d' "$1" # no `next` after the last transfer
+  out=$(curl -K "$1")
+  [[ -z $(grep -v "^$2\$" <<<"$out") ]] || die "$3 failed: $(sort <<<"$out" | uniq -c | tr '\n' ' ')"
+}
+
+# The first "id" of a JSON answer (a task's or a list's own id: list_id and parent_id differ).
+first_id() { grep -o '"id":[0-9]*' "$1" | head -n1 | cut -d: -f2; }
+
+# Target 6's data, through the API: each organizer's lists, their top-level tasks and those
+# tasks' subtasks; each mover's inbox tasks. Then reads the organizers' lists back and checks
+# their counts, and the subtasks of every parent. Writes $work/parents/N and $work/moves/N (ids).
+seed_new() {
+  local config=$work/seed-new.curl dir=$work/new k l p j id out
+  local per_list=$(( parents_per_list * (1 + subtasks_per_parent) ))
+  mkdir -p "$dir" "$work/parents" "$work/moves"
+  : >"$config"
+  for k in $(seq 1 "$orgs"); do
+    for l in $(seq 1 "$lists_per_org"); do
+      transfer POST "/api/$(( org_base + k ))/lists" "${tok[hs256:org:$k]}" \
+        "{\"name\":\"List $l\",\"color\":\"#00aa0$l\"}" "$dir/list-$k-$l.json" >>"$config"
+    done
+  done
+  for k in $(seq 1 "$movers"); do
+    for j in $(seq 1 "$tasks_per_mover"); do
+      transfer POST "/api/$(( mover_base + k ))/tasks" "${tok[hs256:mover:$k]}" \
+        "{\"title\":\"Card $j of mover $k\"}" "$dir/mover-$k-$j.json" >>"$config"
+    done
+  done
+  run_batch "$config" 201 "seeding the organizers' lists and the movers' tasks"
+  : >"$config"
+  for k in $(seq 1 "$orgs"); do
+    for l in $(seq 1 "$lists_per_org"); do
+      id=$(first_id "$dir/list-$k-$l.json")
+      for p in $(seq 1 "$parents_per_list"); do
+        transfer POST "/api/$(( org_base + k ))/tasks" "${tok[hs256:org:$k]}" \
+          "{\"title\":\"Project $p of list $l\",\"list_id\":$id,\"tags\":[\"bench\"]}" "$dir/parent-$k-$l-$p.json" >>"$config"
+      done
+    done
+  done
+  run_batch "$config" 201 "seeding the organizers' top-level tasks"
+  : >"$config"
+  for k in $(seq 1 "$orgs"); do
+    : >"$work/parents/$k"
+    for l in $(seq 1 "$lists_per_org"); do
+      for p in $(seq 1 "$parents_per_list"); do
+        id=$(first_id "$dir/parent-$k-$l-$p.json")
+        echo "$id" >>"$work/parents/$k"
+        for j in $(seq 1 "$subtasks_per_parent"); do
+          transfer POST "/api/$(( org_base + k ))/tasks" "${tok[hs256:org:$k]}" \
+            "{\"title\":\"Step $j of project $p\",\"parent_id\":$id}" >>"$config"
+        done
+      done
+    done
+  done
+  run_batch "$config" 201 "seeding the subtasks"
+  for k in $(seq 1 "$movers"); do
+    for j in $(seq 1 "$tasks_per_mover"); do first_id "$dir/mover-$k-$j.json"; done >"$work/moves/$k"
+  done
+  # Read back: every list holds its tasks, every parent its subtasks.
+  : >"$config"
+  for k in $(seq 1 "$orgs"); do
+    transfer GET "/api/$(( org_base + k ))/lists" "${tok[hs256:org:$k]}" "" "$dir/lists-$k.json" >>"$config"
+    while read -r id; do
+      transfer GET "/api/$(( org_base + k ))/tasks?parent_id=$id&sort=position" "${tok[hs256:org:$k]}" "" "$dir/children-$id.json" >>"$config"
+    done <"$work/parents/$k"
+  done
+  run_batch "$config" 200 "reading the organizers' lists back"
+  for k in $(seq 1 "$orgs"); do
+    out=$(grep -o '"task_count":[0-9]*' "$dir/lists-$k.json" | cut -d: -f2 | sort -u | paste -sd,)
+    [[ $(grep -o '"task_count":' "$dir/lists-$k.json" | wc -l) == "$lists_per_org" && $out == "$per_list" ]] \
+      || die "organizer $k does not have $lists_per_org lists of $per_list tasks (task_count $out)"
+    while read -r id; do
+      [[ $(grep -o "\"parent_id\":$id\b" "$dir/children-$id.json" | wc -l) == "$subtasks_per_parent" ]] \
+        || die "task $id of organizer $k does not list its $subtasks_per_parent subtasks"
+    done <"$work/parents/$k"
+  done
+}
+
+# The body of the mcp workload: a JSON-RPC tools/call of list_tasks (the caller's tasks).
+mcp_body='{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"list_tasks","arguments":{}}}'
+
+# Checks once, with curl, what wrk cannot: that the mcp workload's call is answered with a
+# tool result (not a JSON-RPC error, not `isError`) holding the reader's tasks.
+check_mcp() {
+  local out
+  out=$(curl -sS -X POST "$base/mcp" -H "Authorization: Bearer ${tok[hs256:reader:1]}" \
+    -H "Content-Type: application/json" -H "Accept: application/json, text/event-stream" \
+    -d "$mcp_body" -w '\n%{http_code}')
+  python3 -c '
+import json, sys
+body, status = sys.stdin.read().rstrip("\n").rsplit("\n", 1)
+assert status.strip() == "200", f"status {status}"
+answer = json.loads(body)
+assert "error" not in answer and "result" in answer, "not a JSON-RPC result"
+result = answer["result"]
+assert not result.get("isError"), "isError"
+tasks = (result.get("structuredContent") or {}).get("tasks")
+if tasks is None:
+    tasks = json.loads(result["content"][0]["text"])["tasks"]
+assert len(tasks) == int(sys.argv[1]), f"{len(tasks)} tasks"
+' "$tasks_per_user" <<<"$out" || die "the mcp workload's call is not answered with the reader's tasks: $(head -c 600 <<<"$out")"
+}
+
+# The event stream (workload `events`): sync-load opens $events_streams streams (one user each,
+# users of its own) on the server, creates tasks through it at $events_rate a second for $1
+# seconds, and measures the delay from each write to its event (from the task's updated_at,
+# taken before the commit: an upper bound). Prints "streams writes_per_s p50_ms p90_ms p99_ms
+# max_ms write_errors missing_events".
+run_events() {
+  local out
+  out=$("$sync_load" latency --streams-base "$base" --writes-base "$base" --secret "$secret" \
+    --streams "$events_streams" --rate "$events_rate" --seconds "$1" 2>&1) || die "sync-load failed: $out"
+  python3 -c '
+import json, sys
+r = json.loads(sys.argv[1])
+v = lambda k: "-" if r.get(k) is None else r[k]
+print(r["streams"], v("writes_per_second"), v("p50_ms"), v("p90_ms"), v("p99_ms"), v("max_ms"), r["write_errors"], r["missing_events"])
+' "$(tail -n1 <<<"$out")" || die "sync-load printed no result: $out"
+}
+
 # The Lua data file of the wrk scripts for auth mode $1: the same users with that mode's tokens.
 write_wrk_data() {
   local auth=$1 k
@@ -351,6 +529,19 @@ write_wrk_data() {
       printf '    { name = "%d", token = "%s" },\n' "$(( writer_base + k ))" "${tok[$auth:writer:$k]}"
     done
     echo "  },"
+    echo "  organizers = {"
+    for k in $(seq 1 "$orgs"); do
+      printf '    { name = "%d", token = "%s", parents = { %s } },\n' \
+        "$(( org_base + k ))" "${tok[$auth:org:$k]}" "$(paste -sd, "$work/parents/$k")"
+    done
+    echo "  },"
+    echo "  movers = {"
+    for k in $(seq 1 "$movers"); do
+      printf '    { name = "%d", token = "%s", ids = { %s } },\n' \
+        "$(( mover_base + k ))" "${tok[$auth:mover:$k]}" "$(paste -sd, "$work/moves/$k")"
+    done
+    echo "  },"
+    printf '  mcp_body = [[%s]],\n' "$mcp_body"
     printf '  forged_token = "%s",\n' "${tok[$auth:forged]}"
     printf '  create_body = [[%s]],\n' "$create_body"
     echo "}"
@@ -476,11 +667,24 @@ for k in $(seq 1 "$users"); do
     tok[eddsa:writer:$k]=$(mint_eddsa "$(( writer_base + k ))")
   fi
 done
+for k in $(seq 1 "$orgs"); do
+  tok[hs256:org:$k]=$(mint "$(( org_base + k ))" "$secret")
+  has_auth eddsa && tok[eddsa:org:$k]=$(mint_eddsa "$(( org_base + k ))")
+done
+for k in $(seq 1 "$movers"); do
+  tok[hs256:mover:$k]=$(mint "$(( mover_base + k ))" "$secret")
+  has_auth eddsa && tok[eddsa:mover:$k]=$(mint_eddsa "$(( mover_base + k ))")
+done
 tok[hs256:forged]=$(mint "$(( reader_base + 1 ))" "$forged_secret")
 has_auth eddsa && tok[eddsa:forged]=$(mint_eddsa "$(( reader_base + 1 ))" "$work/forged.pem")
 # The server accepts EdDSA tokens too when they are measured.
 serve_mode=hs256
 has_auth eddsa && serve_mode=eddsa
+
+# Runs of workload $1 per connection count (the new features' workloads: BENCH_NEW_RUNS).
+runs_of() {
+  if [[ " $new_workloads " == *" $1 "* ]]; then echo "$new_runs"; else echo "$runs"; fi
+}
 
 # Whether auth mode $1 runs workload $2.
 runs_workload() {
@@ -511,16 +715,20 @@ for store in $stores; do
   wait_ready "$(now_us)" >/dev/null
   say "$store: seeding $users users x $tasks_per_user tasks through the API"
   seed
+  say "$store: seeding $orgs organizers ($lists_per_org lists, $(( lists_per_org * parents_per_list )) tasks with $subtasks_per_parent subtasks each) and $movers movers ($tasks_per_mover tasks)"
+  seed_new
+  has_workload mcp && check_mcp
   for auth in $auth_modes; do write_wrk_data "$auth"; done
 
   for conns in $connections; do
     for workload in $workloads; do
-      for run in $(seq 1 "$runs"); do
+      [[ $workload == events ]] && continue
+      for run in $(seq 1 "$(runs_of "$workload")"); do
         # Each auth mode back to back, so that their ratio is measured under the same load.
         measured=()
         for auth in $auth_modes; do
           runs_workload "$auth" "$workload" || continue
-          say "$store $auth c=$conns $workload run $run/$runs"
+          say "$store $auth c=$conns $workload run $run/$(runs_of "$workload")"
           run_wrk "$workload" "$conns" "$warmup" "$auth" >/dev/null
           measured+=("$auth $(run_wrk "$workload" "$conns" "$seconds" "$auth")")
         done
@@ -557,15 +765,59 @@ for store in $stores; do
   done
   printf '%s\t%s\tpeak_rss_mib\t%s\n' "$store" "-" "$(peak_rss_mib)" >>"$facts"
 
+  # The event stream, after the peak RSS (its streams would add to it).
+  if has_workload events && [[ -n $sync_load ]]; then
+    say "$store events: $events_streams streams, $events_rate writes/s, ${warmup}s + ${seconds}s"
+    run_events "$warmup" >/dev/null
+    printf '%s\t%s\n' "$store" "$(run_events "$seconds" | tr ' ' '\t')" >>"$events"
+  fi
+
   if [[ $store == postgres && " $workloads " == *" create "* ]]; then
-    # pgbench must have inserted the very rows the server inserts.
-    distinct=$(psql "$url" -tAc "SELECT count(DISTINCT (title, description, priority, due_at, due_offset, remind_at, recurrence, occurrence, anchor_day, title_key, search_text)) FROM tasks WHERE user_id::bigint > $writer_base")
+    # pgbench must have inserted the very rows the server inserts (the writers' tasks; other
+    # users' ids are not all numbers).
+    distinct=$(psql "$url" -tAc "SELECT count(DISTINCT (title, description, priority, due_at, due_offset, remind_at, recurrence, occurrence, anchor_day, title_key, search_text)) FROM tasks WHERE CASE WHEN user_id ~ '^[0-9]{1,9}\$' THEN user_id::bigint BETWEEN $(( writer_base + 1 )) AND $(( writer_base + users )) ELSE FALSE END")
     [[ $distinct == 1 ]] || say "WARNING: pgbench and the server inserted different rows ($distinct variants)"
   fi
   stop_server
   if [[ $store == postgres && ${BENCH_KEEP:-0} != 1 ]]; then
     psql "$pg_url/postgres" -qc "DROP DATABASE IF EXISTS $pg_db" >/dev/null
     pg_db=
+  fi
+
+  # The baseline binary: the same readers and writers on a database of its own, and the
+  # workloads that existed before target 6, one run each (HS256).
+  if [[ -n $baseline_bin ]]; then
+    case $store in
+      postgres)
+        base_db=${BENCH_DB_PREFIX:-todo_bench}_base_$$
+        psql "$pg_url/postgres" -qc "DROP DATABASE IF EXISTS $base_db" -c "CREATE DATABASE $base_db" >/dev/null
+        url=$pg_url/$base_db ;;
+      sqlite) url=sqlite://$work/baseline.db ;;
+    esac
+    log=$work/server-$store-baseline.log
+    measured_bin=$bin
+    bin=$baseline_bin
+    DATABASE_URL=$url BETTER_AUTH_SECRET=$secret "$bin" migrate >>"$log" 2>&1
+    start_server "$url" "$log" hs256
+    wait_ready "$(now_us)" >/dev/null
+    say "$store baseline ($baseline_bin): seeding $users users x $tasks_per_user tasks"
+    seed
+    write_wrk_data hs256
+    for conns in $connections; do
+      for workload in $baseline_workloads; do
+        has_workload "$workload" || continue
+        say "$store baseline c=$conns $workload"
+        run_wrk "$workload" "$conns" "$warmup" hs256 >/dev/null
+        printf '%s\t%s\t%s\t%s\n' "$store" "$conns" "$workload" \
+          "$(run_wrk "$workload" "$conns" "$seconds" hs256 | tr ' ' '\t')" >>"$baseline"
+      done
+    done
+    stop_server
+    bin=$measured_bin
+    if [[ $store == postgres && ${BENCH_KEEP:-0} != 1 ]]; then
+      psql "$pg_url/postgres" -qc "DROP DATABASE IF EXISTS $base_db" >/dev/null
+      base_db=
+    fi
   fi
 done
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -646,6 +898,34 @@ load_after=$(cut -d' ' -f1-3 /proc/loadavg)
     echo "| store | workload | load | rate req/s (of max) | achieved req/s | p50 ms | p99 ms | errors |"
     echo "|---|---|---:|---:|---:|---:|---:|---:|"
     awk -F'\t' '{ printf "| %s | %s | %s%% | %s (%s) | %.0f | %.2f | %.2f | %d |\n", $1, $2, $3, $4, $5, $6, $7 / 1000, $8 / 1000, $9 }' "$open"
+  fi
+  if [[ -s $events ]]; then
+    echo
+    echo "### Event stream"
+    echo
+    echo "sync-load (bench/sync_load.rs) holds one stream (GET /api/{user}/events) per user of its own and"
+    echo "creates tasks through the same server at a constant rate, each for a user picked at random;"
+    echo "delay: from the task's updated_at (taken before the commit) to its event read by the client."
+    echo "After a ${warmup}s warm-up, ${seconds}s of writes, HS256."
+    echo
+    echo "| store | streams | writes/s | p50 ms | p90 ms | p99 ms | max ms | write errors | events missing |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+    awk -F'\t' '{ printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6, $7, $8, $9 }' "$events"
+  fi
+  if [[ -s $baseline ]]; then
+    echo
+    echo "### Baseline"
+    echo
+    echo "BENCH_BASELINE_BIN ($baseline_bin), on a database of its own seeded alike, measured after this"
+    echo "binary on each store (HS256, one run). Ratio: this binary's mean throughput over the baseline's."
+    echo
+    echo "| store | conns | workload | baseline req/s | baseline p99 ms | baseline errors | this binary req/s | ratio |"
+    echo "|---|---:|---|---:|---:|---:|---:|---:|"
+    awk -F'\t' -v results="$results" '
+      BEGIN { while ((getline line < results) > 0) { split(line, f, "\t"); if (f[2] == "hs256") { k = f[1] SUBSEP f[3] SUBSEP f[4]; n[k]++; rps[k] += f[6] } } }
+      { k = $1 SUBSEP $2 SUBSEP $3; mine = (k in n) ? rps[k] / n[k] : 0
+        printf "| %s | %s | %s | %.0f | %.2f | %d | %.0f | %s |\n", $1, $2, $3, $4, $6 / 1000, $7, mine,
+          ($4 > 0 && mine > 0) ? sprintf("%.0f%%", 100 * mine / $4) : "—" }' "$baseline"
   fi
   echo
   echo "### Server"
@@ -732,6 +1012,36 @@ load_after=$(cut -d' ' -f1-3 /proc/loadavg)
         if (f[3] == "cold_start_ms") printf "- 8: cold start, %s (%s): %s ms (< 150): %s\n", f[1], f[2], fact[k], verdict(fact[k] < 150)
       }
     }' "$results" | sort
+  # Target 6: the new features' workloads (every run, both connection counts), the event
+  # stream, and the older workloads against the baseline binary when one was given.
+  awk -F'\t' -v nw=" $new_workloads " '
+    $2 == "hs256" && index(nw, " " $4 " ") {
+      key = $1 "|" $3 "|" $4; if (!(key in n)) order[++keys] = key
+      n[key]++; rps[key] += $6; errors[key] += $9; if ($8 > p99[key]) p99[key] = $8
+    }
+    END {
+      for (i = 1; i <= keys; i++) {
+        k = order[i]; split(k, f, "|")
+        printf "- 18.6: %s %s (c=%s): %.0f req/s, p99 %.1f ms, %d errors: %s\n", f[1], f[3], f[2],
+          rps[k] / n[k], p99[k] / 1000, errors[k], errors[k] == 0 ? "ran without errors" : "**NOT met** (errors)"
+      }
+    }' "$results"
+  awk -F'\t' '{
+    ok = ($8 == 0 && $9 == 0 && $6 != "-" && $6 < 100)
+    printf "- 18.6: %s events: write → event p50 %s ms, p99 %s ms with %s streams at %s writes/s (p99 < 100 ms, issue 14'"'"'s one-process target), %s write errors, %s events missing: %s\n",
+      $1, $4, $6, $2, $3, $8, $9, ok ? "met" : "**NOT met**" }' "$events"
+  if has_workload events && [[ -z $sync_load ]]; then
+    echo "- 18.6: events: not measured (no sync-load binary; set BENCH_SYNC_LOAD)"
+  fi
+  if [[ -s $baseline ]]; then
+    awk -F'\t' -v results="$results" '
+      BEGIN { while ((getline line < results) > 0) { split(line, f, "\t"); if (f[2] == "hs256") { k = f[1] SUBSEP f[3] SUBSEP f[4]; n[k]++; rps[k] += f[6] } } }
+      { k = $1 SUBSEP $2 SUBSEP $3; mine = (k in n) ? rps[k] / n[k] : 0; r = ($4 > 0) ? mine / $4 : 0
+        printf "- 18.6: no regression, %s %s (c=%s): %.0f req/s against the baseline'"'"'s %.0f: %.0f%% (≥ 90%%, within one run'"'"'s noise): %s\n",
+          $1, $3, $2, mine, $4, 100 * r, (r >= 0.9) ? "met" : "**NOT met**" }' "$baseline"
+  else
+    echo "- 18.6: no regression: not measured in this run (BENCH_BASELINE_BIN=<an older release binary> measures list_one, get and create on it too)"
+  fi
   # EdDSA against HS256 list throughput, run by run (they ran back to back): the cost is
   # 1 - EdDSA/HS256.
   awk -F'\t' '

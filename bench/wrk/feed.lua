@@ -1,0 +1,16 @@
+-- GET /api/{user}/changes without a cursor: the change feed from the start, i.e. a client's
+-- first sync (every one of the reader's 50 tasks as an upsert, and the cursor to continue
+-- from), for every reader in turn.
+dofile(os.getenv("BENCH_WRK") .. "/common.lua")
+
+local next_request
+
+function init(args)
+   next_request = cycle(requests_for(function(user)
+      return { { method = "GET", path = "/api/" .. user.name .. "/changes", headers = bearer(user) } }
+   end))
+end
+
+function request()
+   return next_request()
+end
