@@ -3,8 +3,8 @@
 
 use super::listing::{Param, page_sql};
 use super::postgres::{PostgresDialect, lock_user};
-use super::statements::{INSERT_TASK, TAKE_REVISIONS, Texts};
-use super::tree::{Siblings, extreme_sql};
+use super::statements::{INSERT_TASK, Texts};
+use super::tree::{Siblings, take_revisions_and_last_sql};
 use crate::domain::UserId;
 use crate::domain::listing::ListQuery;
 
@@ -42,6 +42,34 @@ fn placeholders(sql: &str) -> String {
             None => {
                 names.push(name);
                 names.len()
+            }
+        };
+        out.push_str(&format!("${index}"));
+    }
+    out
+}
+
+/// `$N` placeholders renumbered by first appearance, as [`placeholders`] numbers pgbench's
+/// variables (a statement whose parameters are bound out of their textual order).
+fn by_appearance(sql: &str) -> String {
+    let mut seen: Vec<String> = Vec::new();
+    let mut out = String::new();
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '$' || !chars.peek().is_some_and(char::is_ascii_digit) {
+            out.push(c);
+            continue;
+        }
+        let mut digits = String::new();
+        while let Some(&d) = chars.peek().filter(|d| d.is_ascii_digit()) {
+            digits.push(d);
+            chars.next();
+        }
+        let index = match seen.iter().position(|known| *known == digits) {
+            Some(i) => i + 1,
+            None => {
+                seen.push(digits);
+                seen.len()
             }
         };
         out.push_str(&format!("${index}"));
@@ -101,15 +129,11 @@ fn the_create_script_runs_the_create_transaction() {
             // hexadecimal), pgbench in the same pipeline (the key a parameter).
             lock_user(&UserId::parse("20001").expect("a valid user id"))
                 .replace("'3230303031'", "$1"),
-            squash(TAKE_REVISIONS),
-            // The position after the inbox's last top-level task.
-            squash(&extreme_sql(
-                Siblings::Tasks {
-                    list: None,
-                    parent: None
-                },
-                true
-            )),
+            // The revision and the inbox's last top-level position, in one statement.
+            by_appearance(&squash(&take_revisions_and_last_sql(Siblings::Tasks {
+                list: None,
+                parent: None
+            }))),
             // pgbench cannot bind NULL: the script writes the list and parent the server binds
             // for a task in the inbox at the top level.
             squash(INSERT_TASK)

@@ -176,6 +176,7 @@ where
     (i64,): Read<D::Db>,
     (i64, i64): Read<D::Db>,
     (i64, Option<i64>): Read<D::Db>,
+    (i64, Option<String>): Read<D::Db>,
     (i64, i64, String): Read<D::Db>,
     RevisedRow: Read<D::Db>,
     for<'a> &'a str: Bind<D::Db>,
@@ -248,10 +249,12 @@ where
         };
         // The task, and its parent (whose subtask count changes).
         let count = 1 + usize::from(target.parent.is_some());
-        let mut revisions =
-            Revisions::ending(self.take_revisions(&mut tx, owner, count).await?, count);
+        let (last_revision, last_position) = self
+            .take_revisions_and_last(&mut tx, owner, count, target.siblings())
+            .await?;
+        let mut revisions = Revisions::ending(last_revision, count);
         let keyed = match self
-            .place_key(&mut tx, owner, target.siblings(), Slot::Last, None)
+            .place_last(&mut tx, owner, target.siblings(), last_position)
             .await?
         {
             Ok(keyed) => keyed,

@@ -83,12 +83,24 @@ pub(super) const MOVE_TASK: &str = concat!(
     columns!()
 );
 
-/// Takes the next `$2` revisions of user `$1` and returns the last of them (`revision`). The
-/// user's row stays locked until the transaction ends, so a higher revision of a user never
-/// commits before a lower one: every revision up to a committed one is committed.
-pub(super) const TAKE_REVISIONS: &str = "INSERT INTO user_revisions (user_id, revision) \
-     VALUES ($1, $2) ON CONFLICT (user_id) DO UPDATE \
-     SET revision = user_revisions.revision + excluded.revision RETURNING revision";
+/// Takes the next `$count` revisions of user `$1` and returns the last of them (`revision`)
+/// (a macro, so that statements built on it stay `&'static str`). The user's row stays locked
+/// until the transaction ends, so a higher revision of a user never commits before a lower one:
+/// every revision up to a committed one is committed.
+macro_rules! take_revisions {
+    ($count:literal) => {
+        concat!(
+            "INSERT INTO user_revisions (user_id, revision) VALUES ($1, ",
+            $count,
+            ") ON CONFLICT (user_id) DO UPDATE \
+             SET revision = user_revisions.revision + excluded.revision RETURNING revision"
+        )
+    };
+}
+pub(super) use take_revisions;
+
+/// [`take_revisions!`] with the count at `$2`.
+pub(super) const TAKE_REVISIONS: &str = take_revisions!("$2");
 
 /// Links a completed task to its next occurrence and returns its row. Binds the task id, the
 /// user id and the next occurrence's id.
@@ -341,6 +353,7 @@ where
     (i64,): Read<D::Db>,
     (i64, i64): Read<D::Db>,
     (i64, Option<i64>): Read<D::Db>,
+    (i64, Option<String>): Read<D::Db>,
     (i64, i64, String): Read<D::Db>,
     RevisedRow: Read<D::Db>,
     for<'a> &'a str: Bind<D::Db>,

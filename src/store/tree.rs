@@ -16,7 +16,7 @@ use super::StoreError;
 use super::dialect::Dialect;
 use super::row::{ListRow, RevisedListRow, RevisedRow, TaggedRow, TaskRow};
 use super::sql::SqlStore;
-use super::statements::{Bind, Conn, Read};
+use super::statements::{Bind, Conn, Read, take_revisions};
 use crate::domain::list::ListId;
 use crate::domain::order::{self, MAX_KEY_LEN, Slot};
 use crate::domain::{FieldIssue, MAX_DEPTH, Task, TaskId, UserId};
@@ -64,6 +64,22 @@ pub(super) fn extreme_sql(siblings: Siblings, last: bool) -> String {
     let function = if last { "max" } else { "min" };
     format!(
         "SELECT {function}(position) FROM {} WHERE {scope}",
+        siblings.table()
+    )
+}
+
+/// [`TAKE_REVISIONS`](super::statements::TAKE_REVISIONS) that also returns the last position
+/// among `siblings` (for a new item, so none is excluded: `$2` is 0), in one statement: the
+/// user's other writes already wait for this one, so nothing can change the siblings between
+/// the read and the write. Binds what [`Siblings::scope`] says, then the count.
+pub(super) fn take_revisions_and_last_sql(siblings: Siblings) -> String {
+    let (scope, _) = siblings.scope();
+    let take = match siblings {
+        Siblings::Tasks { .. } => take_revisions!("$5"),
+        Siblings::Lists => take_revisions!("$3"),
+    };
+    format!(
+        "{take}, (SELECT max(position) FROM {} WHERE {scope})",
         siblings.table()
     )
 }
@@ -166,6 +182,7 @@ where
     (i64,): Read<D::Db>,
     (i64, i64): Read<D::Db>,
     (i64, Option<i64>): Read<D::Db>,
+    (i64, Option<String>): Read<D::Db>,
     (i64, i64, String): Read<D::Db>,
     RevisedRow: Read<D::Db>,
     for<'a> &'a str: Bind<D::Db>,
@@ -537,6 +554,61 @@ where
                 (Some(position), following)
             }
         };
+        self.key_between(tx, owner, siblings, slot, exclude, before, after)
+            .await
+    }
+
+    /// Takes `count` revisions of `owner` (as [`Self::take_revisions`]) and, in the same
+    /// statement, reads the last position among `siblings`, for a new item that goes last
+    /// ([`Self::place_last`]): one round trip instead of two.
+    pub(super) async fn take_revisions_and_last(
+        &self,
+        tx: &mut Conn<D>,
+        owner: &UserId,
+        count: usize,
+        siblings: Siblings,
+    ) -> Result<(i64, Option<String>), StoreError> {
+        let (_, group) = siblings.scope();
+        let mut query = sqlx::query_as(AssertSqlSafe(take_revisions_and_last_sql(siblings)))
+            .bind(owner.as_str())
+            .bind(0_i64);
+        for value in group {
+            query = query.bind(value);
+        }
+        Ok(query
+            .bind(i64::try_from(count).unwrap_or(i64::MAX))
+            .persistent(self.persistent())
+            .fetch_one(&mut *tx)
+            .await?)
+    }
+
+    /// [`Self::place_key`] of a new item at the end of `siblings`, whose last position is
+    /// `last` (read by [`Self::take_revisions_and_last`]).
+    pub(super) async fn place_last(
+        &self,
+        tx: &mut Conn<D>,
+        owner: &UserId,
+        siblings: Siblings,
+        last: Option<String>,
+    ) -> Result<Result<Keyed, FieldIssue>, StoreError> {
+        self.key_between(tx, owner, siblings, Slot::Last, 0, last, None)
+            .await
+    }
+
+    /// The key between `before` and `after` (the neighbours at `slot` among `siblings`, but
+    /// `exclude`), or, when it would be longer than [`MAX_KEY_LEN`], the key at `slot` once the
+    /// siblings are renumbered.
+    #[allow(clippy::too_many_arguments)]
+    async fn key_between(
+        &self,
+        tx: &mut Conn<D>,
+        owner: &UserId,
+        siblings: Siblings,
+        slot: Slot,
+        exclude: i64,
+        before: Option<String>,
+        after: Option<String>,
+    ) -> Result<Result<Keyed, FieldIssue>, StoreError> {
         if let Some(key) = order::between(before.as_deref(), after.as_deref())
             .filter(|key| key.len() <= MAX_KEY_LEN)
         {
