@@ -288,19 +288,29 @@ export function findCachedTask(queryClient: QueryClient, userId: string, id: num
 
 const pending = new WeakMap<QueryClient, Map<string, QueryKey>>();
 
-/** Marks `keys` stale and refetches the active ones once, after the current burst of changes. */
+/**
+ * Marks `keys` stale and refetches the active ones once, after the current burst of changes, and
+ * never while a mutation is in flight: a refetch sent then can be answered before the server has
+ * the mutation, and would put back the state its optimistic update replaced (a checkbox ticked,
+ * then unticked by a refetch, then ticked again by the answer). It waits for them to settle.
+ */
 function scheduleRefetch(queryClient: QueryClient, keys: QueryKey[]): void {
   let batch = pending.get(queryClient);
   if (!batch) {
     const fresh = new Map<string, QueryKey>();
     batch = fresh;
     pending.set(queryClient, fresh);
-    setTimeout(() => {
+    const refetch = (): void => {
+      if (queryClient.isMutating() > 0) {
+        setTimeout(refetch, 100);
+        return;
+      }
       pending.delete(queryClient);
       for (const queryKey of fresh.values()) {
         void queryClient.invalidateQueries({ queryKey, exact: true }, { cancelRefetch: true });
       }
-    }, 100);
+    };
+    setTimeout(refetch, 100);
   }
   for (const key of keys) batch.set(JSON.stringify(key), key);
 }
