@@ -79,7 +79,7 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Migrate => {
-            crate::telemetry::init(settings.telemetry.log_format);
+            let _logs = crate::telemetry::init(settings.telemetry.log_format);
             let hub = std::sync::Arc::new(crate::sync::ChangeHub::new());
             let store = store::connect(&settings.database_url, &settings.database, hub)?;
             store.migrate().await.context("migration failed")?;
@@ -92,7 +92,7 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
 }
 
 async fn serve(settings: Settings) -> anyhow::Result<()> {
-    crate::telemetry::init(settings.telemetry.log_format);
+    let _logs = crate::telemetry::init(settings.telemetry.log_format);
     let app = Application::build(&settings).await?;
     let host = match settings.host.as_str() {
         "0.0.0.0" | "::" => "localhost",

@@ -1,13 +1,14 @@
 //! The `todo-api` binary: a thin shell over the library.
 
 /// The allocator: jemalloc, configured at build time (`JEMALLOC_SYS_WITH_MALLOC_CONF` in
-/// `.cargo/config.toml`) to give freed pages back to the system at once. An idle connection or
-/// an event stream then costs what it writes, not what its buffers reserve: hyper reserves
-/// 8 KiB to read and 8 KiB to write for every connection and writes a few hundred bytes of
-/// each, and jemalloc keeps no header beside an allocation and, so configured, hands out no
-/// page that something else wrote before, so the rest of those buffers is never resident
+/// `.cargo/config.toml`) to give freed pages back to the system after a second unused. An idle
+/// connection or an event stream then costs what it writes, not what its buffers reserve:
+/// hyper reserves 8 KiB to read and 8 KiB to write for every connection and writes a few
+/// hundred bytes of each, and jemalloc keeps no header beside an allocation, so the rest of
+/// those buffers is resident only while pages freed in the last second are reused
 /// (bench/README.md, "Live sync": 10,000 streams in ≈ 140 MiB instead of ≈ 210 MiB with
-/// glibc's malloc).
+/// glibc's malloc, when pages went back at once; which cost half of SQLite's list throughput,
+/// bench/README.md, issue 18).
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 

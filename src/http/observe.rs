@@ -85,9 +85,9 @@ fn usable_request_id(value: &HeaderValue) -> Option<String> {
     ok.then(|| value.to_owned())
 }
 
+/// 32 random hexadecimal digits.
 fn new_request_id() -> String {
-    let bytes: [u8; 16] = rand::rng().random();
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    format!("{:032x}", rand::rng().random::<u128>())
 }
 
 impl<E: Endpoint> Endpoint for ObserveEndpoint<E> {

@@ -7,8 +7,8 @@ use super::StoreError;
 use crate::domain::list::{List, ListId};
 use crate::domain::{NewTask, Priority, Recurrence, Schedule, Tag, Task, TaskId, UserId};
 
-/// A `tasks` row as both backends return it.
-#[derive(sqlx::FromRow)]
+/// A `tasks` row as both backends return it: the columns of `columns!()` (`statements.rs`), in
+/// this order, read by position ([`positional`]).
 pub(super) struct TaskRow {
     id: i64,
     user_id: String,
@@ -78,20 +78,162 @@ pub(super) struct RevisedListRow {
 /// A `tasks` row followed by the task's tags as a JSON array of strings, in their order (`tags`:
 /// `NULL` or `[]` when there are none; the column written from [`tags_json`]), so that a task
 /// and its tags come in one statement.
-#[derive(sqlx::FromRow)]
 pub(super) struct TaggedRow {
-    #[sqlx(flatten)]
     row: TaskRow,
     tags: Option<String>,
 }
 
-/// A [`TaggedRow`] with the revision of the task's latest change (`change_revision`), as the
+/// A [`TaggedRow`] after the revision of the task's latest change (`change_revision`), as the
 /// change feed reads it.
-#[derive(sqlx::FromRow)]
 pub(super) struct RevisedRow {
     pub(super) change_revision: i64,
-    #[sqlx(flatten)]
     pub(super) row: TaggedRow,
+}
+
+/// The names of [`TaskRow`]'s columns, in the order it reads them.
+pub(super) const TASK_COLUMNS: [&str; 22] = [
+    "id",
+    "user_id",
+    "title",
+    "description",
+    "completed",
+    "completed_at",
+    "priority",
+    "due_at",
+    "due_offset",
+    "remind_at",
+    "recurrence",
+    "occurrence",
+    "anchor_day",
+    "next_task_id",
+    "version",
+    "created_at",
+    "updated_at",
+    "list_id",
+    "parent_id",
+    "position",
+    "subtask_count",
+    "completed_subtask_count",
+];
+
+/// Task rows read by position rather than by name (what `derive(FromRow)` does): a read by name
+/// is a hash lookup per column per row, a fifth of the server's work for a list of 50 tasks
+/// (`bench/README.md`, the profile). Each statement selects [`TASK_COLUMNS`] in their order;
+/// debug builds (every test) check each name as they read it, so a statement that selects them
+/// in another order fails its tests.
+mod positional {
+    use sqlx::{Column as _, FromRow, Row as _};
+
+    use super::{RevisedRow, TASK_COLUMNS, TaggedRow, TaskRow};
+
+    /// A value read from the columns of a row of `R` that begin at `at`.
+    trait ReadAt<R>: Sized {
+        fn read_at(row: &R, at: usize) -> Result<Self, sqlx::Error>;
+    }
+
+    macro_rules! read_by_position {
+        ($row:ty) => {
+            impl ReadAt<$row> for TaskRow {
+                /// The task whose columns begin at `at`.
+                fn read_at(row: &$row, at: usize) -> Result<Self, sqlx::Error> {
+                    let mut next = at;
+                    let mut column = |name: &str| {
+                        debug_assert_eq!(row.columns().get(next).map(|c| c.name()), Some(name));
+                        next += 1;
+                        next - 1
+                    };
+                    let [
+                        id,
+                        user_id,
+                        title,
+                        description,
+                        completed,
+                        completed_at,
+                        priority,
+                        due_at,
+                        due_offset,
+                        remind_at,
+                        recurrence,
+                        occurrence,
+                        anchor_day,
+                        next_task_id,
+                        version,
+                        created_at,
+                        updated_at,
+                        list_id,
+                        parent_id,
+                        position,
+                        subtask_count,
+                        completed_subtask_count,
+                    ] = TASK_COLUMNS.map(|name| column(name));
+                    Ok(Self {
+                        id: row.try_get(id)?,
+                        user_id: row.try_get(user_id)?,
+                        title: row.try_get(title)?,
+                        description: row.try_get(description)?,
+                        completed: row.try_get(completed)?,
+                        completed_at: row.try_get(completed_at)?,
+                        priority: row.try_get(priority)?,
+                        due_at: row.try_get(due_at)?,
+                        due_offset: row.try_get(due_offset)?,
+                        remind_at: row.try_get(remind_at)?,
+                        recurrence: row.try_get(recurrence)?,
+                        occurrence: row.try_get(occurrence)?,
+                        anchor_day: row.try_get(anchor_day)?,
+                        next_task_id: row.try_get(next_task_id)?,
+                        version: row.try_get(version)?,
+                        created_at: row.try_get(created_at)?,
+                        updated_at: row.try_get(updated_at)?,
+                        list_id: row.try_get(list_id)?,
+                        parent_id: row.try_get(parent_id)?,
+                        position: row.try_get(position)?,
+                        subtask_count: row.try_get(subtask_count)?,
+                        completed_subtask_count: row.try_get(completed_subtask_count)?,
+                    })
+                }
+            }
+
+            impl ReadAt<$row> for TaggedRow {
+                /// The task whose columns begin at `at`, then its `tags`.
+                fn read_at(row: &$row, at: usize) -> Result<Self, sqlx::Error> {
+                    let tags = at + TASK_COLUMNS.len();
+                    debug_assert_eq!(row.columns().get(tags).map(|c| c.name()), Some("tags"));
+                    Ok(Self {
+                        row: TaskRow::read_at(row, at)?,
+                        tags: row.try_get(tags)?,
+                    })
+                }
+            }
+
+            impl FromRow<'_, $row> for TaskRow {
+                fn from_row(row: &$row) -> Result<Self, sqlx::Error> {
+                    Self::read_at(row, 0)
+                }
+            }
+
+            impl FromRow<'_, $row> for TaggedRow {
+                fn from_row(row: &$row) -> Result<Self, sqlx::Error> {
+                    Self::read_at(row, 0)
+                }
+            }
+
+            impl FromRow<'_, $row> for RevisedRow {
+                fn from_row(row: &$row) -> Result<Self, sqlx::Error> {
+                    debug_assert_eq!(
+                        row.columns().first().map(|c| c.name()),
+                        Some("change_revision")
+                    );
+                    Ok(Self {
+                        change_revision: row.try_get(0)?,
+                        row: TaggedRow::read_at(row, 1)?,
+                    })
+                }
+            }
+        };
+    }
+
+    read_by_position!(sqlx::postgres::PgRow);
+    read_by_position!(sqlx::sqlite::SqliteRow);
 }
 
 /// The tags of a task as its `tags` column holds them: a JSON array of strings, in their order.

@@ -18,6 +18,19 @@ use super::settings::DatabaseSettings;
 use super::sql::SqlStore;
 use crate::sync::ChangeHub;
 
+/// The connections that read for requests. SQLite runs a statement on the thread of its
+/// connection, so more readers than a few per core add threads, not throughput.
+const READERS: u32 = 4;
+
+/// Each connection's page cache (`PRAGMA cache_size`; negative: KiB): SQLite's default is 2 MiB
+/// per connection, most of the process's memory with a dozen connections; a page not cached is
+/// read from the operating system's cache of the file.
+const CACHE_SIZE: &str = "-1024";
+
+/// Rows a statement's thread hands over before the request takes them (sqlx's default: 50, a
+/// page of tasks without the statement's end).
+const ROWS_IN_FLIGHT: usize = 256;
+
 /// SQLite's SQL and sessions.
 pub(crate) struct SqliteDialect;
 
@@ -37,7 +50,10 @@ pub(crate) fn connect_lazy(
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Normal)
         .busy_timeout(Duration::from_secs(5))
-        .foreign_keys(true);
+        .foreign_keys(true)
+        .pragma("cache_size", CACHE_SIZE)
+        // A list's rows pass from the connection's thread to the request in one go.
+        .row_buffer_size(ROWS_IN_FLIGHT);
     // An in-memory database lives as long as its one connection.
     let in_memory = url.contains(":memory:") || url.contains("mode=memory");
     let pool_options = |max_connections: u32| {
@@ -54,7 +70,7 @@ pub(crate) fn connect_lazy(
         // A connection to a local file does not go stale: no ping before each use.
         .test_before_acquire(false)
     };
-    let requests = pool_options(8).connect_lazy_with(options.clone());
+    let requests = pool_options(READERS).connect_lazy_with(options.clone());
     // An in-memory database lives in its one connection: the feed reads it there too, and
     // the writes run there, each in a transaction of its own.
     if in_memory {
@@ -66,7 +82,8 @@ pub(crate) fn connect_lazy(
             hub,
         ));
     }
-    let feed = pool_options(settings.feed_pool_max).connect_lazy_with(options.clone());
+    // The feed's readers are readers too: no more of them than `READERS`.
+    let feed = pool_options(settings.feed_pool_max.min(READERS)).connect_lazy_with(options.clone());
     // One writer at a time: the writes are committed in groups on a connection of their own
     // (see `group`), the pool's connections only read.
     let writer = pool_options(1).connect_lazy_with(options);

@@ -637,3 +637,14 @@ where
         Ok(stored.rows_affected() > 0)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::row::TASK_COLUMNS;
+
+    /// The statements select the columns in the order the rows read them by position.
+    #[test]
+    fn the_task_columns_are_selected_in_the_order_rows_read_them() {
+        assert_eq!(columns!(), TASK_COLUMNS.join(", "));
+    }
+}
