@@ -6,9 +6,8 @@
 /// hyper reserves 8 KiB to read and 8 KiB to write for every connection and writes a few
 /// hundred bytes of each, and jemalloc keeps no header beside an allocation, so the rest of
 /// those buffers is resident only while pages freed in the last second are reused
-/// (bench/README.md, "Live sync": 10,000 streams in ≈ 140 MiB instead of ≈ 210 MiB with
-/// glibc's malloc, when pages went back at once; which cost half of SQLite's list throughput,
-/// bench/README.md, issue 18).
+/// (bench/README.md, "Live sync": 10,000 streams in ≈ 170 MiB, ≈ 144 MiB when every page went
+/// back at once, which halved SQLite's lists: issue 18 there; ≈ 210 MiB with glibc's malloc).
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 

@@ -1,6 +1,6 @@
 //! Logs and metrics. Logs: `RUST_LOG` filters (default `info`), `LOG_FORMAT` picks human lines
-//! or JSON, and lines go to stderr, written by a thread of their own ([`init`]). Metrics: [`metrics::Metrics`], served at
-//! `GET /metrics`. Their settings: [`TelemetrySettings`].
+//! or JSON, and lines go to stderr, written by a thread of their own ([`init`]). Metrics:
+//! [`metrics::Metrics`], served at `GET /metrics`. Their settings: [`TelemetrySettings`].
 
 pub(crate) mod metrics;
 mod settings;
@@ -12,14 +12,15 @@ use std::io::{BufWriter, stderr};
 use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
 use tracing_subscriber::EnvFilter;
 
-/// Installs the global subscriber; later calls install nothing. The lines go to stderr from a
-/// thread of their own, buffered and written together when several wait, so that a request
-/// does not wait for a write (a line per request was a third of the cost of a `GET` of one
-/// task: `bench/README.md`). Nothing is dropped: when [`LINES_WAITING`] lines wait, the next one
-/// waits for room. Keep the guard until the process ends: dropping it writes what is left.
 /// The most log lines waiting for the writer (a few MiB at most).
 const LINES_WAITING: usize = 8_192;
 
+/// Installs the global subscriber, once a process (the binary calls it once, for the command
+/// it runs). The lines go to stderr from a thread of their own, buffered and written together
+/// when several wait, so that a request does not wait for a write (writing its line cost a
+/// quarter of the throughput of `GET`s of one task: `bench/README.md`). Nothing is dropped:
+/// when [`LINES_WAITING`] lines wait, the next one waits for room. Keep the guard until the
+/// process ends: dropping it writes what is left.
 #[must_use = "dropping the guard stops the log writer"]
 pub(crate) fn init(format: LogFormat) -> WorkerGuard {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
