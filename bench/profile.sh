@@ -41,6 +41,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 
 stores=${PROFILE_STORES:-postgres sqlite}
 workloads=${PROFILE_WORKLOADS-list_one get create toggle}
@@ -56,30 +58,13 @@ base=http://127.0.0.1:$port
 reader=10001
 writer=20001
 tasks=50
-# bench/run.sh's create body.
-create_body='{"title":"Pay the rent","description":"Transfer it to the landlord before the 1st","priority":"high","due_at":"2027-01-01T09:00:00+01:00","remind_at":"2026-12-31T09:00:00Z","recurrence":{"frequency":"monthly","interval":1}}'
 
-say() { printf '==> %s\n' "$*" >&2; }
-die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+need valgrind
+need curl
+need wrk
+need psql postgresql-client
 
-apt_install() {
-  command -v apt-get >/dev/null 2>&1 || die "missing $*: install it and run again"
-  say "installing $* from Debian"
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
-}
-command -v valgrind >/dev/null 2>&1 || apt_install valgrind
-command -v curl >/dev/null 2>&1 || apt_install curl
-command -v wrk >/dev/null 2>&1 || apt_install wrk
-command -v psql >/dev/null 2>&1 || apt_install postgresql-client
-
-if [[ -n ${BENCH_BIN:-} ]]; then
-  bin=$BENCH_BIN
-else
-  say "cargo build --release"
-  cargo build --release --locked --quiet
-  bin=${CARGO_TARGET_DIR:-$root/target}/release/todo-api
-fi
-[[ -x $bin ]] || die "no binary at $bin"
+release_binary
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/todo-profile.XXXXXX")
 server_pid=
@@ -96,15 +81,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
-secret=$(head -c 32 /dev/urandom | base64)
-mint() { BETTER_AUTH_SECRET=$secret "$bin" token --sub "$1" --ttl 24h; }
-reader_token=$(mint "$reader")
-writer_token=$(mint "$writer")
+secret=$(new_secret)
+reader_token=$(mint "$reader" "$secret")
+writer_token=$(mint "$writer" "$secret")
 # The CPU split's creates go to 20 writers, as bench/run.sh's go to 100: one user's writes queue
 # for its revision row.
 cpu_writers=20
 writer_tokens=()
-for k in $(seq 1 "$cpu_writers"); do writer_tokens+=("$(mint $(( writer + k )))"); done
+for k in $(seq 1 "$cpu_writers"); do writer_tokens+=("$(mint $(( writer + k )) "$secret")"); done
 
 # Starts the server on DATABASE_URL $1, logging to $2, under the command prefix in the rest.
 start_server() {
@@ -119,14 +103,6 @@ start_server() {
     sleep 0.1
   done
   die "the server was not ready within 120 s; see $log"
-}
-
-stop_server() {
-  if [[ -n $server_pid ]]; then
-    kill "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-    server_pid=
-  fi
 }
 
 # A curl config of $2 requests of workload $1, one after another (curl -K keeps the connection).

@@ -57,6 +57,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 
 if [[ ${BENCH_QUICK:-0} == 1 ]]; then
   seconds=${BENCH_SECONDS:-3} warmup=${BENCH_WARMUP:-1} runs=${BENCH_RUNS:-1}
@@ -102,10 +104,9 @@ mover_base=40000
 movers=20
 tasks_per_mover=10
 
-# The body of the create workload. Every nullable column gets a value, so that pgbench can bind
-# exactly the parameters the server binds (pgbench cannot bind NULL).
-create_body='{"title":"Pay the rent","description":"Transfer it to the landlord before the 1st","priority":"high","due_at":"2027-01-01T09:00:00+01:00","remind_at":"2026-12-31T09:00:00Z","recurrence":{"frequency":"monthly","interval":1}}'
-# What the server binds for that body (src/store/row.rs: Encoded), in bench/sql/create.sql's
+# The body of the create workload (`create_body`, bench/lib.sh) gives every nullable column a
+# value, so that pgbench can bind exactly the parameters the server binds (pgbench cannot bind
+# NULL). What the server binds for that body (src/store/row.rs: Encoded), in bench/sql/create.sql's
 # variables. :now stands for the server's clock.
 create_vars=(
   -D "title=Pay the rent"
@@ -130,22 +131,12 @@ create_vars=(
 # The page size the server asks for by default, plus one (src/http/listing.rs: DEFAULT_LIMIT).
 list_limit=501
 
-say() { printf '==> %s\n' "$*" >&2; }
-die() { printf 'error: %s\n' "$*" >&2; exit 1; }
-now_us() { local t=$EPOCHREALTIME; echo "${t//[.,]/}"; }
-
 # ---------------------------------------------------------------------------------------------
 # Tools
 
-apt_install() {
-  command -v apt-get >/dev/null 2>&1 || die "missing $*: install it and run again"
-  say "installing $* from Debian"
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
-}
-
 command -v cargo >/dev/null 2>&1 || die "cargo is needed (https://rustup.rs)"
-command -v curl >/dev/null 2>&1 || apt_install curl
-command -v wrk >/dev/null 2>&1 || apt_install wrk
+need curl
+need wrk
 # oha (open loop): from crates.io.
 if [[ -n $open_workloads ]] && ! command -v oha >/dev/null 2>&1; then
   say "installing oha from crates.io (cargo install)"
@@ -159,8 +150,8 @@ for auth in $auth_modes; do
   case $auth in
     hs256) ;;
     eddsa)
-      command -v openssl >/dev/null 2>&1 || apt_install openssl
-      command -v python3 >/dev/null 2>&1 || apt_install python3 ;;
+      need openssl
+      need python3 ;;
     *) die "unknown auth mode $auth (BENCH_AUTH: hs256, eddsa)" ;;
   esac
 done
@@ -183,14 +174,7 @@ fi
 # ---------------------------------------------------------------------------------------------
 # Build
 
-if [[ -n ${BENCH_BIN:-} ]]; then
-  bin=$BENCH_BIN
-else
-  say "cargo build --release"
-  cargo build --release --locked --quiet
-  bin=${CARGO_TARGET_DIR:-$root/target}/release/todo-api
-fi
-[[ -x $bin ]] || die "no binary at $bin"
+release_binary
 baseline_bin=${BENCH_BASELINE_BIN:-}
 [[ -z $baseline_bin || -x $baseline_bin ]] || die "no binary at $baseline_bin (BENCH_BASELINE_BIN)"
 has_workload() { [[ " $workloads " == *" $1 "* ]]; }
@@ -229,20 +213,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# A free port from $1 on: nothing accepts a connection on it.
-free_port() {
-  local candidate
-  for candidate in $(seq "$1" $(( $1 + 100 ))); do
-    if ! { exec 3<>"/dev/tcp/127.0.0.1/$candidate"; } 2>/dev/null; then echo "$candidate"; return; fi
-    exec 3<&- 3>&-
-  done
-  die "no free port in $1-$(( $1 + 100 ))"
-}
 port=${BENCH_PORT:-$(free_port 18080)}
 base=http://127.0.0.1:$port
 
-secret=$(head -c 32 /dev/urandom | base64)
-forged_secret=$(head -c 32 /dev/urandom | base64)
+secret=$(new_secret)
+forged_secret=$(new_secret)
 
 # ---------------------------------------------------------------------------------------------
 # EdDSA: a Better Auth stand-in. An Ed25519 key, its JWKS served over HTTP by python3, and
@@ -301,14 +276,6 @@ start_server() {
   server_pid=$!
 }
 
-stop_server() {
-  if [[ -n $server_pid ]]; then
-    kill "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-    server_pid=
-  fi
-}
-
 # Succeeds when GET /ready answers 200. Plain bash (/dev/tcp): no process to start per probe.
 probe_ready() {
   local status=
@@ -349,7 +316,6 @@ cold_start() {
 # ---------------------------------------------------------------------------------------------
 # Data: tokens minted by the server's own `token` command, tasks created through the API
 
-mint() { BETTER_AUTH_SECRET=$2 "$bin" token --sub "$1" --ttl 24h; }
 
 # Creates $tasks_per_user tasks with two tags each for each reader, then reads each reader's
 # list back and checks it holds them all. Writes $work/ids/N (the task ids, newest first).

@@ -38,8 +38,8 @@ seconds=${SYNC_SECONDS:-30}
 pg_url=${BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432}
 pg_url=${pg_url%/}
 
-say() { printf '==> %s\n' "$*" >&2; }
-die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 
 command -v cargo >/dev/null 2>&1 || die "cargo is needed (https://rustup.rs)"
 command -v psql >/dev/null 2>&1 || die "psql is needed"
@@ -76,7 +76,7 @@ trap cleanup EXIT
 
 psql "$pg_url/postgres" -qc "CREATE DATABASE $pg_db" >/dev/null
 database_url=$pg_url/$pg_db
-secret=$(head -c 32 /dev/urandom | base64)
+secret=$(new_secret)
 
 # Starts a server (log in $work/$1.log); sets $server_pid and $server_base.
 start_server() {

@@ -34,6 +34,18 @@ function cycle(list)
    end
 end
 
+-- Makes this script's requests those `build(user)` returns for every user of `users` (default:
+-- the readers), sent in turn: defines wrk's `init` and `request`.
+function each_user(build, users)
+   local next_request
+   function init(args)
+      next_request = cycle(requests_for(build, users))
+   end
+   function request()
+      return next_request()
+   end
+end
+
 function bearer(user, extra)
    local headers = { ["Authorization"] = "Bearer " .. user.token }
    for k, v in pairs(extra or {}) do headers[k] = v end

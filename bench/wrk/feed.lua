@@ -3,14 +3,6 @@
 -- from), for every reader in turn.
 dofile(os.getenv("BENCH_WRK") .. "/common.lua")
 
-local next_request
-
-function init(args)
-   next_request = cycle(requests_for(function(user)
-      return { { method = "GET", path = "/api/" .. user.name .. "/changes", headers = bearer(user) } }
-   end))
-end
-
-function request()
-   return next_request()
-end
+each_user(function(user)
+   return { { method = "GET", path = "/api/" .. user.name .. "/changes", headers = bearer(user) } }
+end)

@@ -2,14 +2,6 @@
 -- with their task_count and pending_count, for every organizer in turn.
 dofile(os.getenv("BENCH_WRK") .. "/common.lua")
 
-local next_request
-
-function init(args)
-   next_request = cycle(requests_for(function(user)
-      return { { method = "GET", path = "/api/" .. user.name .. "/lists", headers = bearer(user) } }
-   end, data.organizers))
-end
-
-function request()
-   return next_request()
-end
+each_user(function(user)
+   return { { method = "GET", path = "/api/" .. user.name .. "/lists", headers = bearer(user) } }
+end, data.organizers)

@@ -4,22 +4,14 @@
 -- `isError` before measuring.
 dofile(os.getenv("BENCH_WRK") .. "/common.lua")
 
-local next_request
-
-function init(args)
-   next_request = cycle(requests_for(function(user)
-      return { {
-         method = "POST",
-         path = "/mcp",
-         headers = bearer(user, {
-            ["Content-Type"] = "application/json",
-            ["Accept"] = "application/json, text/event-stream",
-         }),
-         body = data.mcp_body,
-      } }
-   end))
-end
-
-function request()
-   return next_request()
-end
+each_user(function(user)
+   return { {
+      method = "POST",
+      path = "/mcp",
+      headers = bearer(user, {
+         ["Content-Type"] = "application/json",
+         ["Accept"] = "application/json, text/event-stream",
+      }),
+      body = data.mcp_body,
+   } }
+end)

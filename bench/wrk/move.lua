@@ -4,24 +4,16 @@
 -- only their own tasks, so the reads of the other workloads never change.
 dofile(os.getenv("BENCH_WRK") .. "/common.lua")
 
-local next_request
-
-function init(args)
-   next_request = cycle(requests_for(function(user)
-      local list = {}
-      for i, id in ipairs(user.ids) do
-         local after = user.ids[i % #user.ids + 1]
-         list[#list + 1] = {
-            method = "POST",
-            path = "/api/" .. user.name .. "/tasks/" .. id .. "/move",
-            headers = bearer(user, { ["Content-Type"] = "application/json" }),
-            body = '{"after":' .. after .. '}',
-         }
-      end
-      return list
-   end, data.movers))
-end
-
-function request()
-   return next_request()
-end
+each_user(function(user)
+   local list = {}
+   for i, id in ipairs(user.ids) do
+      local after = user.ids[i % #user.ids + 1]
+      list[#list + 1] = {
+         method = "POST",
+         path = "/api/" .. user.name .. "/tasks/" .. id .. "/move",
+         headers = bearer(user, { ["Content-Type"] = "application/json" }),
+         body = '{"after":' .. after .. '}',
+      }
+   end
+   return list
+end, data.movers)

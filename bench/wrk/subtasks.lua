@@ -2,22 +2,14 @@
 -- in their manual order, for every parent of every organizer in turn.
 dofile(os.getenv("BENCH_WRK") .. "/common.lua")
 
-local next_request
-
-function init(args)
-   next_request = cycle(requests_for(function(user)
-      local list = {}
-      for _, parent in ipairs(user.parents) do
-         list[#list + 1] = {
-            method = "GET",
-            path = "/api/" .. user.name .. "/tasks?parent_id=" .. parent .. "&sort=position",
-            headers = bearer(user),
-         }
-      end
-      return list
-   end, data.organizers))
-end
-
-function request()
-   return next_request()
-end
+each_user(function(user)
+   local list = {}
+   for _, parent in ipairs(user.parents) do
+      list[#list + 1] = {
+         method = "GET",
+         path = "/api/" .. user.name .. "/tasks?parent_id=" .. parent .. "&sort=position",
+         headers = bearer(user),
+      }
+   end
+   return list
+end, data.organizers)

@@ -410,7 +410,7 @@ where
         // Completing a task completes its pending subtasks (every level); every one of them
         // is sent again (their counts change too). Reopening reopens the task alone.
         let below: Vec<i64> = if completed {
-            let subtree = self.subtree(&mut tx, owner, id.0).await?;
+            let subtree = self.subtree(&mut tx, owner, &task).await?;
             subtree
                 .into_iter()
                 .map(|(sub, _)| sub)
@@ -517,27 +517,16 @@ where
             return Ok(Outcome::Stale);
         }
         let parents: Vec<i64> = task.parent_id.map(|p| p.0).into_iter().collect();
+        // The user's writes are serial from `begin`: no subtask comes or goes meanwhile.
         let doomed: Vec<i64> = self
-            .subtree(&mut tx, owner, id.0)
+            .subtree(&mut tx, owner, &task)
             .await?
             .into_iter()
             .map(|(sub, _)| sub)
             .collect();
         self.lock_tasks(&mut tx, owner, &doomed).await?;
-        let taken = doomed.len() + parents.len();
-        let mut last = self.take_revisions(&mut tx, owner, taken).await?;
-        // What the user's lock shows now: a subtask added while the rows were being locked
-        // goes too.
-        let doomed: Vec<i64> = self
-            .subtree(&mut tx, owner, id.0)
-            .await?
-            .into_iter()
-            .map(|(sub, _)| sub)
-            .collect();
         let count = doomed.len() + parents.len();
-        if count > taken {
-            last = self.take_revisions(&mut tx, owner, count - taken).await?;
-        }
+        let last = self.take_revisions(&mut tx, owner, count).await?;
         let base = last - i64::try_from(count).unwrap_or(i64::MAX);
         self.delete_tasks(&mut tx, owner, &doomed, &parents, base)
             .await?;
@@ -552,15 +541,10 @@ where
             tx.rollback().await?;
             return Ok(0);
         }
+        // The user's writes are serial from `begin`: what was read is what is deleted.
         self.lock_tasks(&mut tx, owner, &doomed).await?;
-        let taken = doomed.len() + parents.len();
-        let mut last = self.take_revisions(&mut tx, owner, taken).await?;
-        // What the user's lock shows now (a subtask added meanwhile goes too).
-        let (doomed, parents) = self.completed_trees(&mut tx, owner).await?;
         let count = doomed.len() + parents.len();
-        if count > taken {
-            last = self.take_revisions(&mut tx, owner, count - taken).await?;
-        }
+        let last = self.take_revisions(&mut tx, owner, count).await?;
         let base = last - i64::try_from(count).unwrap_or(i64::MAX);
         self.delete_tasks(&mut tx, owner, &doomed, &parents, base)
             .await?;

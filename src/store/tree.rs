@@ -196,15 +196,20 @@ where
     Option<i64>: Bind<D::Db>,
     Option<DateTime<Utc>>: Bind<D::Db>,
 {
-    /// Task `id` and its subtasks at every level, `(id, depth)`, parents before children.
+    /// `task` and its subtasks at every level, `(id, depth)`, parents before children. A task
+    /// read in the write's transaction knows whether it has subtasks (its count is a column kept
+    /// by triggers, and the user's writes are serial): without any, no statement runs.
     pub(super) async fn subtree(
         &self,
         tx: &mut Conn<D>,
         owner: &UserId,
-        id: i64,
+        task: &Task,
     ) -> Result<Vec<(i64, i64)>, StoreError> {
+        if task.subtask_count == 0 {
+            return Ok(vec![(task.id.0, 1)]);
+        }
         Ok(sqlx::query_as(self.texts.subtree.clone())
-            .bind(id)
+            .bind(task.id.0)
             .bind(owner.as_str())
             .persistent(self.persistent())
             .fetch_all(&mut *tx)
@@ -695,7 +700,7 @@ where
         slot: Slot,
         bump: bool,
     ) -> Result<Result<Relocated, Vec<FieldIssue>>, StoreError> {
-        let subtree = self.subtree(tx, owner, task.id.0).await?;
+        let subtree = self.subtree(tx, owner, task).await?;
         let height = subtree.iter().map(|(_, depth)| *depth).max().unwrap_or(1);
         let below: Vec<i64> = subtree
             .iter()

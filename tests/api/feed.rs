@@ -9,7 +9,7 @@ use serde_json::json;
 
 use crate::support::{
     Backend, Change, Replica, ServerConfig, Task, TestApp, TestDb, assert_problem, error_fields,
-    ids, on_both_backends,
+    ids, old_task, on_both_backends,
 };
 
 on_both_backends!(
@@ -499,25 +499,18 @@ async fn an_expired_cursor_is_410_but_a_whole_state_read_goes_on(app: TestApp) {
 
 /// The migration numbers the tasks that existed before it: per user, in id order.
 async fn existing_tasks_get_revisions_in_id_order(backend: Backend) {
-    let Some(db) = TestDb::create(backend).await else {
-        return;
-    };
-    let url = db.url().to_owned();
-    db.migrate_before("change_feed").await;
-    for (user, title) in [
+    let tasks = [
         ("alice", "a1"),
         ("bob", "b1"),
         ("alice", "a2"),
         ("alice", "a3"),
         ("bob", "b2"),
-    ] {
-        db.execute(&format!(
-            "INSERT INTO tasks (user_id, title, created_at, updated_at, title_key, \
-                 search_text) VALUES ('{user}', '{title}', '2026-01-01T00:00:00Z', \
-                 '2026-01-01T00:00:00Z', '{title}', '{title}')"
-        ))
-        .await;
-    }
+    ]
+    .map(|(user, title)| old_task(user, title, "2026-01-01T00:00:00Z", &[]));
+    let Some(db) = TestDb::left_before(backend, "change_feed", tasks).await else {
+        return;
+    };
+    let url = db.url().to_owned();
     let app = TestApp::spawn_on(&url, ServerConfig::default()).await;
     let first = app.list_changes("alice", "?limit=2").await;
     assert_eq!(

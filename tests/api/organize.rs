@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use crate::support::{
     Backend, List, ServerConfig, Task, TestApp, TestDb, assert_problem, error_fields, ids,
-    on_both_backends, spawn_app_with,
+    old_task, on_both_backends, spawn_app_with,
 };
 
 on_both_backends!(
@@ -1190,24 +1190,17 @@ async fn the_list_quota_holds() {
 
 /// The migration puts existing tasks in the inbox, at the top level, in creation order.
 async fn existing_tasks_go_to_the_inbox_in_creation_order(backend: Backend) {
-    let Some(db) = TestDb::create(backend).await else {
-        return;
-    };
-    let url = db.url().to_owned();
-    db.migrate_before("lists_subtasks").await;
-    for (user, title, created) in [
+    let tasks = [
         ("alice", "a2", "2026-01-02T00:00:00Z"),
         ("bob", "b1", "2026-01-01T00:00:00Z"),
         ("alice", "a1", "2026-01-01T00:00:00Z"),
         ("alice", "a3", "2026-01-03T00:00:00Z"),
-    ] {
-        db.execute(&format!(
-            "INSERT INTO tasks (user_id, title, created_at, updated_at, title_key, \
-             search_text) VALUES ('{user}', '{title}', '{created}', '{created}', '{title}', \
-             '{title}')"
-        ))
-        .await;
-    }
+    ]
+    .map(|(user, title, created)| old_task(user, title, created, &[]));
+    let Some(db) = TestDb::left_before(backend, "lists_subtasks", tasks).await else {
+        return;
+    };
+    let url = db.url().to_owned();
     let app = TestApp::spawn_on(&url, ServerConfig::default()).await;
     let inbox = siblings(&app, "alice", "inbox", "none").await;
     assert_eq!(
@@ -1247,34 +1240,38 @@ async fn existing_tasks_go_to_the_inbox_in_creation_order_postgres() {
 /// Upgrading to the schema that keeps tags and subtask counts on the task row fills them in
 /// from what was there (`task_tags`, the subtasks).
 async fn tags_and_counts_move_onto_the_task_row(backend: Backend) {
-    let Some(db) = TestDb::create(backend).await else {
-        return;
-    };
-    let url = db.url().to_owned();
-    db.migrate_before("tags_and_counts_on_task").await;
     let parent = "(SELECT id FROM tasks WHERE title = 'parent')";
-    for (title, completed, parent_id, position) in [
-        ("parent", "FALSE", "NULL", "a0"),
-        ("other", "FALSE", "NULL", "a1"),
-        ("done child", "TRUE", parent, "a0"),
-        ("open child", "FALSE", parent, "a1"),
-    ] {
-        db.execute(&format!(
-            "INSERT INTO tasks (user_id, title, completed, parent_id, position, created_at, \
-             updated_at, title_key, search_text) VALUES ('alice', '{title}', {completed}, \
-             {parent_id}, '{position}', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z', \
-             '{title}', '{title}')"
-        ))
-        .await;
-    }
-    for (tag, position) in [("Work", 1), ("home", 0)] {
-        db.execute(&format!(
+    let tasks = [
+        ("parent", "FALSE", "NULL", "'a0'"),
+        ("other", "FALSE", "NULL", "'a1'"),
+        ("done child", "TRUE", parent, "'a0'"),
+        ("open child", "FALSE", parent, "'a1'"),
+    ]
+    .map(|(title, completed, parent_id, position)| {
+        let more = [
+            ("completed", completed),
+            ("parent_id", parent_id),
+            ("position", position),
+        ];
+        old_task("alice", title, "2026-01-01T00:00:00Z", &more)
+    });
+    let tags = [("Work", 1), ("home", 0)].map(|(tag, position)| {
+        format!(
             "INSERT INTO task_tags (task_id, user_id, tag, tag_key, position) \
              VALUES ({parent}, 'alice', '{tag}', '{}', {position})",
             tag.to_lowercase()
-        ))
-        .await;
-    }
+        )
+    });
+    let Some(db) = TestDb::left_before(
+        backend,
+        "tags_and_counts_on_task",
+        tasks.into_iter().chain(tags),
+    )
+    .await
+    else {
+        return;
+    };
+    let url = db.url().to_owned();
     let config = ServerConfig::default().vars(&[("MAX_TASKS_PER_USER", "6")]);
     let app = TestApp::spawn_on(&url, config).await;
     let tasks = app.list_tasks("alice", "").await;

@@ -59,6 +59,18 @@ async fn postgres_available() -> bool {
     *AVAILABLE.get_or_init(|| reachable)
 }
 
+/// The `INSERT` of a task of `user` titled `title`, created (and last changed) at `created`
+/// (RFC 3339), as the first schema stores it (the columns every version has), with `more`
+/// columns: `(name, SQL value)`.
+pub(crate) fn old_task(user: &str, title: &str, created: &str, more: &[(&str, &str)]) -> String {
+    let names: String = more.iter().map(|(name, _)| format!(", {name}")).collect();
+    let values: String = more.iter().map(|(_, value)| format!(", {value}")).collect();
+    format!(
+        "INSERT INTO tasks (user_id, title, created_at, updated_at, title_key, search_text{names}) \
+         VALUES ('{user}', '{title}', '{created}', '{created}', '{title}', '{title}'{values})"
+    )
+}
+
 /// A database of one test's own, removed when dropped.
 pub(crate) enum TestDb {
     Sqlite {
@@ -103,9 +115,25 @@ impl TestDb {
         }
     }
 
+    /// A database as an older version of the server left it: the migrations before the first
+    /// whose file name contains `migration`, then `statements` (what that version stored, e.g.
+    /// [`old_task`]s); `None` when PostgreSQL is unreachable outside CI.
+    pub(crate) async fn left_before(
+        backend: Backend,
+        migration: &str,
+        statements: impl IntoIterator<Item = String>,
+    ) -> Option<Self> {
+        let db = Self::create(backend).await?;
+        db.migrate_before(migration).await;
+        for statement in statements {
+            db.execute(&statement).await;
+        }
+        Some(db)
+    }
+
     /// Applies the migrations of its backend that come before the first whose file name
-    /// contains `name` (a database as an older version of the server left it).
-    pub(crate) async fn migrate_before(&self, name: &str) {
+    /// contains `name`.
+    async fn migrate_before(&self, name: &str) {
         let backend = match self {
             Self::Sqlite { .. } => "sqlite",
             Self::Postgres { .. } => "postgres",

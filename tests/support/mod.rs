@@ -46,7 +46,7 @@ mod token;
 use std::sync::Once;
 
 pub(crate) use app::{TestApp, spawn_app, spawn_app_with};
-pub(crate) use db::{Backend, TestDb, postgres_admin_url};
+pub(crate) use db::{Backend, TestDb, old_task, postgres_admin_url};
 pub(crate) use events::{Event, EventStream, Next};
 pub(crate) use model::{
     Change, ChangePage, Deleted, Frequency, Health, List, Page, Priority, Readiness, Recurrence,
