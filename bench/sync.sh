@@ -42,9 +42,9 @@ pg_url=${pg_url%/}
 . bench/lib.sh
 
 command -v cargo >/dev/null 2>&1 || die "cargo is needed (https://rustup.rs)"
-command -v psql >/dev/null 2>&1 || die "psql is needed"
-command -v curl >/dev/null 2>&1 || die "curl is needed"
-command -v python3 >/dev/null 2>&1 || die "python3 is needed"
+need psql postgresql-client
+need curl
+need python3
 
 # Every stream is a file descriptor, in the server and in the client.
 needed=$(( streams_rss + 1000 ))
