@@ -81,6 +81,8 @@ eddsa_workloads=${BENCH_EDDSA_WORKLOADS:-list_one list_many unauthorized}
 open_workloads=${BENCH_OPEN_WORKLOADS-list_one get create toggle}
 open_loads=${BENCH_OPEN_LOADS:-50 80}
 open_procs=${BENCH_OPEN_PROCS:-32}
+open_read_procs=${BENCH_OPEN_READ_PROCS:-4}
+open_conns=${connections##* }
 pg_url=${BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432}
 pg_url=${pg_url%/}
 threads=${BENCH_THREADS:-2}
@@ -564,18 +566,23 @@ run_pgbench() {
   echo "${tps:--} $latencies ${failed:-0}"
 }
 
-# The open loop: workload $1 at $2 requests/s in all for $3 seconds, sent by $open_procs oha
-# processes at an equal share of the rate, each as its own user (writes of one user queue for
-# its revision row), with latency measured from when each request was due (oha
-# --latency-correction: no coordinated omission). Prints "rps p50_us p99_us errors": p50 the
-# mean of the processes', p99 the worst process's.
+# The open loop: workload $1 at $2 requests/s in all for $3 seconds, with latency measured
+# from when each request was due (oha --latency-correction: no coordinated omission); with $2
+# "max", a closed loop instead: as fast as the same processes and connections go (the maximum
+# the open loop is a share of). Reads are sent by $open_read_procs oha processes, writes by
+# $open_procs, each as its own user (one user's writes queue for its lock), at an equal share
+# of the rate; $open_conns connections in all, as the closed loop's largest count. Prints
+# "rps p50_us p99_us errors": p50 the mean of the processes', p99 the worst process's.
 run_open() {
-  local workload=$1 rate=$2 secs=$3 p k uid conns each ids out pids=()
-  conns=$(( ${connections##* } / open_procs )); (( conns > 0 )) || conns=1
-  each=$(awk -v r="$rate" -v n="$open_procs" 'BEGIN { printf "%.1f", r / n }')
-  for p in $(seq 1 "$open_procs"); do
+  local workload=$1 rate=$2 secs=$3 p k uid procs conns ids out pids=()
+  case $workload in list_one|get) procs=$open_read_procs ;; *) procs=$open_procs ;; esac
+  conns=$(( open_conns / procs )); (( conns > 0 )) || conns=1
+  for p in $(seq 1 "$procs"); do
     k=$(( (p * 13) % users + 1 ))
-    local args=(--no-tui --output-format json -z "${secs}s" -w -q "$each" -c "$conns" --latency-correction -t 10s)
+    local args=(--no-tui --output-format json -z "${secs}s" -w -c "$conns" -t 10s)
+    if [[ $rate != max ]]; then
+      args+=(-q "$(awk -v r="$rate" -v n="$procs" 'BEGIN { printf "%.1f", r / n }')" --latency-correction)
+    fi
     case $workload in
       list_one) args+=(-H "Authorization: Bearer ${tok[hs256:reader:$k]}" "$base/api/$(( reader_base + k ))/tasks") ;;
       get|toggle)
@@ -722,16 +729,22 @@ for store in $stores; do
     printf '%s\t%s\tpeak_rss_mib_c%s\t%s\n' "$store" "-" "$conns" "$(peak_rss_mib)" >>"$facts"
   done
 
-  # The open loop, at a share of the highest closed-loop throughput this run measured.
+  # The open loop, at a share of the maximum oha reaches in a closed loop with the same
+  # processes and connections (on 2 CPUs the load generator's own cost is part of what the
+  # machine can serve; wrk's maximum, which costs less, is printed beside it).
   for workload in $open_workloads; do
-    max=$(awk -F'\t' -v s="$store" -v w="$workload" '$1 == s && $2 == "hs256" && $4 == w && $6 > m { m = $6 } END { printf "%.0f", m }' "$results")
+    wrk_max=$(awk -F'\t' -v s="$store" -v w="$workload" '$1 == s && $2 == "hs256" && $4 == w && $6 > m { m = $6 } END { printf "%.0f", m }' "$results")
+    say "$store open loop $workload: oha's closed-loop maximum"
+    run_open "$workload" max "$warmup" >/dev/null
+    read -r max _ <<<"$(run_open "$workload" max "$seconds")"
+    max=${max%.*}
     (( max > 0 )) || { say "no closed-loop figure for $workload: no open loop"; continue; }
     for load in $open_loads; do
       rate=$(( max * load / 100 ))
       say "$store open loop $workload at $load% ($rate req/s of $max)"
       run_open "$workload" "$rate" "$warmup" >/dev/null
-      printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$store" "$workload" "$load" "$rate" "$max" \
-        "$(run_open "$workload" "$rate" "$seconds" | tr ' ' '\t')" >>"$open"
+      printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$store" "$workload" "$load" "$rate" "$max" \
+        "$(run_open "$workload" "$rate" "$seconds" | tr ' ' '\t')" "${wrk_max:-0}" >>"$open"
     done
   done
   printf '%s\t%s\tpeak_rss_mib\t%s\n' "$store" "-" "$(peak_rss_mib)" >>"$facts"
@@ -807,7 +820,7 @@ load_after=$(cut -d' ' -f1-3 /proc/loadavg)
   echo "- ${seconds}s per run after ${warmup}s warm-up; $runs run(s) each; wrk and pgbench with $threads threads"
   echo
   echo "- load is the 1-minute load average: the machine is shared, compare figures of this run only"
-  echo "- open loop: $(oha --version 2>/dev/null | head -n1), $open_procs processes, loads $open_loads % of the closed-loop maximum"
+  echo "- open loop: $(oha --version 2>/dev/null | head -n1), $open_read_procs processes for reads, $open_procs for writes, loads $open_loads % of oha's closed-loop maximum"
   echo
   echo "### Runs"
   echo
@@ -863,12 +876,15 @@ load_after=$(cut -d' ' -f1-3 /proc/loadavg)
     echo "### Open loop"
     echo
     echo "A constant arrival rate (oha -q, latency corrected for coordinated omission: measured from when"
-    echo "each request was due), at a share of the highest closed-loop throughput of this run (HS256)."
+    echo "each request was due), at a share of the maximum: what the same oha processes and connections"
+    echo "reach in a closed loop right before (HS256; wrk's maximum of the closed-loop runs beside it:"
+    echo "oha costs more CPU per request than wrk, on the CPUs the server runs on). Reads: $open_read_procs"
+    echo "processes, writes: $open_procs (each its own user); $open_conns connections in all."
     echo "p50: the mean of the oha processes'; p99: the worst process's."
     echo
-    echo "| store | workload | load | rate req/s (of max) | achieved req/s | p50 ms | p99 ms | errors |"
-    echo "|---|---|---:|---:|---:|---:|---:|---:|"
-    awk -F'\t' '{ printf "| %s | %s | %s%% | %s (%s) | %.0f | %.2f | %.2f | %d |\n", $1, $2, $3, $4, $5, $6, $7 / 1000, $8 / 1000, $9 }' "$open"
+    echo "| store | workload | load | rate req/s (of max) | wrk max | achieved req/s | p50 ms | p99 ms | errors |"
+    echo "|---|---|---:|---:|---:|---:|---:|---:|---:|"
+    awk -F'\t' '{ printf "| %s | %s | %s%% | %s (%s) | %s | %.0f | %.2f | %.2f | %d |\n", $1, $2, $3, $4, $5, $10, $6, $7 / 1000, $8 / 1000, $9 }' "$open"
   fi
   if [[ -s $events ]]; then
     echo
@@ -922,7 +938,7 @@ load_after=$(cut -d' ' -f1-3 /proc/loadavg)
   awk -F'\t' -v facts="$facts" -v open="$open" '
     BEGIN {
       while ((getline line < facts) > 0) { split(line, f, "\t"); fact[f[1], f[2], f[3]] = f[4] }
-      while ((getline line < open) > 0) { split(line, f, "\t"); openp99[f[1], f[2], f[3]] = f[8]; openerr[f[1], f[2], f[3]] = f[9]; openrate[f[1], f[2], f[3]] = f[4] }
+      while ((getline line < open) > 0) { split(line, f, "\t"); openp99[f[1], f[2], f[3]] = f[8]; openerr[f[1], f[2], f[3]] = f[9]; openrate[f[1], f[2], f[3]] = f[4]; openmax[f[1], f[2], f[3]] = f[5] }
     }
     $3 == 64 {
       key = $1 "|" $2 "|" $4; if (!(key in n)) order[++keys] = key
@@ -971,11 +987,11 @@ load_after=$(cut -d' ' -f1-3 /proc/loadavg)
         split(k, f, SUBSEP)
         limit = (f[3] <= 50) ? 10 : 25
         if (f[1] == "postgres")
-          printf "- 18.3: open loop, PostgreSQL %s at %s%% (%s req/s): p99 %.1f ms (< %d): %s; %d errors: %s\n",
-            f[2], f[3], openrate[k], openp99[k] / 1000, limit, verdict(openp99[k] < limit * 1000), openerr[k], verdict(openerr[k] == 0)
+          printf "- 18.3: open loop, PostgreSQL %s at %s%% (%s of %s req/s): p99 %.1f ms (< %d): %s; %d errors: %s\n",
+            f[2], f[3], openrate[k], openmax[k], openp99[k] / 1000, limit, verdict(openp99[k] < limit * 1000), openerr[k], verdict(openerr[k] == 0)
         else
-          printf "- 18.3: open loop, SQLite %s at %s%% (%s req/s): p99 %.1f ms (no target; PostgreSQL'"'"'s would be < %d), %d errors\n",
-            f[2], f[3], openrate[k], openp99[k] / 1000, limit, openerr[k]
+          printf "- 18.3: open loop, SQLite %s at %s%% (%s of %s req/s): p99 %.1f ms (no target; PostgreSQL'"'"'s would be < %d), %d errors\n",
+            f[2], f[3], openrate[k], openmax[k], openp99[k] / 1000, limit, openerr[k]
       }
       for (k in fact) {
         split(k, f, SUBSEP)

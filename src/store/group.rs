@@ -3,7 +3,8 @@
 //! the log), and each is still told its own outcome.
 //!
 //! One task, the writer, owns the write connection. It begins a transaction and lends the
-//! connection to the first waiting write inside a `SAVEPOINT`; the write runs its statements as
+//! connection to the first waiting write inside a `SAVEPOINT` of its own name (sent ahead of the
+//! write's first statement, not waited for: `open_savepoint`); the write runs its statements as
 //! it would in a transaction of its own ([`WriteTx`] derefs to the connection) and ends: a
 //! commit keeps what it did, anything else (an error, a quota, a rollback, a dropped future)
 //! rolls back to its savepoint, so a failing write leaves no trace and fails no other. The writer
@@ -19,8 +20,9 @@ use std::ops::{Deref, DerefMut};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
+use futures_util::FutureExt as _;
 use sqlx::pool::PoolConnection;
-use sqlx::{Database, Executor, IntoArguments, Pool, SqlStr, Transaction};
+use sqlx::{AssertSqlSafe, Database, Executor, IntoArguments, Pool, SqlStr, Transaction};
 use tokio::sync::{Mutex, OwnedMutexGuard, mpsc, oneshot};
 
 use super::StoreError;
@@ -214,7 +216,8 @@ async fn group<DB>(
     let mut members = 0;
     while let Some(waiter) = next.take() {
         members += 1;
-        if let Err(err) = run(conn, sqlx::query("SAVEPOINT member")).await {
+        let savepoint = format!("m{members}");
+        if let Err(err) = open_savepoint(conn, &savepoint).await {
             let _ = waiter.send(Err(StoreError::shared(&err)));
             return fail(conn, committed, &err).await;
         }
@@ -232,7 +235,8 @@ async fn group<DB>(
             Ending::Rollback => {
                 // The member's error may have ended the whole transaction (SQLite does so
                 // on a full disk or an I/O error): the group is lost.
-                if let Err(err) = run(conn, sqlx::query("ROLLBACK TO member")).await {
+                let undo = sqlx::query(AssertSqlSafe(format!("ROLLBACK TO {savepoint}")));
+                if let Err(err) = run(conn, undo).await {
                     return fail(conn, committed, &err).await;
                 }
             }
@@ -266,6 +270,31 @@ async fn fail<DB>(
     let _ = run(conn, sqlx::query("ROLLBACK")).await;
     for answer in committed {
         let _ = answer.send(Err(StoreError::shared(err)));
+    }
+}
+
+/// Opens the savepoint `name` without waiting for SQLite's answer: the statement is queued on
+/// the connection's thread, ahead of the member's first statement, and the member starts at
+/// once (one round trip to that thread less per write). sqlx's SQLite driver sends a statement
+/// to the connection's thread when its future is first polled and runs it even if nobody waits
+/// for the answer. Should the statement not have run (a full command queue), or failed, the
+/// member's writes still belong to the group; only a rollback needs the savepoint, and `ROLLBACK
+/// TO` a savepoint that does not exist fails, which fails the group (`fail`): never a rollback
+/// to another member's savepoint, because every member's name is its own.
+async fn open_savepoint<DB>(
+    conn: &Arc<Mutex<PoolConnection<DB>>>,
+    name: &str,
+) -> Result<(), sqlx::Error>
+where
+    DB: Database,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    DB::Arguments: IntoArguments<DB>,
+{
+    let mut conn = conn.lock().await;
+    let open = sqlx::query(AssertSqlSafe(format!("SAVEPOINT {name}"))).execute(conn.as_mut());
+    match open.now_or_never() {
+        Some(Err(err)) => Err(err),
+        Some(Ok(_)) | None => Ok(()),
     }
 }
 
