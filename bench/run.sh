@@ -37,11 +37,13 @@
 #                      unauthorized": a forged EdDSA token is verified on every request)
 #   BENCH_OPEN_WORKLOADS  workloads also measured in an open loop ("list_one get create toggle";
 #                      empty: none): oha sends them at a constant rate, BENCH_OPEN_LOADS percent
-#                      ("50 80") of the highest closed-loop throughput of the run, with latency
-#                      corrected for coordinated omission, for BENCH_SECONDS each, through
-#                      BENCH_OPEN_PROCS oha processes (32), each for its own user (one user's
-#                      writes run one after another: 8 users could not reach half the rate of
-#                      the closed loop's 100 on PostgreSQL, each waiting for the disk per commit)
+#                      ("50 80") of the maximum the same oha processes reach in a closed loop
+#                      right before (wrk's is printed beside it), with latency corrected for
+#                      coordinated omission, for BENCH_SECONDS each, on as many connections as
+#                      the largest of BENCH_CONNECTIONS, through BENCH_OPEN_READ_PROCS oha
+#                      processes for reads (4) and BENCH_OPEN_PROCS for writes (32), each for its
+#                      own user (one user's writes run one after another: 8 users could not
+#                      reach half the rate of the closed loop's 100 on PostgreSQL)
 #   BENCH_PG_URL       PostgreSQL server, without a database (postgres://postgres@127.0.0.1:5432);
 #                      the script creates a fresh database there and drops it at the end
 #   BENCH_DB_PREFIX    the name of that database, before "_<pid>" (todo_bench)

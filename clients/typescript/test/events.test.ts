@@ -41,6 +41,19 @@ async function until(condition: () => boolean | Promise<boolean>, what: string, 
   assert.fail(`timed out waiting for ${what}`);
 }
 
+/** `promise`, or a failure naming `what` after `ms`: a step that hangs says which one it is. */
+async function within<T>(what: string, promise: Promise<T>, ms = 15_000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
+  });
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** A fresh user of `url`, with a client. */
 function newUser(url: string, extra: Partial<Parameters<typeof createTodoClient>[0]> = {}) {
   const id = `sync-${randomUUID()}`;
@@ -293,7 +306,7 @@ describe("resync and expired cursors, on servers of the test's own", () => {
         reconnect: { baseDelayMs: 100, maxDelayMs: 1000 },
       });
       opened.push(synced);
-      await synced.ready;
+      await within("the first sync", synced.ready);
       await until(() => statuses.includes("open"), "the stream");
       assert.deepEqual([...synced.tasks.keys()].sort(), [keep.id, gone.id].sort());
       const cursor = synced.cursor;
@@ -305,14 +318,17 @@ describe("resync and expired cursors, on servers of the test's own", () => {
       await user.client.DELETE("/api/{user_id}/tasks/{id}", { params: { path: { user_id: user.id, id: gone.id } } });
       const added = await create(user.client, user.id, "added while away");
       await sleep(1100);
-      await server.stop();
-      await server.start();
+      await within("the server to stop", server.stop());
+      await within("the server to start again", server.start(), 60_000);
       // The tombstone goes at the next compaction (at start, then every second here).
       let expiredType: string | undefined;
       await until(async () => {
-        const answer = await user.client.GET("/api/{user_id}/changes", {
-          params: { path: { user_id: user.id }, query: { since: cursor ?? "" } },
-        });
+        const answer = await within(
+          "GET /changes with the old cursor",
+          user.client.GET("/api/{user_id}/changes", {
+            params: { path: { user_id: user.id }, query: { since: cursor ?? "" } },
+          }),
+        );
         expiredType = answer.error?.type;
         return answer.response.status === 410;
       }, "the cursor to expire");
@@ -323,12 +339,12 @@ describe("resync and expired cursors, on servers of the test's own", () => {
       assert.deepEqual([...synced.tasks.keys()].sort(), [keep.id, added.id].sort());
       const events = proxy.seen.filter((r) => r.path.startsWith(`/api/${user.id}/events`));
       assert.ok(events.some((r) => r.status === 410), "the stream was refused with 410");
-      const later = await create(user.client, user.id, "after the rebuild");
+      const later = await within("a create after the rebuild", create(user.client, user.id, "after the rebuild"));
       await until(() => synced.tasks.has(later.id), "live again after the rebuild");
       synced.close();
-      await synced.done;
+      await within("the closed sync to end", synced.done);
     } finally {
-      await proxy.close();
+      await within("the proxy to close", proxy.close());
     }
   });
 });
