@@ -26,7 +26,7 @@
 #                      and writes a second (200), for BENCH_SECONDS, after BENCH_WARMUP
 #   BENCH_SYNC_LOAD    the sync-load binary for `events` (default: beside the server binary;
 #                      `cargo build --release` builds it); without one, `events` is skipped
-#   BENCH_BASELINE_BIN an older release binary: list_one, get and create are also measured on it
+#   BENCH_BASELINE_BIN an older release binary: list_one, get, create and toggle are also measured
 #                      (its own database, seeded alike, HS256, after the rest of each store), and
 #                      the summary prints this binary's throughput as a ratio of the baseline's
 #   BENCH_AUTH         auth modes ("hs256 eddsa"): HS256 tokens minted by the server's `token`
@@ -77,7 +77,7 @@ new_workloads="lists subtasks move feed mcp"
 new_runs=${BENCH_NEW_RUNS:-1}
 events_streams=${BENCH_EVENTS_STREAMS:-200}
 events_rate=${BENCH_EVENTS_RATE:-200}
-baseline_workloads="list_one get create"
+baseline_workloads="list_one get create toggle"
 auth_modes=${BENCH_AUTH:-hs256 eddsa}
 eddsa_workloads=${BENCH_EDDSA_WORKLOADS:-list_one list_many unauthorized}
 open_workloads=${BENCH_OPEN_WORKLOADS-list_one get create toggle}
