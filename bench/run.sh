@@ -740,7 +740,7 @@ for store in $stores; do
     run_open "$workload" max "$warmup" >/dev/null
     read -r max _ <<<"$(run_open "$workload" max "$seconds")"
     max=${max%.*}
-    (( max > 0 )) || { say "no closed-loop figure for $workload: no open loop"; continue; }
+    (( max > 0 )) || { say "oha's closed loop answered no $workload request: no open loop"; continue; }
     for load in $open_loads; do
       rate=$(( max * load / 100 ))
       say "$store open loop $workload at $load% ($rate req/s of $max)"

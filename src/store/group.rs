@@ -4,7 +4,7 @@
 //!
 //! One task, the writer, owns the write connection. It begins a transaction and lends the
 //! connection to the first waiting write inside a `SAVEPOINT` of its own name (sent ahead of the
-//! write's first statement, not waited for: `open_savepoint`); the write runs its statements as
+//! write's first statement, not waited for); the write runs its statements as
 //! it would in a transaction of its own ([`WriteTx`] derefs to the connection) and ends: a
 //! commit keeps what it did, anything else (an error, a quota, a rollback, a dropped future)
 //! rolls back to its savepoint, so a failing write leaves no trace and fails no other. The writer
@@ -216,14 +216,25 @@ async fn group<DB>(
     let mut members = 0;
     while let Some(waiter) = next.take() {
         members += 1;
+        let mut lent = Arc::clone(conn).lock_owned().await;
+        // The member's savepoint is sent, not waited for: it queues on the connection's
+        // thread ahead of the member's first statement, and the member starts at once (one
+        // round trip to that thread less per write). sqlx's SQLite driver sends a statement
+        // when its future is first polled and runs it even if nobody waits for the answer.
+        // Should it not have run, or have failed, the member's writes still belong to the
+        // group; only a rollback needs the savepoint, and `ROLLBACK TO` one that does not
+        // exist fails, which fails the group: never a rollback to another member's
+        // savepoint, because each member's name is its own.
         let savepoint = format!("m{members}");
-        if let Err(err) = open_savepoint(conn, &savepoint).await {
+        let open = sqlx::query(AssertSqlSafe(format!("SAVEPOINT {savepoint}")));
+        if let Some(Err(err)) = open.execute(lent.as_mut()).now_or_never() {
+            drop(lent);
             let _ = waiter.send(Err(StoreError::shared(&err)));
             return fail(conn, committed, &err).await;
         }
         let (ended, ending) = oneshot::channel();
         let member = Member {
-            conn: Arc::clone(conn).lock_owned().await,
+            conn: lent,
             ended: Some(ended),
         };
         // A waiter that has gone drops the member, which rolls back.
@@ -270,31 +281,6 @@ async fn fail<DB>(
     let _ = run(conn, sqlx::query("ROLLBACK")).await;
     for answer in committed {
         let _ = answer.send(Err(StoreError::shared(err)));
-    }
-}
-
-/// Opens the savepoint `name` without waiting for SQLite's answer: the statement is queued on
-/// the connection's thread, ahead of the member's first statement, and the member starts at
-/// once (one round trip to that thread less per write). sqlx's SQLite driver sends a statement
-/// to the connection's thread when its future is first polled and runs it even if nobody waits
-/// for the answer. Should the statement not have run (a full command queue), or failed, the
-/// member's writes still belong to the group; only a rollback needs the savepoint, and `ROLLBACK
-/// TO` a savepoint that does not exist fails, which fails the group (`fail`): never a rollback
-/// to another member's savepoint, because every member's name is its own.
-async fn open_savepoint<DB>(
-    conn: &Arc<Mutex<PoolConnection<DB>>>,
-    name: &str,
-) -> Result<(), sqlx::Error>
-where
-    DB: Database,
-    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
-    DB::Arguments: IntoArguments<DB>,
-{
-    let mut conn = conn.lock().await;
-    let open = sqlx::query(AssertSqlSafe(format!("SAVEPOINT {name}"))).execute(conn.as_mut());
-    match open.now_or_never() {
-        Some(Err(err)) => Err(err),
-        Some(Ok(_)) | None => Ok(()),
     }
 }
 
