@@ -15,10 +15,6 @@ pub(crate) trait Dialect: Send + Sync + 'static {
     type Db: Database<Arguments: IntoArguments<Self::Db>, QueryResult: RowsAffected>
         + HasStatementCache;
 
-    /// Ends the statement that reads a task to change it: a row lock held to the end of the
-    /// transaction (` FOR UPDATE`), or nothing where a write transaction already excludes others.
-    const LOCK: &'static str;
-
     /// A condition on `task_tags.tag_key`: it is one of the strings of the JSON array bound at
     /// `{keys}` (a placeholder such as `$3`); served by the `(user_id, tag_key, …)` index.
     const TAG_KEY_IN: &'static str;

@@ -159,8 +159,6 @@ pub(super) fn lock_user(owner: &UserId) -> String {
 impl Dialect for PostgresDialect {
     type Db = sqlx::Postgres;
 
-    const LOCK: &'static str = " FOR UPDATE";
-
     // `= ANY(array)` is an index condition; the array is built once per statement.
     const TAG_KEY_IN: &'static str =
         "tag_key = ANY(ARRAY(SELECT json_array_elements_text(CAST({keys} AS json))))";

@@ -1,6 +1,6 @@
 //! The [`TaskStore`] over SQL, written once for both databases: [`SqlStore`] runs the same
 //! statements on PostgreSQL and SQLite (both take `$N` placeholders and `RETURNING`) and asks its
-//! [`Dialect`] for what differs: the row lock, the tag aggregate, how a transaction starts,
+//! [`Dialect`] for what differs: the tag aggregate, how a transaction starts,
 //! whether a transaction pooler is in the way, and the migrations.
 
 use std::sync::Arc;
@@ -304,7 +304,7 @@ where
         expected_version: Option<i64>,
     ) -> Result<Outcome<Task>, StoreError> {
         let mut tx = self.begin(Some(owner)).await?;
-        let Some(mut task) = self.load_for_update(&mut tx, owner, id).await? else {
+        let Some(mut task) = self.load_to_change(&mut tx, owner, id).await? else {
             return Ok(Outcome::NotFound);
         };
         if expected_version.is_some_and(|v| v != task.version) {
@@ -361,7 +361,7 @@ where
         expected_version: Option<i64>,
     ) -> Result<Outcome<Task>, StoreError> {
         let mut tx = self.begin(Some(owner)).await?;
-        let Some(task) = self.load_for_update(&mut tx, owner, id).await? else {
+        let Some(task) = self.load_to_change(&mut tx, owner, id).await? else {
             return Ok(Outcome::NotFound);
         };
         if expected_version.is_some_and(|v| v != task.version) {
@@ -396,7 +396,7 @@ where
     ) -> Result<Outcome<Completion>, StoreError> {
         let p = self.persistent();
         let mut tx = self.begin(Some(owner)).await?;
-        let Some(task) = self.load_for_update(&mut tx, owner, id).await? else {
+        let Some(task) = self.load_to_change(&mut tx, owner, id).await? else {
             return Ok(Outcome::NotFound);
         };
         if expected_version.is_some_and(|v| v != task.version) {
@@ -419,7 +419,6 @@ where
         } else {
             Vec::new()
         };
-        self.lock_tasks(&mut tx, owner, &below).await?;
         let occurrence = if completed && task.next_occurrence_id.is_none() {
             task.next_occurrence()
         } else {
@@ -510,7 +509,7 @@ where
         expected_version: Option<i64>,
     ) -> Result<Outcome<()>, StoreError> {
         let mut tx = self.begin(Some(owner)).await?;
-        let Some(task) = self.load_for_update(&mut tx, owner, id).await? else {
+        let Some(task) = self.load_to_change(&mut tx, owner, id).await? else {
             return Ok(Outcome::NotFound);
         };
         if expected_version.is_some_and(|v| v != task.version) {
@@ -524,7 +523,6 @@ where
             .into_iter()
             .map(|(sub, _)| sub)
             .collect();
-        self.lock_tasks(&mut tx, owner, &doomed).await?;
         let count = doomed.len() + parents.len();
         let last = self.take_revisions(&mut tx, owner, count).await?;
         let base = last - i64::try_from(count).unwrap_or(i64::MAX);
@@ -542,7 +540,6 @@ where
             return Ok(0);
         }
         // The user's writes are serial from `begin`: what was read is what is deleted.
-        self.lock_tasks(&mut tx, owner, &doomed).await?;
         let count = doomed.len() + parents.len();
         let last = self.take_revisions(&mut tx, owner, count).await?;
         let base = last - i64::try_from(count).unwrap_or(i64::MAX);
@@ -643,7 +640,7 @@ where
         expected_version: Option<i64>,
     ) -> Result<Outcome<List>, StoreError> {
         let mut tx = self.begin(Some(owner)).await?;
-        let Some(current) = self.list_for_update(&mut tx, owner, id).await? else {
+        let Some(current) = self.find_list(&mut tx, owner, id).await? else {
             return Ok(Outcome::NotFound);
         };
         let current = current.into_list();
@@ -691,7 +688,7 @@ where
         expected_version: Option<i64>,
     ) -> Result<Outcome<List>, StoreError> {
         let mut tx = self.begin(Some(owner)).await?;
-        let Some(current) = self.list_for_update(&mut tx, owner, id).await? else {
+        let Some(current) = self.find_list(&mut tx, owner, id).await? else {
             return Ok(Outcome::NotFound);
         };
         if expected_version.is_some_and(|v| v != current.into_list().version) {
@@ -735,7 +732,7 @@ where
     ) -> Result<Outcome<()>, StoreError> {
         let p = self.persistent();
         let mut tx = self.begin(Some(owner)).await?;
-        let Some(current) = self.list_for_update(&mut tx, owner, id).await? else {
+        let Some(current) = self.find_list(&mut tx, owner, id).await? else {
             return Ok(Outcome::NotFound);
         };
         if expected_version.is_some_and(|v| v != current.into_list().version) {
@@ -760,7 +757,6 @@ where
             )));
         };
         let ids: Vec<i64> = members.iter().map(|(task, _)| *task).collect();
-        self.lock_tasks(&mut tx, owner, &ids).await?;
         let count = ids.len() + 1;
         let mut revisions =
             Revisions::ending(self.take_revisions(&mut tx, owner, count).await?, count);

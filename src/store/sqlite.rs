@@ -96,9 +96,6 @@ pub(crate) fn connect_lazy(
 impl Dialect for SqliteDialect {
     type Db = sqlx::Sqlite;
 
-    // A write transaction excludes every other writer from its start (`begin`).
-    const LOCK: &'static str = "";
-
     const TAG_KEY_IN: &'static str = "tag_key IN (SELECT value FROM json_each({keys}))";
 
     fn json_rows_as(param: &str, alias: &str) -> String {

@@ -110,15 +110,13 @@ pub(super) const SET_NEXT_TASK: &str = concat!(
 );
 
 /// The statements that read tasks with their tags, whose text depends on the dialect (the tag
-/// aggregate, the row lock): composed once, when the store is built.
+/// aggregate): composed once, when the store is built.
 pub(super) struct Texts {
     /// `SELECT` the task columns and the task's tags `FROM tasks`: how every read of tasks
     /// begins (rows of [`TaggedRow`]).
     pub select: String,
     /// One task of a user.
     pub get: SqlStr,
-    /// The same, locked for the rest of the transaction.
-    pub get_for_update: SqlStr,
     /// A user's pending tasks whose reminder is due by `$2`, soonest first, at most `$3`.
     pub reminders: SqlStr,
     /// The dialect's [`Dialect::TAG_KEY_IN`].
@@ -152,16 +150,13 @@ pub(super) struct Texts {
     /// Moves the tasks of the JSON array `$3` (ids) of user `$1` to list `$4` (NULL: the
     /// inbox): revisions `$2 + 1`, …, version bumped, changed at `$5`.
     pub relist: SqlStr,
-    /// Locks the tasks of user `$1` in the JSON array `$2` (ids) for the rest of the
-    /// transaction; `None` where a write transaction already excludes others.
-    pub lock_tasks: Option<SqlStr>,
     /// Task `$1` of user `$2` and its subtasks at every level: `(id, depth)` (the task at
     /// depth 1), parents before children.
     pub subtree: SqlStr,
     /// Task `$1` of user `$2` and its ancestors: ids, the task first.
     pub ancestors: SqlStr,
-    /// List `$1` of user `$2`, locked for the rest of the transaction.
-    pub list_for_update: SqlStr,
+    /// List `$1` of user `$2`.
+    pub find_list: SqlStr,
     /// Tasks of user `$1` in the JSON array `$2` (ids), with their tags.
     pub select_ids: SqlStr,
     /// Deletes the tasks of user `$1` in the JSON array `$2` (ids).
@@ -169,8 +164,8 @@ pub(super) struct Texts {
     /// Completes the pending tasks of user `$1` in the JSON array `$2` (ids) at `$3` (their
     /// revisions are given apart).
     pub complete_all: SqlStr,
-    /// Locks the task `$1` of user `$2`; returns its list (`(id, list_id)`).
-    pub task_list_for_update: SqlStr,
+    /// Task `$1` of user `$2`: `(id, list_id)`.
+    pub task_list: SqlStr,
 }
 
 impl Texts {
@@ -178,7 +173,6 @@ impl Texts {
         let select = format!("SELECT {}, tags FROM tasks", columns!());
         let get = format!("{select} WHERE id = $1 AND user_id = $2");
         Self {
-            get_for_update: shared(format!("{get}{}", D::LOCK)),
             get: shared(get),
             reminders: shared(format!(
                 "{select} WHERE user_id = $1 AND completed = FALSE \
@@ -247,14 +241,6 @@ impl Texts {
                  WHERE tasks.id = CAST(a.value AS BIGINT) AND tasks.user_id = $1",
                 D::json_rows("$3")
             )),
-            lock_tasks: (!D::LOCK.is_empty()).then(|| {
-                shared(format!(
-                    "SELECT id FROM tasks WHERE user_id = $1 \
-                     AND id IN (SELECT CAST(a.value AS BIGINT) FROM {}){}",
-                    D::json_rows("$2"),
-                    D::LOCK
-                ))
-            }),
             subtree: shared(format!(
                 "WITH RECURSIVE down(id, depth) AS ( \
                    SELECT id, CAST(1 AS BIGINT) FROM tasks WHERE id = $1 AND user_id = $2 \
@@ -271,10 +257,9 @@ impl Texts {
                  SELECT id FROM up ORDER BY n",
                 limit = RECURSION_LIMIT
             )),
-            list_for_update: shared(format!(
-                "SELECT {} FROM lists WHERE id = $1 AND user_id = $2{}",
-                list_columns!(),
-                D::LOCK
+            find_list: shared(format!(
+                "SELECT {} FROM lists WHERE id = $1 AND user_id = $2",
+                list_columns!()
             )),
             select_ids: shared(format!(
                 "{select} WHERE user_id = $1 AND id IN (SELECT CAST(a.value AS BIGINT) FROM {})",
@@ -291,10 +276,9 @@ impl Texts {
                  AND tasks.user_id = $1 AND tasks.completed = FALSE",
                 D::json_rows("$2")
             )),
-            task_list_for_update: shared(format!(
-                "SELECT id, list_id FROM tasks WHERE id = $1 AND user_id = $2{}",
-                D::LOCK
-            )),
+            task_list: shared(
+                "SELECT id, list_id FROM tasks WHERE id = $1 AND user_id = $2".to_owned(),
+            ),
             select,
             tag_key_in: D::TAG_KEY_IN,
         }
@@ -555,14 +539,15 @@ where
         Ok(())
     }
 
-    /// The task, locked for the rest of the transaction.
-    pub(super) async fn load_for_update(
+    /// The task, read to be changed (in a write transaction: the user's other writes wait
+    /// for this one, [`Dialect::begin_write`], so it stays as read until the commit).
+    pub(super) async fn load_to_change(
         &self,
         tx: &mut Conn<D>,
         owner: &UserId,
         id: TaskId,
     ) -> Result<Option<Task>, StoreError> {
-        let row: Option<TaggedRow> = sqlx::query_as(self.texts.get_for_update.clone())
+        let row: Option<TaggedRow> = sqlx::query_as(self.texts.get.clone())
             .bind(id.0)
             .bind(owner.as_str())
             .persistent(self.persistent())

@@ -1,12 +1,14 @@
 //! Lists, subtasks and manual order in the SQL store: where a task goes (its list and parent,
-//! checked and locked), the position key it gets among its siblings, and the subtrees that move,
+//! checked), the position key it gets among its siblings, and the subtrees that move,
 //! complete and go with it.
 //!
-//! Every write here follows the store's order of locks: the task rows first (the task, its
-//! subtasks, the list and parent it goes to), then the user's revision row
-//! ([`SqlStore::take_revisions`]). A position key is computed only once that row is held: every
-//! writer of positions holds it, so the siblings read are the ones committed, and two writers
-//! never compute the same key. The unique indexes on positions (`tasks_sibling_position_key`,
+//! Every write here runs in a write transaction of its user ([`SqlStore::begin`]): the user's
+//! other writes wait for it from its start (on PostgreSQL the user's advisory lock, taken with
+//! `BEGIN`; on SQLite the one writer), so the rows it reads (the task, its subtasks, the list
+//! and parent it goes to) stay as read until it commits, and no row lock is needed on top. A
+//! position key is computed once the user's revision row is held as well
+//! ([`SqlStore::take_revisions`]): every writer of positions holds it, so the siblings read are
+//! the ones committed, and two writers never compute the same key. The unique indexes on positions (`tasks_sibling_position_key`,
 //! `lists_user_position_key`) back this up.
 
 use chrono::{DateTime, Utc};
@@ -216,25 +218,6 @@ where
             .await?)
     }
 
-    /// Locks the user's tasks `ids` for the rest of the transaction (where rows are locked).
-    pub(super) async fn lock_tasks(
-        &self,
-        tx: &mut Conn<D>,
-        owner: &UserId,
-        ids: &[i64],
-    ) -> Result<(), StoreError> {
-        if let (Some(lock), false) = (&self.texts.lock_tasks, ids.is_empty()) {
-            let ids = json(ids)?;
-            sqlx::query(lock.clone())
-                .bind(owner.as_str())
-                .bind(ids.as_str())
-                .persistent(self.persistent())
-                .execute(&mut *tx)
-                .await?;
-        }
-        Ok(())
-    }
-
     /// Gives the tasks `ids` the revisions after `base`, in order (their subtask counts
     /// changed: the feed sends them again).
     pub(super) async fn revise(
@@ -320,14 +303,14 @@ where
         Ok(())
     }
 
-    /// The list `id` of `owner`, locked for the rest of the transaction.
-    pub(super) async fn list_for_update(
+    /// The list `id` of `owner`.
+    pub(super) async fn find_list(
         &self,
         tx: &mut Conn<D>,
         owner: &UserId,
         id: ListId,
     ) -> Result<Option<ListRow>, StoreError> {
-        Ok(sqlx::query_as(self.texts.list_for_update.clone())
+        Ok(sqlx::query_as(self.texts.find_list.clone())
             .bind(id.0)
             .bind(owner.as_str())
             .persistent(self.persistent())
@@ -335,7 +318,7 @@ where
             .await?)
     }
 
-    /// Checks where a task goes and locks what it goes to. `moving` is the task that moves and
+    /// Checks where a task goes: its list and parent exist, no cycle, not too deep. `moving` is the task that moves and
     /// the height of its subtree (1: no subtasks), `None` for a new task (in the inbox, at the
     /// top level, until told otherwise). `list` and `parent` are what the client asked for
     /// (`None`: not given). A subtask is in its parent's list; a task that changes lists
@@ -353,16 +336,16 @@ where
         });
         let height = moving.map_or(1, |(_, height)| height);
         let mut issues = Vec::new();
-        let mut list_locked = false;
+        let mut list_checked = false;
         let list = match list {
             Some(Some(id)) => {
-                if self.list_for_update(tx, owner, id).await?.is_none() {
+                if self.find_list(tx, owner, id).await?.is_none() {
                     issues.push(issue(
                         "list_id",
                         "no list with this id exists for this user",
                     ));
                 }
-                list_locked = true;
+                list_checked = true;
                 Some(Some(id.0))
             }
             Some(None) => Some(None),
@@ -375,7 +358,7 @@ where
             }
             Some(Some(id)) => {
                 let found: Option<(i64, Option<i64>)> =
-                    sqlx::query_as(self.texts.task_list_for_update.clone())
+                    sqlx::query_as(self.texts.task_list.clone())
                         .bind(id.0)
                         .bind(owner.as_str())
                         .persistent(self.persistent())
@@ -449,13 +432,10 @@ where
                 parent: current_parent,
             },
         };
-        // A task that goes into a list holds the list, so that the list is not deleted
-        // meanwhile (its deletion holds it too).
-        if let (Some(list), false) = (target.list, list_locked)
-            && self
-                .list_for_update(tx, owner, ListId(list))
-                .await?
-                .is_none()
+        // A task that goes into a list: the list must exist (and stays until this write
+        // commits, its deletion being a write of the same user).
+        if let (Some(list), false) = (target.list, list_checked)
+            && self.find_list(tx, owner, ListId(list)).await?.is_none()
         {
             return Ok(Err(vec![issue(
                 "list_id",
@@ -686,7 +666,7 @@ where
         }))
     }
 
-    /// Moves `task` (locked) to `list` / `parent` at `slot`, with its subtasks: takes the
+    /// Moves `task` (as read in this write transaction) to `list` / `parent` at `slot`, with its subtasks: takes the
     /// revisions, writes the task (its version bumped by `bump`), its subtasks' list, and the
     /// revisions of the parents whose subtask counts change.
     #[allow(clippy::too_many_arguments)]
@@ -707,7 +687,6 @@ where
             .map(|(id, _)| *id)
             .filter(|id| *id != task.id.0)
             .collect();
-        self.lock_tasks(tx, owner, &below).await?;
         let height = u32::try_from(height).unwrap_or(u32::MAX);
         let target = match self
             .resolve(tx, owner, Some((task, height)), list, parent)
