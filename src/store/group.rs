@@ -26,6 +26,7 @@ use sqlx::{AssertSqlSafe, Database, Executor, IntoArguments, Pool, SqlStr, Trans
 use tokio::sync::{Mutex, OwnedMutexGuard, mpsc, oneshot};
 
 use super::StoreError;
+use super::turns::Turn;
 
 /// The most writes committed together: a bound on how long the first of a group waits for
 /// the last.
@@ -38,8 +39,9 @@ const MAX_OPEN: Duration = Duration::from_millis(5);
 /// derefs to the connection its statements run on, and ends with [`WriteTx::commit`] or
 /// [`WriteTx::rollback`] (dropped, it rolls back).
 pub(crate) enum WriteTx<DB: Database> {
-    /// A transaction of its own (PostgreSQL).
-    Own(Transaction<'static, DB>),
+    /// A transaction of its own (PostgreSQL), with its user's turn in this process when it
+    /// has a user (held until it ends).
+    Own(Transaction<'static, DB>, Option<Turn>),
     /// A savepoint in the writer's group transaction (SQLite).
     Member(Member<DB>),
 }
@@ -48,7 +50,7 @@ impl<DB: Database> WriteTx<DB> {
     /// Commits: returns once the changes are durable (for a member, once its group committed).
     pub(crate) async fn commit(self) -> Result<(), StoreError> {
         match self {
-            Self::Own(tx) => Ok(tx.commit().await?),
+            Self::Own(tx, _turn) => Ok(tx.commit().await?),
             Self::Member(member) => member.commit().await,
         }
     }
@@ -56,7 +58,7 @@ impl<DB: Database> WriteTx<DB> {
     /// Undoes every change made through this transaction.
     pub(crate) async fn rollback(self) -> Result<(), StoreError> {
         match self {
-            Self::Own(tx) => Ok(tx.rollback().await?),
+            Self::Own(tx, _turn) => Ok(tx.rollback().await?),
             // The writer rolls back to the member's savepoint when it hears of the drop.
             Self::Member(member) => {
                 drop(member);
@@ -71,7 +73,7 @@ impl<DB: Database> Deref for WriteTx<DB> {
 
     fn deref(&self) -> &DB::Connection {
         match self {
-            Self::Own(tx) => tx,
+            Self::Own(tx, _) => tx,
             Self::Member(member) => &member.conn,
         }
     }
@@ -80,7 +82,7 @@ impl<DB: Database> Deref for WriteTx<DB> {
 impl<DB: Database> DerefMut for WriteTx<DB> {
     fn deref_mut(&mut self) -> &mut DB::Connection {
         match self {
-            Self::Own(tx) => tx,
+            Self::Own(tx, _) => tx,
             Self::Member(member) => &mut member.conn,
         }
     }

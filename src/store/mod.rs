@@ -30,6 +30,7 @@ mod sql;
 mod sqlite;
 mod statements;
 mod tree;
+mod turns;
 
 #[cfg(test)]
 mod bench_sql;

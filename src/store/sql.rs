@@ -16,6 +16,7 @@ use super::dialect::{Dialect, RowsAffected as _};
 use super::row::{ListRow, RevisedListRow, RevisedRow, TaggedRow, TaskRow};
 use super::statements::{Bind, Conn, Read, SET_COMPLETED, SET_NEXT_TASK, Texts, list_columns};
 use super::tree::{Revisions, Siblings, Target, json};
+use super::turns::Turns;
 use super::{
     Completion, Created, IdempotencyKey, Outcome, PoolStats, Quotas, StoreError, TaskStore,
 };
@@ -39,6 +40,8 @@ pub(crate) struct SqlStore<D: Dialect> {
     /// transaction of its own on `pool` (PostgreSQL, or an in-memory SQLite database, which
     /// lives in its one connection).
     writer: Option<GroupWriter<D::Db>>,
+    /// Each user's turn to write in this process, where writes run concurrently (PostgreSQL).
+    turns: Arc<Turns>,
     dialect: D,
     pub(super) texts: Texts,
     /// What one user may store.
@@ -84,6 +87,7 @@ impl<D: Dialect> SqlStore<D> {
             pool,
             feed,
             writer: None,
+            turns: Arc::default(),
             dialect,
             texts: Texts::new::<D>(),
             quotas,
@@ -140,20 +144,28 @@ impl<D: Dialect> SqlStore<D> {
     }
 
     /// A write transaction of `owner`: every write begins here. With a group writer (SQLite),
-    /// a turn in its next group; otherwise a transaction of its own, begun as the dialect
-    /// begins a write of that user ([`Dialect::begin_write`]: on PostgreSQL, with the user's
-    /// lock).
+    /// a turn in its next group; otherwise, once the user's earlier writes in this process are
+    /// done ([`Turns`]: one user's burst holds one pooled connection, not the pool), a
+    /// transaction of its own, begun as the dialect begins a write of that user
+    /// ([`Dialect::begin_write`]: on PostgreSQL, with the user's lock).
     async fn begin(&self, owner: Option<&UserId>) -> Result<WriteTx<D::Db>, StoreError>
     where
         for<'c> &'c mut Conn<D>: Executor<'c, Database = D::Db>,
     {
         match &self.writer {
             Some(writer) => writer.join().await,
-            None => Ok(WriteTx::Own(
-                self.pool
-                    .begin_with(self.dialect.begin_write(owner))
-                    .await?,
-            )),
+            None => {
+                let turn = match owner {
+                    Some(owner) => Some(self.turns.take(owner.as_str()).await),
+                    None => None,
+                };
+                Ok(WriteTx::Own(
+                    self.pool
+                        .begin_with(self.dialect.begin_write(owner))
+                        .await?,
+                    turn,
+                ))
+            }
         }
     }
 }
