@@ -38,13 +38,20 @@ export interface SseEvent {
 /**
  * Parses a `text/event-stream` body (the WHATWG rules: `\n`, `\r\n` or `\r` line ends, comment
  * lines, multi-line `data`, a blank line dispatches). Calls `onBytes` for every chunk, heartbeats
- * included.
+ * included. Ends, throwing its reason, when `signal` aborts.
  */
 export async function* parseEventStream(
   body: ReadableStream<Uint8Array>,
   onBytes?: () => void,
+  signal?: AbortSignal,
 ): AsyncGenerator<SseEvent> {
   const reader = body.getReader();
+  // The read ends when `signal` aborts, by cancelling it here: an aborted fetch's body is not
+  // always told (Node's fetch loses the abort of a cloned Request after a garbage collection,
+  // nodejs/undici#4068), and a stream is read for hours.
+  const cancel = () => void reader.cancel(signal?.reason).catch(() => {});
+  if (signal?.aborted) cancel();
+  else signal?.addEventListener("abort", cancel, { once: true });
   const decoder = new TextDecoder();
   let buffer = "";
   let event = "";
@@ -54,6 +61,7 @@ export async function* parseEventStream(
   try {
     for (;;) {
       const { value, done } = await reader.read();
+      if (signal?.aborted) throw signal.reason;
       if (done) return;
       onBytes?.();
       buffer += decoder.decode(value, { stream: true });
@@ -85,6 +93,7 @@ export async function* parseEventStream(
       }
     }
   } finally {
+    signal?.removeEventListener("abort", cancel);
     reader.releaseLock();
     await body.cancel().catch(() => {});
   }
@@ -224,7 +233,7 @@ export function subscribe(client: TodoClient, options: SubscribeOptions): Subscr
         const problem = await response.json().catch(() => undefined);
         throw new StreamProblem(response.status, problem);
       }
-      for await (const event of parseEventStream(response.body, touch)) {
+      for await (const event of parseEventStream(response.body, touch, attempt.signal)) {
         const payload: unknown = JSON.parse(event.data);
         switch (event.event) {
           case "ready": {

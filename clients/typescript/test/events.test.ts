@@ -10,6 +10,8 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, describe, test } from "node:test";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 
 import {
   createTodoClient,
@@ -123,6 +125,29 @@ describe("parseEventStream", () => {
       { event: "change", data: "no-space", id: "2" },
     ]);
   });
+
+  test("ends, with the reason, when its signal aborts while the body is silent", async () => {
+    const bytes = new TextEncoder().encode("data: first\n\n");
+    // One event, then nothing, never closed: only the signal can end the read.
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(bytes);
+      },
+    });
+    const controller = new AbortController();
+    const events: { event: string; data: string; id: string | undefined }[] = [];
+    const reason = new Error("closed");
+    await assert.rejects(
+      (async () => {
+        for await (const event of parseEventStream(body, undefined, controller.signal)) {
+          events.push(event);
+          controller.abort(reason);
+        }
+      })(),
+      (error) => error === reason,
+    );
+    assert.deepEqual(events, [{ event: "message", data: "first", id: undefined }]);
+  });
 });
 
 describe("subscribe, on the shared server", () => {
@@ -174,6 +199,23 @@ describe("subscribe, on the shared server", () => {
     assert.ok(Date.now() - started < 1000);
     assert.deepEqual(s.changes[0], { type: "upsert", task });
     s.sub.close();
+  });
+
+  test("close ends the stream even after a garbage collection (nodejs/undici#4068)", async () => {
+    // Node's fetch loses the abort of a cloned Request once it is collected, which left a
+    // closed stream reading for ever; the client cancels its reader itself.
+    setFlagsFromString("--expose-gc");
+    const gc = runInNewContext("gc") as () => void;
+    const user = newUser(baseUrl);
+    const s = collect(user.client, user.id);
+    await until(() => s.ready() === 1, "the stream");
+    for (let i = 0; i < 3; i += 1) {
+      gc();
+      await sleep(50);
+    }
+    s.sub.close();
+    await within("the closed stream to end", s.sub.done, 5000);
+    assert.deepEqual(s.errors, []);
   });
 });
 
