@@ -46,7 +46,11 @@ impl Turns {
                 users.locks.retain(|_, lock| Arc::strong_count(lock) > 1);
                 users.sweep_at = 2 * users.locks.len();
             }
-            Arc::clone(users.locks.entry(user.to_owned()).or_default())
+            // The key is copied only for a user not writing yet (not on every write).
+            match users.locks.get(user) {
+                Some(lock) => Arc::clone(lock),
+                None => Arc::clone(users.locks.entry(user.to_owned()).or_default()),
+            }
         };
         let mut turn = Turn {
             guard: None,
